@@ -1,0 +1,51 @@
+# MIE-IS Coach: `make run` serves the web UI, `make test` runs every test.
+# Both set up .venv on first use and skip every step whose inputs have not changed.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+INDEXED := $(VENV)/.indexed
+# The native build crashes with SIGSEGV in the AMX matmul kernel on some CPUs.
+export CMAKE_ARGS := -DGGML_NATIVE=OFF
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: run install index test bench lint browser clean
+
+run: index
+	$(BIN)/mie-coach serve
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(INSTALLED): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(INSTALLED)
+
+# ingest itself is incremental (content hashes); the stamp only skips starting Python.
+$(INDEXED): $(INSTALLED) $(wildcard knowledge/*.md)
+	$(BIN)/mie-coach ingest
+	touch $@
+
+index: $(INDEXED)
+
+# Debian's chromium for the browser tests: Playwright cannot download its own here.
+browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+
+test: install
+	$(BIN)/ruff check coach tests eval app.py
+	$(BIN)/python -m pytest -q
+
+bench: index
+	$(BIN)/python eval/bench_turns.py
+
+lint: install
+	$(BIN)/ruff check coach tests eval app.py
+	$(BIN)/ruff format --check coach tests eval app.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -1,0 +1,216 @@
+"""The AI supervisor: retrieve, assemble the prompt, stream the reply, record the turn."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+
+from coach.errors import CoachError, InputError
+from coach.models import backend_error, get_chat_model
+from coach.retriever import Passage, Retriever
+from coach.settings import Settings
+from coach.store import Store
+from coach.templates import PromptTemplate, load_template, prompt_version
+from coach.tokens import count_tokens, encoding
+
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+HISTORY_MARGIN_TOKENS = 64  # cl100k counts only approximate the model's own tokenizer
+FOCUS_LABELS = {
+    "client": "supporting a client's integration work",
+    "skills": "the trainee's own MI skills",
+    "selfcare": "the trainee's self-care and burnout",
+}
+
+
+def clean_message(message: str, max_chars: int) -> str:
+    """Drop control characters and surrounding space; reject empty or oversized input."""
+    text = CONTROL_CHARS.sub("", message or "").strip()
+    if not text:
+        raise InputError("The message is empty; write what you would like to talk about.")
+    if len(text) > max_chars:
+        raise InputError(f"The message is {len(text):,} characters long; the limit is "
+                         f"{max_chars:,} (MIE_MAX_MESSAGE_CHARS).")
+    return text
+
+
+def excerpt(text: str, max_tokens: int) -> str:
+    tokens = encoding().encode(text, disallowed_special=())
+    if len(tokens) <= max_tokens:
+        return text
+    return encoding().decode(tokens[:max_tokens]).rsplit(" ", 1)[0] + " …"
+
+
+@dataclass
+class TurnResult:
+    reply: str
+    sources: list[Passage]
+    model: str
+    backend: str
+    prompt_version: str
+    timings_ms: dict[str, float]
+    session_id: str | None = None
+    status: str = "complete"  # complete | interrupted | failed
+    error: str | None = None
+
+    def source_list(self) -> list[dict[str, Any]]:
+        """One entry per document (its best-scoring passage), best first."""
+        best: dict[str, Passage] = {}
+        for p in self.sources:
+            if p.doc_id not in best or p.score > best[p.doc_id].score:
+                best[p.doc_id] = p
+        return [{"id": p.doc_id, "title": p.title, "score": p.score}
+                for p in sorted(best.values(), key=lambda p: -p.score)]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "reply": self.reply,
+            "sources": self.source_list(),
+            "model": self.model,
+            "backend": self.backend,
+            "prompt_version": self.prompt_version,
+            "timings_ms": self.timings_ms,
+            "session_id": self.session_id,
+        }
+
+
+@dataclass
+class Turn:
+    """One supervisor turn in flight: iterate it for reply text, then read ``result``.
+
+    ``stop()`` ends the stream early; the partial reply is kept with status ``interrupted``.
+    """
+
+    agent: Supervisor
+    messages: list[BaseMessage]
+    sources: list[Passage]
+    session_id: str | None
+    timings_ms: dict[str, float]
+    started: float
+    reply_id: int | None = None
+    result: TurnResult | None = None
+    _stopped: bool = field(default=False, repr=False)
+
+    def stop(self) -> None:
+        self._stopped = True
+
+    def __iter__(self) -> Iterator[str]:
+        parts: list[str] = []
+        status, error = "complete", None
+        llm_start = time.perf_counter()
+        try:
+            for chunk in self.agent.chat_model.stream(self.messages):
+                text = chunk.content if isinstance(chunk.content, str) else ""
+                if not text:
+                    continue
+                if not parts:
+                    self.timings_ms["first_token"] = _ms(self.started)
+                parts.append(text)
+                yield text
+                if self._stopped:
+                    status = "interrupted"
+                    break
+        except GeneratorExit:
+            status = "interrupted"
+            raise
+        except Exception as exc:
+            status, error = "failed", str(backend_error(exc, self.agent.settings))
+        finally:
+            self.timings_ms["llm"] = _ms(llm_start)
+            self.timings_ms["total"] = _ms(self.started)
+            self._finish("".join(parts).strip(), status, error)
+        if error:
+            raise CoachError(error)
+
+    def run(self) -> TurnResult:
+        """Consume the stream and return the finished turn."""
+        for _ in self:
+            pass
+        assert self.result is not None
+        return self.result
+
+    def _finish(self, reply: str, status: str, error: str | None) -> None:
+        agent = self.agent
+        self.result = TurnResult(
+            reply=reply, sources=self.sources, model=agent.model_name,
+            backend=agent.settings.llm_backend, prompt_version=agent.prompt_version,
+            timings_ms={k: round(v, 1) for k, v in self.timings_ms.items()},
+            session_id=self.session_id, status=status, error=error,
+        )
+        if agent.store and self.session_id:
+            agent.store.add_message(
+                self.session_id, "supervisor", reply, status=status, error=error,
+                model=agent.model_name, backend=agent.settings.llm_backend,
+                prompt_version=agent.prompt_version,
+                sources=[{"id": p.doc_id, "title": p.title, "heading": p.heading,
+                          "score": p.score} for p in self.sources],
+                timings_ms=self.result.timings_ms,
+            )
+
+
+def _ms(since: float) -> float:
+    return (time.perf_counter() - since) * 1000
+
+
+class Supervisor:
+    """The MIE-IS supervisor agent. Collaborators are injectable for tests and the web app."""
+
+    def __init__(self, settings: Settings, retriever: Retriever | None = None,
+                 chat_model: BaseChatModel | None = None, store: Store | None = None) -> None:
+        self.settings = settings
+        self.template: PromptTemplate = load_template(settings.prompts_dir / "supervisor.yaml")
+        self.prompt_version = prompt_version(settings.prompts_dir)
+        self.chat_model = chat_model or get_chat_model(settings)
+        self.retriever = retriever or Retriever(settings)
+        self.store = store
+        self.model_name = settings.model
+        encoding()  # load the BPE ranks now, not inside the first timed turn
+
+    def build_messages(self, message: str, passages: list[Passage],
+                       history: list[tuple[str, str]], focus: str = "open") -> list[BaseMessage]:
+        """System text and examples first (static, so the embedded model caches them), then
+        as much recent history as fits, then the notes and the new message."""
+        prefix: list[BaseMessage] = [SystemMessage(self.template.render("system"))]
+        for example in self.template.examples:
+            prefix += [HumanMessage(example.trainee), AIMessage(example.supervisor)]
+        shown = [{"doc_id": p.doc_id, "title": p.title, "heading": p.heading,
+                  "excerpt": excerpt(p.text, self.settings.passage_tokens)} for p in passages]
+        focus_label = FOCUS_LABELS.get(focus, focus) if focus != "open" else None
+        user = HumanMessage(self.template.render(
+            "user", passages=shown, focus=focus_label, message=message))
+        budget = (self.settings.context_tokens - self.settings.max_tokens
+                  - sum(count_tokens(str(m.content)) + 4 for m in [*prefix, user])
+                  - HISTORY_MARGIN_TOKENS)
+        kept: list[BaseMessage] = []
+        for role, content in reversed(history):
+            cost = count_tokens(content) + 4
+            if cost > budget:
+                break  # keep a contiguous, most-recent slice of the conversation
+            budget -= cost
+            kept.append(HumanMessage(content) if role == "trainee" else AIMessage(content))
+        return [*prefix, *reversed(kept), user]
+
+    def turn(self, message: str, session_id: str | None = None, focus: str = "open",
+             history: list[tuple[str, str]] | None = None) -> Turn:
+        """Start a turn: validation, retrieval and prompt assembly happen now, generation
+        happens as the returned ``Turn`` is iterated."""
+        started = time.perf_counter()
+        message = clean_message(message, self.settings.max_message_chars)
+        if self.store and session_id:
+            self.store.require_session(session_id)
+            history = self.store.history(session_id) if history is None else history
+        t = time.perf_counter()
+        passages = self.retriever.search(message)
+        timings = {"retrieval": _ms(t)}
+        t = time.perf_counter()
+        messages = self.build_messages(message, passages, history or [], focus)
+        timings["prompt"] = _ms(t)
+        if self.store and session_id:
+            # Saved before the model runs, so a crash mid-generation never loses it.
+            self.store.add_message(session_id, "trainee", message)
+        return Turn(self, messages, passages, session_id, timings, started)

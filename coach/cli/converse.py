@@ -1,0 +1,94 @@
+"""``mie-coach ask`` and ``mie-coach chat``: talk with the supervisor from the terminal."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import typer
+
+from coach.cli.common import load_settings
+from coach.errors import CoachError
+
+FOCUS_HELP = "Session focus: client, skills, selfcare or open."
+
+
+def _supervisor():
+    from coach.agent import Supervisor
+    from coach.db import open_database
+    from coach.store import Store
+
+    settings = load_settings()
+    return Supervisor(settings, store=Store(open_database(settings)))
+
+
+def _print_sources(result) -> None:
+    if result.sources:
+        names = ", ".join(f"{p.doc_id} ({p.score:.2f})" for p in result.sources)
+        typer.secho(f"\nSources: {names}", dim=True, err=True)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def ask(
+        message: str = typer.Argument(..., help="What you want to bring to supervision."),
+        session: str | None = typer.Option(None, "--session", help="Continue this session."),
+        focus: str = typer.Option("open", "--focus", help=FOCUS_HELP),
+        as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    ) -> None:
+        """Run one supervision turn and print the reply (streamed unless --json)."""
+        agent = _supervisor()
+        session_id = session or agent.store.create_session(focus=focus, channel="cli")
+        turn = agent.turn(message, session_id=session_id, focus=focus)
+        if as_json:
+            result = turn.run()
+            typer.echo(json.dumps(result.to_json(), ensure_ascii=False))
+            return
+        for text in turn:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        sys.stdout.write("\n")
+        _print_sources(turn.result)
+        if not session:
+            typer.secho(f"Session {session_id} (continue with --session {session_id})",
+                        dim=True, err=True)
+
+    @app.command()
+    def chat(
+        session: str | None = typer.Option(None, "--session", help="Continue this session."),
+        focus: str = typer.Option("open", "--focus", help=FOCUS_HELP),
+    ) -> None:
+        """Chat with the supervisor in the terminal, with streaming. Ctrl-D or 'exit' ends."""
+        agent = _supervisor()
+        session_id = session or agent.store.create_session(focus=focus, channel="cli")
+        if session:
+            agent.store.require_session(session)
+        typer.secho(f"Session {session_id}. Type 'exit' or press Ctrl-D to leave.", dim=True)
+        while True:
+            try:
+                message = input("\nyou> ")
+            except EOFError:
+                break
+            if message.strip().lower() in {"exit", "quit"}:
+                break
+            try:
+                turn = agent.turn(message, session_id=session_id, focus=focus)
+                sys.stdout.write("supervisor> ")
+                for text in turn:
+                    sys.stdout.write(text)
+                    sys.stdout.flush()
+                sys.stdout.write("\n")
+                _print_sources(turn.result)
+            except CoachError as exc:  # bad input must not end the conversation
+                typer.secho(f"Error: {exc}", fg="red", err=True)
+            except KeyboardInterrupt:
+                turn.stop()
+                typer.secho("\n(reply stopped)", dim=True, err=True)
+        typer.secho(f"\nSaved as session {session_id}.", dim=True)
+
+    @app.command()
+    def serve() -> None:
+        """Serve the web UI on MIE_HOST:MIE_PORT (default 127.0.0.1:7860)."""
+        from coach.web import serve as run_server
+
+        run_server(load_settings())

