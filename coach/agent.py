@@ -21,6 +21,9 @@ from coach.tokens import count_tokens, encoding
 
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 HISTORY_MARGIN_TOKENS = 64  # cl100k counts only approximate the model's own tokenizer
+# History is dropped this many messages at a time, so consecutive prompts share a prefix and
+# the embedded model's KV cache stays valid between turns (see build_messages).
+HISTORY_BLOCK = 8
 FOCUS_LABELS = {
     "client": "supporting a client's integration work",
     "skills": "the trainee's own MI skills",
@@ -153,6 +156,23 @@ class Turn:
             )
 
 
+def history_start(costs: list[int], budget: int) -> int:
+    """Index of the oldest history message to keep so the rest fits in ``budget`` tokens.
+
+    Each prompt is the previous prompt plus the reply plus the new turn, which lets
+    llama.cpp reuse its KV cache and evaluate only the new tokens. Trimming one message per
+    turn would shift the prompt every turn and defeat that, so history is dropped in blocks
+    of HISTORY_BLOCK messages and the cache is rebuilt only when a block goes.
+    """
+    tail = [0] * (len(costs) + 1)
+    for i in range(len(costs) - 1, -1, -1):
+        tail[i] = tail[i + 1] + costs[i]
+    on_grid = (s for s in range(0, len(costs), HISTORY_BLOCK) if tail[s] <= budget)
+    anywhere = (s for s in range(len(costs)) if tail[s] <= budget)
+    start = next(on_grid, None)
+    return start if start is not None else next(anywhere, len(costs))
+
+
 def _ms(since: float) -> float:
     return (time.perf_counter() - since) * 1000
 
@@ -186,14 +206,10 @@ class Supervisor:
         budget = (self.settings.context_tokens - self.settings.max_tokens
                   - sum(count_tokens(str(m.content)) + 4 for m in [*prefix, user])
                   - HISTORY_MARGIN_TOKENS)
-        kept: list[BaseMessage] = []
-        for role, content in reversed(history):
-            cost = count_tokens(content) + 4
-            if cost > budget:
-                break  # keep a contiguous, most-recent slice of the conversation
-            budget -= cost
-            kept.append(HumanMessage(content) if role == "trainee" else AIMessage(content))
-        return [*prefix, *reversed(kept), user]
+        start = history_start([count_tokens(text) + 4 for _, text in history], budget)
+        kept = [HumanMessage(text) if role == "trainee" else AIMessage(text)
+                for role, text in history[start:]]
+        return [*prefix, *kept, user]
 
     def turn(self, message: str, session_id: str | None = None, focus: str = "open",
              history: list[tuple[str, str]] | None = None) -> Turn:
@@ -212,5 +228,6 @@ class Supervisor:
         timings["prompt"] = _ms(t)
         if self.store and session_id:
             # Saved before the model runs, so a crash mid-generation never loses it.
-            self.store.add_message(session_id, "trainee", message)
+            self.store.add_message(session_id, "trainee", message,
+                                   prompt=str(messages[-1].content))
         return Turn(self, messages, passages, session_id, timings, started)

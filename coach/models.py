@@ -55,7 +55,7 @@ class EmbeddedChatModel(BaseChatModel):
 
     model_path: str
     model_name: str = "SmolLM2-135M-Instruct"
-    n_ctx: int = 2048
+    n_ctx: int = 4096
     threads: int | None = None
     temperature: float = 0.3
     max_tokens: int = 120

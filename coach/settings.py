@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     temperature: float = Field(0.3, ge=0.0, le=2.0)
     repeat_penalty: float = Field(1.15, ge=1.0, le=2.0, description="Embedded model only.")
     max_tokens: int = Field(120, ge=1, le=8192, description="Reply length cap, in tokens.")
-    context_tokens: int = Field(2048, ge=512, description="Model context window.")
+    context_tokens: int = Field(4096, ge=512, description="Model context window.")
     threads: int | None = Field(None, ge=1, description="CPU threads for the embedded model.")
     request_timeout: float = Field(60.0, gt=0, description="Seconds before a backend call fails.")
 
@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     collection: str = Field("knowledge", description="Chroma collection name.")
 
     database_url: SecretStr | None = Field(None, description="SQLAlchemy URL; unset: SQLite.")
-    passage_tokens: int = Field(70, ge=20, description="Tokens of each passage in the prompt.")
+    passage_tokens: int = Field(45, ge=20, description="Tokens of each passage in the prompt.")
 
     host: str = Field("127.0.0.1", description="Web UI host.")
     port: int = Field(7860, description="Web UI port.")

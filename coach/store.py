@@ -31,14 +31,14 @@ class Store:
                                  "start a new one.")
 
     def history(self, session_id: str) -> list[tuple[str, str]]:
-        """(role, content) of the session's complete messages, oldest first."""
+        """(role, text the model saw) of the session's complete messages, oldest first."""
         with self.factory() as db:
             rows = db.scalars(
                 select(MessageRow)
                 .where(MessageRow.session_id == session_id, MessageRow.status == "complete")
                 .order_by(MessageRow.id)
             )
-            return [(r.role, r.content) for r in rows]
+            return [(r.role, r.prompt or r.content) for r in rows]
 
     def add_message(self, session_id: str, role: str, content: str, **fields: Any) -> int:
         with self.factory.begin() as db:

@@ -42,6 +42,8 @@ class MessageRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
     role: Mapped[str] = mapped_column(String(16))  # trainee | supervisor
     content: Mapped[str] = mapped_column(Text)
+    # For trainee messages: the exact user turn the model saw (notes + message).
+    prompt: Mapped[str | None] = mapped_column(Text)
     # complete | streaming | interrupted | failed; a trainee message is always complete
     status: Mapped[str] = mapped_column(String(16), default="complete")
     model: Mapped[str | None] = mapped_column(String(128))

@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("role", sa.String(16), nullable=False),
         sa.Column("content", sa.Text, nullable=False),
+        sa.Column("prompt", sa.Text),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("model", sa.String(128)),
         sa.Column("backend", sa.String(32)),

@@ -1,0 +1,73 @@
+import pytest
+
+from coach.errors import KnowledgeError
+from coach.index import indexed_hashes, ingest
+from coach.retriever import Retriever
+from coach.settings import Settings
+from coach.vectorstore import knowledge_collection
+
+
+@pytest.fixture
+def settings(knowledge_copy, tmp_path) -> Settings:
+    return Settings(knowledge_dir=knowledge_copy, data_dir=tmp_path / "data")
+
+
+def chunk_ids(settings: Settings, doc_id: str) -> set[str]:
+    got = knowledge_collection(settings).get(where={"doc_id": doc_id})
+    return set(got["ids"])
+
+
+def test_reingest_touches_only_what_changed(settings, knowledge_copy):
+    first = ingest(settings)
+    assert set(first.added) == {p.stem for p in knowledge_copy.glob("*.md")}
+    assert first.chunks_written > len(first.added)
+
+    again = ingest(settings)
+    assert not again.changed and again.chunks_written == 0
+    assert again.unchanged == len(first.added) and again.version == first.version
+
+    oars = knowledge_copy / "oars.md"
+    oars.write_text(oars.read_text() + "\n## Zebra reflections\nA zebra-striped note.\n")
+    (knowledge_copy / "discord.md").unlink()
+    third = ingest(settings)
+    assert third.updated == ["oars"] and third.removed == ["discord"] and not third.added
+    assert third.version != first.version
+    assert chunk_ids(settings, "discord") == set()
+    assert set(indexed_hashes(knowledge_collection(settings))) == {
+        p.stem for p in knowledge_copy.glob("*.md")
+    }
+    top = Retriever(settings).search("zebra-striped note", k=1)[0]
+    assert top.doc_id == "oars" and "zebra" in top.text
+
+
+def test_a_broken_file_stops_ingest_before_the_index_changes(settings, knowledge_copy):
+    ingest(settings)
+    before = indexed_hashes(knowledge_collection(settings))
+    (knowledge_copy / "oars.md").write_text("---\nid: oars\ntitle: OARS\n  nested: x\n---\nb\n")
+    (knowledge_copy / "discord.md").unlink()
+    with pytest.raises(KnowledgeError, match=r"oars\.md, line 4: front matter is not valid YAML"):
+        ingest(settings)
+    assert indexed_hashes(knowledge_collection(settings)) == before
+
+
+def test_changing_the_chunk_size_reindexes_everything(settings):
+    ingest(settings)
+    smaller = settings.model_copy(update={"chunk_tokens": 120})
+    report = ingest(smaller)
+    assert len(report.updated) == report.unchanged + len(report.updated) > 0
+    assert report.unchanged == 0
+
+
+def test_ingest_cli_reports_counts(cli, knowledge_copy):
+    first = cli("ingest", MIE_KNOWLEDGE_DIR=str(knowledge_copy))
+    assert first.exit_code == 0 and " added, 0 updated, 0 removed, 0 unchanged" in first.stdout
+    second = cli("ingest", MIE_KNOWLEDGE_DIR=str(knowledge_copy))
+    assert "0 added, 0 updated, 0 removed" in second.stdout
+
+
+def test_ingest_cli_names_the_unreadable_file_and_line(cli, knowledge_copy):
+    (knowledge_copy / "oars.md").write_bytes(b"---\nid: oars\ntitle: \xff\xfe\n---\n")
+    result = cli("ingest", MIE_KNOWLEDGE_DIR=str(knowledge_copy))
+    assert result.exit_code == 2
+    assert "oars.md, line 3: the file is not valid UTF-8." in result.stderr
+    assert "Traceback" not in result.output

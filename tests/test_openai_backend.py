@@ -1,0 +1,86 @@
+"""The OpenAI-compatible backend against a real server on loopback: llama-cpp-python's own
+server running SmolLM2, started by the test with an API key."""
+
+import json
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from coach.models import default_model_path, get_chat_model
+from coach.settings import Settings
+from tests.conftest import free_port
+
+API_KEY = "test-key-for-loopback"
+
+
+@pytest.fixture(scope="module")
+def server_url():
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(default_model_path()),
+         "--model_alias", "smollm2", "--host", "127.0.0.1", "--port", str(port),
+         "--api_key", API_KEY, "--n_ctx", "4096", "--n_threads", "2"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/v1"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            request = urllib.request.Request(f"{url}/models",
+                                             headers={"Authorization": f"Bearer {API_KEY}"})
+            urllib.request.urlopen(request, timeout=1)
+            break
+        except OSError:
+            assert proc.poll() is None, "llama_cpp.server exited during start-up"
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("llama_cpp.server did not start within 60 s")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def openai_env(url: str, key: str = API_KEY) -> dict[str, str]:
+    return {"MIE_LLM_BACKEND": "openai", "MIE_BASE_URL": url, "MIE_API_KEY": key,
+            "MIE_MODEL": "smollm2", "MIE_MAX_TOKENS": "48"}
+
+
+def test_chat_model_streams_from_the_server(server_url):
+    settings = Settings(llm_backend="openai", base_url=server_url, api_key=API_KEY,
+                        model="smollm2", max_tokens=30)
+    model = get_chat_model(settings)
+    chunks = [c.content for c in model.stream("Say hello to a trainee therapist.")]
+    assert len([c for c in chunks if c]) > 2
+    assert len("".join(chunks).split()) >= 2
+
+
+def test_ask_through_the_openai_backend(cli, indexed_env, server_url):
+    result = cli("ask", "How do I affirm a trainee?", "--json", **openai_env(server_url))
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["backend"] == "openai" and payload["model"] == "smollm2"
+    assert payload["reply"].strip() and payload["sources"]
+
+
+def test_streaming_ask_prints_the_reply(cli, indexed_env, server_url):
+    result = cli("ask", "What is a complex reflection?", **openai_env(server_url))
+    assert result.exit_code == 0
+    assert result.stdout.strip() and "Sources:" in result.stderr
+
+
+def test_a_wrong_api_key_is_one_sentence(cli, indexed_env, server_url):
+    result = cli("ask", "hello", **openai_env(server_url, key="wrong-key"))
+    assert result.exit_code == 2
+    assert "rejected the API key; check MIE_API_KEY" in result.stderr
+    assert "wrong-key" not in result.output and "Traceback" not in result.output
+
+
+def test_an_unreachable_server_is_one_sentence(cli, indexed_env):
+    url = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
+    result = cli("ask", "hello", **openai_env(url))
+    assert result.exit_code == 2
+    assert f"Cannot reach the model server at {url}" in result.stderr
