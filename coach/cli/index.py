@@ -18,7 +18,7 @@ def register(app: typer.Typer) -> None:
 
         console = Console(stderr=True, quiet=quiet)
         with console.status("Indexing the knowledge base…"):
-            report = run_ingest(load_settings(), progress=lambda d: console.log(f"embedding {d}"))
+            report = run_ingest(load_settings(), progress=lambda d: console.print(f"embedding {d}"))
         if not quiet:
             typer.echo(
                 f"{len(report.added)} added, {len(report.updated)} updated, "
