@@ -9,7 +9,7 @@ INSTALLED := $(VENV)/.installed
 export CMAKE_ARGS := -DGGML_NATIVE=OFF
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run install index test bench lint browser clean
+.PHONY: run install index test bench lint browser clean train-coder
 
 run: index
 	$(BIN)/mie-coach serve
@@ -36,8 +36,14 @@ test: install
 	$(BIN)/ruff check coach tests eval app.py
 	$(BIN)/python -m pytest -q
 
+# Needs ../shared/data/annomi for the coder part (benchmarks may use shared data).
 bench: index
 	$(BIN)/python eval/bench_turns.py
+	$(BIN)/python eval/coder/bench.py
+
+# Retrain the offline coder's heads from ../shared/data/annomi (weights are committed).
+train-coder: install
+	$(BIN)/python eval/coder/train_heads.py
 
 lint: install
 	$(BIN)/ruff check coach tests eval app.py

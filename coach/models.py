@@ -73,7 +73,9 @@ class EmbeddedChatModel(BaseChatModel):
 
     def _request(self, messages: list[BaseMessage], stop: list[str] | None,
                  **kwargs: Any) -> dict[str, Any]:
-        return {
+        extra = {"response_format": kwargs["response_format"]} \
+            if kwargs.get("response_format") else {}
+        return extra | {
             "messages": [{"role": ROLES.get(m.type, "user"), "content": m.content}
                          for m in messages],
             "temperature": kwargs.get("temperature", self.temperature),
@@ -107,6 +109,24 @@ class EmbeddedChatModel(BaseChatModel):
                     yield chunk
 
 
+def _compatible_chat_openai() -> type:
+    from langchain_openai import ChatOpenAI
+
+    class CompatibleChatOpenAI(ChatOpenAI):
+        """ChatOpenAI that sends the reply cap as ``max_tokens``, which every compatible
+        server reads; llama.cpp's server ignores the newer ``max_completion_tokens`` and
+        would generate to the end of its context."""
+
+        def _get_request_payload(self, input_: Any, *, stop: list[str] | None = None,
+                                 **kwargs: Any) -> dict:
+            payload = super()._get_request_payload(input_, stop=stop, **kwargs)
+            if "max_completion_tokens" in payload:
+                payload["max_tokens"] = payload.pop("max_completion_tokens")
+            return payload
+
+    return CompatibleChatOpenAI
+
+
 def get_chat_model(settings: Settings) -> BaseChatModel:
     """The chat model the settings select, ready to ``invoke`` or ``stream``."""
     if settings.llm_backend == "embedded":
@@ -126,7 +146,9 @@ def get_chat_model(settings: Settings) -> BaseChatModel:
                           "server.")
     # Local servers ignore the key, but the client refuses to start without one.
     key = settings.api_key.get_secret_value() if settings.api_key else "not-needed"
-    return ChatOpenAI(
+    # OpenAI itself wants max_completion_tokens; everything behind a base URL gets max_tokens.
+    chat_class = _compatible_chat_openai() if settings.base_url else ChatOpenAI
+    return chat_class(
         model=settings.model, base_url=settings.base_url, api_key=key,
         temperature=settings.temperature, max_completion_tokens=settings.max_tokens,
         timeout=settings.request_timeout, max_retries=1, streaming=True,

@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     max_tokens: int = Field(120, ge=1, le=8192, description="Reply length cap, in tokens.")
     context_tokens: int = Field(4096, ge=512, description="Model context window.")
     threads: int | None = Field(None, ge=1, description="CPU threads for the embedded model.")
+    json_mode: Literal["json_schema", "llama_schema", "json_object"] = Field(
+        "json_schema", description="How the openai backend asks for structured JSON: "
+        "json_schema (OpenAI, vLLM, LM Studio, Ollama), llama_schema (llama.cpp servers), "
+        "json_object (plain JSON mode).")
     request_timeout: float = Field(60.0, gt=0, description="Seconds before a backend call fails.")
 
     max_message_chars: int = Field(4000, ge=1, description="Longest trainee message accepted.")

@@ -58,6 +58,13 @@ def test_chat_model_streams_from_the_server(server_url):
     assert len("".join(chunks).split()) >= 2
 
 
+def test_the_reply_cap_reaches_the_server(server_url):
+    settings = Settings(llm_backend="openai", base_url=server_url, api_key=API_KEY,
+                        model="smollm2", max_tokens=4)
+    reply = get_chat_model(settings).invoke("Write a long story about a lighthouse keeper.")
+    assert 0 < len(str(reply.content).split()) <= 4  # 4 tokens cannot make 5 words
+
+
 def test_ask_through_the_openai_backend(cli, indexed_env, server_url):
     result = cli("ask", "How do I affirm a trainee?", "--json", **openai_env(server_url))
     assert result.exit_code == 0, result.output
@@ -84,3 +91,15 @@ def test_an_unreachable_server_is_one_sentence(cli, indexed_env):
     result = cli("ask", "hello", **openai_env(url))
     assert result.exit_code == 2
     assert f"Cannot reach the model server at {url}" in result.stderr
+
+
+def test_the_llm_coder_through_an_openai_compatible_server(cli, server_url, tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text("conversation_id,speaker,text\na,client,I want to drink less.\n"
+                      "a,therapist,What makes that important to you?\n")
+    env = openai_env(server_url) | {"MIE_MAX_TOKENS": "120", "MIE_JSON_MODE": "llama_schema"}
+    result = cli("code", str(source), "--out", str(tmp_path / "out.csv"), "--backend", "llm",
+                 **env)
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "out.csv").read_text()
+    assert text.count("\n") == 3 and "talk_type" in text

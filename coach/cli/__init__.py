@@ -6,7 +6,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from coach.cli import converse, index, settings
+from coach.cli import code, converse, index, settings
 from coach.errors import CoachError
 
 
@@ -33,6 +33,7 @@ app = typer.Typer(
 settings.register(app)
 index.register(app)
 converse.register(app)
+code.register(app)
 
 
 def main() -> None:

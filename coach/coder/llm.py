@@ -1,0 +1,126 @@
+"""The LLM-judge backend: any configured chat model codes utterances against the MITI rubric
+in ``prompts/miti_judge.yaml``. Replies are validated with pydantic and retried when malformed."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+from pydantic import BaseModel, ValidationError
+
+from coach.coder.codes import Behaviour, Miti, TalkType, UtteranceCodes
+from coach.coder.offline import primary_code
+from coach.errors import CoachError
+from coach.models import backend_error
+from coach.settings import Settings
+from coach.templates import load_template
+
+JSON_OBJECT = re.compile(r"\{.*\}", re.S)
+JUDGE_MAX_TOKENS = 200  # a verdict is ~40 tokens; the rest is room for a verbose model
+
+
+class CounsellorVerdict(BaseModel):
+    codes: list[Miti]
+    primary: Miti | None = None
+    behaviour: Behaviour
+    question_type: Literal["open", "closed"] | None = None
+    reflection_type: Literal["simple", "complex"] | None = None
+
+
+class ClientVerdict(BaseModel):
+    talk_type: TalkType
+
+
+class LLMCoder:
+    """Codes each utterance with one judge call (plus retries when the JSON is malformed)."""
+
+    def __init__(self, settings: Settings, chat_model: BaseChatModel | None = None,
+                 retries: int = 2) -> None:
+        from coach.models import get_chat_model
+
+        self.settings = settings
+        self.template = load_template(settings.prompts_dir / "miti_judge.yaml")
+        self.model = chat_model or get_chat_model(settings)
+        self.retries = retries
+
+    def _json_mode(self, schema: type[BaseModel]) -> dict:
+        """Call options that make the backend emit JSON matching ``schema``.
+
+        A schema becomes a sampling grammar (llama.cpp) or structured output (OpenAI and
+        others), so even a small model emits well-formed codes. Servers disagree on the
+        request shape, hence MIE_JSON_MODE. llama.cpp's schema-in-json_object form is not
+        part of the OpenAI API, so the SDK would drop it: it travels in ``extra_body``.
+        """
+        llama_format = {"type": "json_object", "schema": schema.model_json_schema()}
+        if self.settings.llm_backend == "embedded":
+            return {"response_format": llama_format}
+        if self.settings.json_mode == "llama_schema":
+            return {"extra_body": {"response_format": llama_format}}
+        if self.settings.json_mode == "json_schema":
+            return {"response_format": {"type": "json_schema", "json_schema": {
+                "name": schema.__name__, "schema": schema.model_json_schema()}}}
+        return {"response_format": {"type": "json_object"}}
+
+    def code(self, speakers: Sequence[str], texts: Sequence[str],
+             starts: np.ndarray | None = None) -> list[UtteranceCodes]:
+        out = []
+        for i, (speaker, text) in enumerate(zip(speakers, texts, strict=True)):
+            first = i == 0 or (starts is not None and bool(starts[i]))
+            previous, previous_speaker = ("", "none") if first else (texts[i - 1], speakers[i - 1])
+            out.append(self.code_one(speaker, text, previous, previous_speaker))
+        return out
+
+    def code_one(self, speaker: str, text: str, previous: str = "",
+                 previous_speaker: str = "none") -> UtteranceCodes:
+        schema = CounsellorVerdict if speaker == "therapist" else ClientVerdict
+        messages = [
+            SystemMessage(self.template.render("system")),
+            HumanMessage(self.template.render("user", speaker=speaker, text=text,
+                                              previous=previous,
+                                              previous_speaker=previous_speaker)),
+        ]
+        problem = ""
+        model = self.model.bind(temperature=0, max_tokens=JUDGE_MAX_TOKENS,
+                                **self._json_mode(schema))
+        for _ in range(self.retries + 1):
+            try:
+                reply = str(model.invoke(messages).content)
+            except Exception as exc:
+                if type(exc).__name__ != "LengthFinishReasonError":
+                    raise backend_error(exc, self.settings) from exc
+                problem = "the reply ran past the length limit"
+                continue
+            try:
+                match = JSON_OBJECT.search(reply)
+                verdict = schema.model_validate(json.loads(match.group(0) if match else reply))
+            except (json.JSONDecodeError, ValidationError) as exc:
+                problem = str(exc).splitlines()[0]
+                messages += [AIMessage(reply), HumanMessage(
+                    f"That was not valid: {problem}. Reply with the JSON object only.")]
+                continue
+            return self._to_codes(speaker, text, verdict)
+        raise CoachError(f"The judge model gave malformed codes {self.retries + 1} times for "
+                         f"'{text[:40]}' ({problem}).")
+
+    @staticmethod
+    def _to_codes(speaker: str, text: str,
+                  verdict: CounsellorVerdict | ClientVerdict) -> UtteranceCodes:
+        if isinstance(verdict, ClientVerdict):
+            return UtteranceCodes(speaker="client", text=text, talk_type=verdict.talk_type)
+        codes = list(dict.fromkeys(verdict.codes))
+        reflection = next((c for c in codes if c in (Miti.SIMPLE_REFLECTION,
+                                                     Miti.COMPLEX_REFLECTION)), None)
+        return UtteranceCodes(
+            speaker="therapist", text=text, behaviour=verdict.behaviour, miti_codes=codes,
+            primary=verdict.primary if verdict.primary in codes else
+            primary_code(verdict.behaviour, codes),
+            question_type=(verdict.question_type or "closed") if Miti.QUESTION in codes
+            else None,
+            reflection_type=("complex" if reflection == Miti.COMPLEX_REFLECTION else "simple")
+            if reflection else None,
+        )

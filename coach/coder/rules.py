@@ -1,0 +1,138 @@
+"""Rules for the MITI codes AnnoMI does not label: Affirm, Seeking Collaboration, Emphasizing
+Autonomy, Confront and Persuade (with or without permission).
+
+Each rule is a list of regular expressions over the lower-cased utterance. They favour
+precision: a missed Affirm costs less than a false Confront in a trainee's feedback.
+"""
+
+from __future__ import annotations
+
+import re
+
+from coach.coder.codes import Miti
+
+
+def _compile(*patterns: str) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in patterns))
+
+
+AFFIRM = _compile(
+    r"\b(that|it) (took|takes) (real )?(courage|guts|strength|honesty)",
+    r"\byou('ve| have) (really )?(done|worked|made|shown|put|come|stuck|kept)\b.{0,40}"
+    r"\b(hard|well|effort|progress|work|far|commitment|with it)",
+    r"\byou (clearly|really|obviously|genuinely) (care|value|want|love)",
+    r"\b(i|we) (really )?(appreciate|admire|respect)\b",
+    r"\b(good|great|nice|excellent) (job|work|effort|point|idea|insight|question)\b",
+    r"\bwell done\b", r"\bthat's (a )?(real )?(strength|huge step|big step|great step)",
+    r"\byou should be proud\b", r"\bit's (clear|obvious) (that )?you (care|want|value)",
+    r"\byou('re| are) (a )?(very |really )?(resourceful|determined|committed|strong|brave|"
+    r"thoughtful|caring|honest|persistent|insightful)",
+    r"\bi('m| am) (really )?(impressed|glad you|grateful)",
+)
+SEEK = _compile(
+    r"\b(would|is) it (be )?(ok(ay)?|alright|all right) (with you )?(if|to)\b",
+    r"\bmay i\b", r"\bcan i (share|offer|tell|suggest|give|mention)\b",
+    r"(?<!what )(?<!how )\bwould you (like|want) me to\b",
+    r"\bwould you be (open|willing|interested)\b",
+    r"\bwhat (would|do) you (like|want) to (focus|talk|start|work)\b",
+    r"\bhow would you like to\b", r"\bwhere would you like to\b",
+    r"\blet's (think|figure|work|look|explore|see) (this |it )?(out )?together\b",
+    r"\bwe could (explore|look|work)\b.*\bif you\b", r"\bwhat do you make of (that|this)\b",
+    r"\bdoes that (fit|sound right|make sense to you|ring true)\b",
+    r"\bhow does that (sound|fit|land)\b",
+)
+AUTONOMY = _compile(
+    r"\b(it'?s|it is|that'?s|that is) (really |entirely |completely |totally )?"
+    r"(up to you|your (choice|call|decision))",
+    r"\byou('re| are) the (one|expert|best judge)\b", r"\byou (get to|can) (decide|choose)\b",
+    r"\bonly you (can|know)\b", r"\bwhatever you (decide|choose)\b",
+    r"\byou know (yourself|your (life|situation|client)) (best|better)",
+    r"\bin (the end|your own time),? (it'?s|you)\b", r"\bno one can (make|force) you\b",
+    r"\byou('re| are) (free|in charge|in control)\b",
+)
+CONFRONT = _compile(
+    r"\byou('re| are) (just )?(in denial|making excuses|lying|kidding yourself|fooling)",
+    r"\byou (need to|have to|must|should) (face|admit|accept) (the fact|that|it|reality)",
+    r"\bthat'?s (just )?(not true|wrong|ridiculous|nonsense|an excuse)\b",
+    r"\bwhy (can'?t|won'?t|don'?t) you (just )?(stop|listen|see|admit|get)",
+    r"\byou('re| are) (an alcoholic|an addict|irresponsible|lazy|selfish)\b",
+    r"\byou('re| are) wrong\b", r"\bhow many times (do|have) i\b",
+    r"\byou (obviously|clearly) (don'?t|aren'?t|haven'?t)\b",
+    r"\byou should know better\b", r"\bcome on,? (you|that)\b",
+)
+PERSUADE = _compile(
+    r"\byou (really )?(should|must|need to|have to|ought to|'ve got to|gotta)\b",
+    r"\b(i'?d|i would|i) (strongly )?(recommend|suggest|advise|urge)\b",
+    r"\bthe (best|right|only) (thing|way|option) (is|would be)\b",
+    r"\byou could (just )?(say|tell|try|ask)\b", r"\bwhy don'?t you\b",
+    r"\bjust (do|call|tell|try|stop)\b",
+    r"\bmake sure (you|to)\b", r"\bdon'?t (forget|let)\b", r"\bif i were you\b",
+    r"\bhere (are|is) (some|a few|what)\b.*\b(tips|steps|advice|you should)\b",
+    r"^(try|stop|start|tell|call|ask|remember|avoid|focus on|consider) ",
+)
+PERMISSION = _compile(
+    SEEK.pattern, AUTONOMY.pattern,
+    r"\bif (it|that) (fits|feels right|helps|works for you)\b",
+    r"\bif you('d| would) like\b", r"\bsee what you think\b", r"\bwhat do you think\b",
+    r"\btake (it|what fits) or leave it\b", r"\byou might (find|consider)\b",
+    r"\bsome people (find|have found)\b",
+)
+ASKS_FOR_ADVICE = _compile(
+    r"\bwhat (should|do|can|could) i (do|say|try)\b", r"\bany (advice|suggestions|ideas|tips)\b",
+    r"\b(tell|show) me (how|what)\b", r"\bcan you (help|suggest|recommend|tell)\b",
+    r"^(yes|yeah|sure|ok|okay|please|go ahead)\b",
+)
+
+DOUBLE_SIDED = _compile(
+    r"\bpart of you\b.*\b(another|other) part\b", r"\bpart of you\b.*\bpart of you\b",
+    r"\bon (the )?one hand\b.*\bon the other\b",
+)
+
+RULES: tuple[tuple[Miti, re.Pattern[str]], ...] = (
+    (Miti.AFFIRM, AFFIRM),
+    (Miti.SEEKING_COLLABORATION, SEEK),
+    (Miti.EMPHASIZING_AUTONOMY, AUTONOMY),
+    (Miti.CONFRONT, CONFRONT),
+)
+
+
+def normalise(text: str) -> str:
+    return re.sub(r"\s+", " ", text.lower().replace("’", "'")).strip()
+
+
+def relational_codes(text: str) -> list[Miti]:
+    """Affirm, Seek, Autonomy and Confront found by rule in a counsellor utterance."""
+    low = normalise(text)
+    return [code for code, pattern in RULES if pattern.search(low)]
+
+
+def persuasion(text: str, previous: str = "") -> Miti | None:
+    """Persuade, or Persuade with Permission when permission is asked, granted or implied."""
+    low = normalise(text)
+    if not PERSUADE.search(low):
+        return None
+    permitted = PERMISSION.search(low) or ASKS_FOR_ADVICE.search(normalise(previous))
+    return Miti.PERSUADE_WITH_PERMISSION if permitted else Miti.PERSUADE
+
+
+SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
+
+
+QUESTION_START = re.compile(
+    r"^(so,? |and |okay,? |ok,? )?(what|how|why|when|where|who|which|do|does|did|is|are|was|"
+    r"were|have|has|had|can|could|would|will|should|may|might)\b"
+)
+
+
+def is_single_question(text: str) -> bool:
+    """One sentence that opens and ends like a question. ("So you're stuck?" is excluded:
+    MITI codes a reflection with a rising tone as a reflection.)"""
+    low = normalise(text)
+    return (low.endswith("?") and len(SENTENCE_END.findall(low)) == 1
+            and bool(QUESTION_START.search(low)))
+
+
+def is_open_question(text: str) -> bool:
+    """Heuristic used when no trained question head is loaded."""
+    low = normalise(text)
+    return bool(re.search(r"(^|[.!?] )(what|how|why|tell me|in what way|where|when)\b", low))

@@ -1,0 +1,102 @@
+"""The rule-based MITI codes (those AnnoMI does not label), on written examples."""
+
+import pytest
+
+from coach.coder import code_conversation
+from coach.coder.codes import Miti
+from coach.coder.rules import persuasion, relational_codes
+
+AFFIRMS = [
+    "It took real courage to tell your sister how you felt.",
+    "You've worked really hard on keeping that journal every day.",
+    "You clearly care about your clients.",
+    "Well done for staying with her tears instead of rushing in.",
+    "You're very resourceful; you found three ways to get to sessions.",
+]
+SEEKS = [
+    "Would it be okay if I shared what some trainees find helpful?",
+    "May I offer an idea?",
+    "What would you like to focus on today?",
+    "How does that sound to you?",
+    "Would you like me to say more about the afterglow?",
+]
+AUTONOMY = [
+    "It's really up to you whether you raise this with her.",
+    "You're the expert on your own life.",
+    "Whatever you decide, I'll support it.",
+    "Only you can know what fits for this client.",
+]
+CONFRONTS = [
+    "You're in denial about how much you drink.",
+    "That's just not true, and you know it.",
+    "Why can't you just admit the session didn't change anything?",
+    "You should know better than to skip integration.",
+]
+PERSUADES = [
+    "You should call your sister this week.",
+    "I'd recommend you stop seeing that client until you feel better.",
+    "You could say something like: just do it.",
+    "The best thing is to set a firm goal right now.",
+]
+NEUTRAL = [
+    "You're wondering whether the insight will last.",
+    "What did you notice in your body during the session?",
+    "Some people sleep differently for a few weeks after a session.",
+    "You want to go slowly with this.",
+]
+
+
+@pytest.mark.parametrize("text", AFFIRMS)
+def test_affirm(text):
+    assert Miti.AFFIRM in relational_codes(text)
+
+
+@pytest.mark.parametrize("text", SEEKS)
+def test_seeking_collaboration(text):
+    assert Miti.SEEKING_COLLABORATION in relational_codes(text)
+
+
+@pytest.mark.parametrize("text", AUTONOMY)
+def test_emphasizing_autonomy(text):
+    assert Miti.EMPHASIZING_AUTONOMY in relational_codes(text)
+
+
+@pytest.mark.parametrize("text", CONFRONTS)
+def test_confront(text):
+    assert Miti.CONFRONT in relational_codes(text)
+
+
+@pytest.mark.parametrize("text", PERSUADES)
+def test_persuade_without_permission(text):
+    assert persuasion(text) == Miti.PERSUADE
+
+
+@pytest.mark.parametrize(
+    ("text", "previous"),
+    [
+        ("You could try a short walk each morning, if that fits for you.", ""),
+        ("I'd suggest writing the letter first. What do you think?", ""),
+        ("You might consider telling her first; you should pick the moment.", ""),
+        ("You should start with one small call.", "What should I do about my sister?"),
+    ],
+)
+def test_persuade_with_permission(text, previous):
+    assert persuasion(text, previous) == Miti.PERSUADE_WITH_PERMISSION
+
+
+@pytest.mark.parametrize("text", NEUTRAL)
+def test_plain_reflections_questions_and_information_trigger_no_rule(text):
+    assert relational_codes(text) == [] and persuasion(text) is None
+
+
+def test_what_would_you_like_to_do_is_an_evoking_question_not_seek():
+    assert Miti.SEEKING_COLLABORATION not in relational_codes(
+        "What would you like to do about it?")
+
+
+def test_a_confrontational_reflection_is_coded_confront():
+    coded = code_conversation([("client", "I only drink on weekends."),
+                               ("therapist", "You're in denial about your drinking.")])
+    codes = coded.utterances[1].miti_codes
+    assert coded.utterances[1].primary == Miti.CONFRONT
+    assert Miti.SIMPLE_REFLECTION not in codes and Miti.COMPLEX_REFLECTION not in codes
