@@ -12,6 +12,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from coach.errors import KnowledgeError
+from coach.files import read_utf8
 from coach.tokens import count_tokens
 
 MiProcess = Literal["engaging", "focusing", "evoking", "planning", "n/a"]
@@ -72,16 +73,7 @@ def _field_line(front: str, field: str) -> int:
 
 def parse_document(path: Path) -> Document:
     """Read one knowledge file; any problem raises a KnowledgeError naming file and line."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise KnowledgeError(f"{path}: cannot be read ({exc.strerror}).") from exc
-    try:
-        raw = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise KnowledgeError(f"{path}, line {line}: the file is not valid UTF-8.") from exc
-
+    raw = read_utf8(path, KnowledgeError)
     match = FRONT_MATTER.match(raw)
     if not match:
         raise KnowledgeError(f"{path}, line 1: the file must start with '---' YAML front matter.")
@@ -111,7 +103,7 @@ def parse_document(path: Path) -> Document:
     body = raw[match.end() :].strip()
     if not body:
         raise KnowledgeError(f"{path}, line {_line_of(raw, match.end())}: the document is empty.")
-    content_hash = hashlib.sha256(data).hexdigest()
+    content_hash = hashlib.sha256(raw.encode()).hexdigest()
     return Document(meta=meta, body=body, path=path, content_hash=content_hash)
 
 

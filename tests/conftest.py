@@ -65,6 +65,24 @@ def cli():
     return run
 
 
+def wait_for_http(url: str, proc, seconds: float = 90, headers: dict | None = None) -> None:
+    """Poll ``url`` until it answers; fail the test if ``proc`` dies or time runs out."""
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=1)
+            return
+        except OSError:
+            if proc.poll() is not None:
+                pytest.fail(f"the server for {url} exited during start-up")
+            time.sleep(0.3)
+    proc.kill()
+    pytest.fail(f"{url} did not answer within {seconds:.0f} s")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -63,7 +63,7 @@ def test_codes_every_row_and_keeps_extra_columns(cli, tmp_path):
         ("conversation_id,speaker,text\na,client,hi\na,therapist,   \n",
          "row 2 (line 3), column 'text': the text is empty"),
         ("conversation_id,speaker,text\n", "the file has a header but no rows"),
-        (b"conversation_id,speaker,text\na,client,caf\xe9\n", "line 2: the file is not UTF-8"),
+        (b"conversation_id,speaker,text\na,client,caf\xe9\n", "line 2: the file is not valid"),
         ("conversation_id,speaker,text,behaviour\na,client,hi,x\n", "'behaviour' would be"),
     ],
 )

@@ -4,14 +4,12 @@ server running SmolLM2, started by the test with an API key."""
 import json
 import subprocess
 import sys
-import time
-import urllib.request
 
 import pytest
 
 from coach.models import default_model_path, get_chat_model
 from coach.settings import Settings
-from tests.conftest import free_port
+from tests.conftest import free_port, wait_for_http
 
 API_KEY = "test-key-for-loopback"
 
@@ -26,19 +24,7 @@ def server_url():
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            request = urllib.request.Request(f"{url}/models",
-                                             headers={"Authorization": f"Bearer {API_KEY}"})
-            urllib.request.urlopen(request, timeout=1)
-            break
-        except OSError:
-            assert proc.poll() is None, "llama_cpp.server exited during start-up"
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("llama_cpp.server did not start within 60 s")
+    wait_for_http(f"{url}/models", proc, 60, {"Authorization": f"Bearer {API_KEY}"})
     yield url
     proc.terminate()
     proc.wait(timeout=10)

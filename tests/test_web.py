@@ -3,14 +3,13 @@
 import os
 import subprocess
 import sys
-import time
 import urllib.request
 
 import pytest
 from gradio_client import Client
 
 from coach.settings import REPO_ROOT
-from tests.conftest import free_port
+from tests.conftest import free_port, wait_for_http
 
 
 @pytest.fixture(scope="module")
@@ -24,17 +23,7 @@ def web_url(indexed_dir, tmp_path_factory):
         proc = subprocess.Popen([sys.executable, str(REPO_ROOT / "app.py")], env=env,
                                 stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=1)
-            break
-        except OSError:
-            assert proc.poll() is None, log.read_text()
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("the web UI did not start within 90 s")
+    wait_for_http(url, proc, 90)
     yield url
     proc.terminate()
     proc.wait(timeout=10)

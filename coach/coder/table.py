@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from coach.errors import InputError
+from coach.files import read_utf8
 
 REQUIRED = ("conversation_id", "speaker", "text")
 SPEAKERS = ("therapist", "client")
@@ -31,15 +32,7 @@ class Table:
 
 def read_table(path: Path) -> Table:
     """Read and validate the whole file; any problem names the row and column."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path} cannot be read ({exc.strerror}).") from exc
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        raise InputError(f"{path}, line {line}: the file is not UTF-8 text.") from exc
+    text = read_utf8(path)
     reader = csv.DictReader(io.StringIO(text, newline=""))
     columns = list(reader.fieldnames or [])
     missing = [c for c in REQUIRED if c not in columns]
