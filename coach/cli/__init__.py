@@ -6,7 +6,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from coach.cli import code, converse, index, settings
+from coach.cli import bench, code, converse, index, settings
 from coach.errors import CoachError
 
 
@@ -34,6 +34,7 @@ settings.register(app)
 index.register(app)
 converse.register(app)
 code.register(app)
+app.add_typer(bench.bench, name="bench")
 
 
 def main() -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -33,34 +32,92 @@ class Head:
         if len(self.labels) == 2:  # sklearn stores one logit for binary problems
             yes = 1 / (1 + np.exp(-logits[:, 0]))
             return np.stack([1 - yes, yes], axis=1)
-        logits = logits - logits.max(axis=1, keepdims=True)
-        exp = np.exp(logits)
-        return exp / exp.sum(axis=1, keepdims=True)
-
-    def predict(self, features: np.ndarray) -> list[str]:
-        return [self.labels[i] for i in self.probabilities(features).argmax(axis=1)]
+        return softmax(logits)
 
 
-@lru_cache(maxsize=1)
-def load_heads(folder: Path = WEIGHTS) -> dict[str, Head]:
-    try:
-        meta = json.loads((folder / "heads.json").read_text())
-        arrays = np.load(folder / "heads.npz")
-    except FileNotFoundError as exc:
-        raise ConfigError(f"The coder weights are missing from {folder}; run "
-                          "eval/coder/train_heads.py.") from exc
-    return {name: Head(tuple(labels), arrays[f"{name}.coef"], arrays[f"{name}.intercept"])
-            for name, labels in meta["labels"].items()}
+def softmax(logits: np.ndarray) -> np.ndarray:
+    logits = logits - logits.max(axis=1, keepdims=True)
+    exp = np.exp(logits)
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
+class EmbeddingClassifier:
+    """Logistic-regression heads on frozen MiniLM features (eval/coder/train_heads.py)."""
+
+    def __init__(self, folder: Path = WEIGHTS) -> None:
+        from coach.embeddings import get_embeddings
+
+        try:
+            meta = json.loads((folder / "heads.json").read_text())
+            arrays = np.load(folder / "heads.npz")
+        except FileNotFoundError as exc:
+            raise ConfigError(f"The coder weights are missing from {folder}; run "
+                              "`make train-coder`.") from exc
+        self.heads = {name: Head(tuple(labels), arrays[f"{name}.coef"],
+                                 arrays[f"{name}.intercept"])
+                      for name, labels in meta["labels"].items()}
+        self.labels = {name: head.labels for name, head in self.heads.items()}
+        self.embedder = get_embeddings()
+
+    def probabilities(self, speakers: Sequence[str], texts: Sequence[str],
+                      starts: np.ndarray) -> dict[str, np.ndarray]:
+        features = feature_matrix(self.embedder.encode(list(texts)), texts, starts)
+        return {name: head.probabilities(features) for name, head in self.heads.items()}
+
+
+class FinetunedClassifier:
+    """A fine-tuned multi-task MiniLM over (previous, current) utterance pairs, int8 ONNX
+    (eval/coder/finetune.py). One forward pass gives every head's logits."""
+
+    def __init__(self, folder: Path = WEIGHTS) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        from coach.embeddings import verify_sha256
+
+        self.meta = json.loads((folder / "coder.json").read_text())
+        verify_sha256(folder / "model.onnx", self.meta["onnx_sha256"])
+        self.session = ort.InferenceSession(str(folder / "model.onnx"),
+                                            providers=["CPUExecutionProvider"])
+        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.labels = {name: tuple(v) for name, v in self.meta["labels"].items()}
+        self.outputs = self.meta["outputs"]
+
+    def probabilities(self, speakers: Sequence[str], texts: Sequence[str],
+                      starts: np.ndarray) -> dict[str, np.ndarray]:
+        fmt = self.meta["context_format"]
+        current = [fmt.format(speaker=s, text=t) for s, t in zip(speakers, texts, strict=True)]
+        previous = ["" if starts[i] or i == 0 else current[i - 1] for i in range(len(current))]
+        order = sorted(range(len(current)), key=lambda i: len(current[i]) + len(previous[i]))
+        out = {name: np.empty((len(current), len(self.labels[name])), dtype=np.float32)
+               for name in self.outputs}
+        for begin in range(0, len(order), 32):
+            idx = order[begin : begin + 32]
+            encoded = self.tokenizer.encode_batch([(previous[i], current[i]) for i in idx])
+            feeds = {
+                "input_ids": np.array([e.ids for e in encoded], dtype=np.int64),
+                "attention_mask": np.array([e.attention_mask for e in encoded], dtype=np.int64),
+                "token_type_ids": np.array([e.type_ids for e in encoded], dtype=np.int64),
+            }
+            for name, logits in zip(self.outputs, self.session.run(self.outputs, feeds),
+                                    strict=True):
+                out[name][idx] = softmax(logits)
+        return out
+
+
+def load_classifier(folder: Path = WEIGHTS) -> EmbeddingClassifier | FinetunedClassifier:
+    """The fine-tuned model when its weights are committed, else the embedding heads."""
+    if (folder / "coder.json").exists():
+        return FinetunedClassifier(folder)
+    return EmbeddingClassifier(folder)
 
 
 class OfflineCoder:
-    """Codes whole conversations at once, so every utterance is embedded exactly once."""
+    """Codes whole conversations at once, so every utterance goes through the model once."""
 
     def __init__(self) -> None:
-        from coach.embeddings import get_embeddings
-
-        self.heads = load_heads()
-        self.embedder = get_embeddings()
+        self.classifier = load_classifier()
+        self.labels = self.classifier.labels
 
     def code(self, speakers: Sequence[str], texts: Sequence[str],
              starts: np.ndarray | None = None) -> list[UtteranceCodes]:
@@ -68,28 +125,22 @@ class OfflineCoder:
         if starts is None:
             starts = np.zeros(len(texts), dtype=bool)
             starts[:1] = True
-        features = feature_matrix(self.embedder.encode(list(texts)), texts, starts)
-        therapist = np.array([s == "therapist" for s in speakers])
-        out: list[UtteranceCodes | None] = [None] * len(texts)
-
-        rows = np.flatnonzero(~therapist)
-        if rows.size:
-            for i, talk in zip(rows, self.heads["talk"].predict(features[rows]), strict=True):
-                out[i] = UtteranceCodes(speaker="client", text=texts[i], talk_type=talk)
-        rows = np.flatnonzero(therapist)
-        if rows.size:
-            predicted = {name: head.probabilities(features[rows])
-                         for name, head in self.heads.items() if name != "talk"}
-            for k, i in enumerate(rows):
+        probs = self.classifier.probabilities(speakers, texts, starts)
+        out: list[UtteranceCodes] = []
+        for i, (speaker, text) in enumerate(zip(speakers, texts, strict=True)):
+            if speaker == "client":
+                talk = self.labels["talk"][int(probs["talk"][i].argmax())]
+                out.append(UtteranceCodes(speaker="client", text=text, talk_type=talk))
+            else:
                 previous = "" if starts[i] else texts[i - 1]
-                out[i] = self._counsellor(texts[i], previous, {n: p[k] for n, p in
-                                                               predicted.items()})
-        return out  # type: ignore[return-value]
+                out.append(self._counsellor(text, previous, {n: p[i] for n, p in
+                                                             probs.items()}))
+        return out
 
     def _counsellor(self, text: str, previous: str,
                     p: dict[str, np.ndarray]) -> UtteranceCodes:
-        label = lambda name: self.heads[name].labels[int(p[name].argmax())]  # noqa: E731
-        yes = lambda name: p[name][self.heads[name].labels.index("yes")] >= 0.5  # noqa: E731
+        label = lambda name: self.labels[name][int(p[name].argmax())]  # noqa: E731
+        yes = lambda name: p[name][self.labels[name].index("yes")] >= 0.5  # noqa: E731
         behaviour = label("behaviour")
         if rules.is_single_question(text):
             # A lone question is a question; the heads sometimes see input in its topic words.
