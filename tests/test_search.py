@@ -6,20 +6,22 @@ from coach.retriever import Retriever
 
 
 @pytest.mark.parametrize(
-    ("query", "doc_id"),
+    ("query", "doc_ids"),
     [
         ("How should I ask permission before I share information with my client?",
-         "elicit-provide-elicit"),
-        ("My client keeps arguing with me and the session feels tense", "discord"),
-        ("I'm burning out after hearing so many hard trip stories", "trainee-self-care"),
-        ("What is the parallel process between supervision and therapy?", "mie-is-model"),
+         {"elicit-provide-elicit"}),
+        ("My client keeps arguing with me and the session feels tense", {"discord"}),
+        ("I'm burning out after hearing so many hard trip stories",
+         {"trainee-self-care", "vicarious-trauma"}),
+        ("What is the parallel process between supervision and therapy?",
+         {"mie-is-model", "parallel-process"}),
         ("How can I tell if my client is expressing change talk?",
-         "change-talk-and-sustain-talk"),
+         {"change-talk-and-sustain-talk"}),
     ],
 )
-def test_retrieval_finds_the_document_that_answers(indexed_env, query, doc_id):
+def test_retrieval_finds_a_document_that_answers(indexed_env, query, doc_ids):
     top = Retriever(indexed_env).search(query, k=3)
-    assert doc_id in [p.doc_id for p in top]
+    assert doc_ids & {p.doc_id for p in top}
 
 
 def test_search_cli_json_lists_id_title_heading_and_score(cli, indexed_env):

@@ -118,6 +118,7 @@ class OfflineCoder:
     def __init__(self) -> None:
         self.classifier = load_classifier()
         self.labels = self.classifier.labels
+        self.override_lone_questions = True
 
     def code(self, speakers: Sequence[str], texts: Sequence[str],
              starts: np.ndarray | None = None) -> list[UtteranceCodes]:
@@ -142,7 +143,7 @@ class OfflineCoder:
         label = lambda name: self.labels[name][int(p[name].argmax())]  # noqa: E731
         yes = lambda name: p[name][self.labels[name].index("yes")] >= 0.5  # noqa: E731
         behaviour = label("behaviour")
-        if rules.is_single_question(text):
+        if self.override_lone_questions and rules.is_single_question(text):
             # A lone question is a question; the heads sometimes see input in its topic words.
             behaviour = "question"
             p = p | {name: np.array([1.0, 0.0]) for name in ("has_reflection", "has_input")}
