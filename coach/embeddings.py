@@ -43,10 +43,10 @@ def default_model_files() -> tuple[Path, Path]:
 
 def verify_sha256(path: Path, expected: str) -> None:
     if not path.is_file():
-        raise ConfigError(f"The embedding file {path} is missing; reinstall with `make install`.")
+        raise ConfigError(f"The model file {path} is missing; reinstall with `make install`.")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     if digest != expected:
-        raise ConfigError(f"The embedding file {path} failed its sha256 check (got {digest[:12]}).")
+        raise ConfigError(f"The model file {path} failed its sha256 check (got {digest[:12]}).")
 
 
 class MiniLMEmbeddings(Embeddings):

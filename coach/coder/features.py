@@ -8,16 +8,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from coach.coder.rules import normalise
+from coach.coder.rules import REFLECTIVE_START, normalise
 
 WH_START = re.compile(r"^(so,? )?(what|how|why|when|where|who|which|tell me|in what way)\b")
 YES_NO_START = re.compile(
     r"^(so,? )?(do|does|did|is|are|was|were|have|has|had|can|could|would|will|should|shall|"
     r"may|might|am|isn't|aren't|don't|didn't)\b"
-)
-REFLECTIVE_START = re.compile(
-    r"^(so,? |and |but |it sounds|sounds like|it seems|seems like|you('re| are| feel| want| "
-    r"think| don't| have| 've)|on (the )?one hand|part of you)"
 )
 HAND_FEATURES = 10
 

@@ -19,6 +19,7 @@ from coach.coder.features import feature_matrix
 from coach.errors import ConfigError
 
 WEIGHTS = Path(__file__).parent / "weights"
+BATCH = 64  # utterances per ONNX run, sorted by length so padding stays small
 
 
 @dataclass(frozen=True)
@@ -91,8 +92,8 @@ class FinetunedClassifier:
         order = sorted(range(len(current)), key=lambda i: len(current[i]) + len(previous[i]))
         out = {name: np.empty((len(current), len(self.labels[name])), dtype=np.float32)
                for name in self.outputs}
-        for begin in range(0, len(order), 32):
-            idx = order[begin : begin + 32]
+        for begin in range(0, len(order), BATCH):
+            idx = order[begin : begin + BATCH]
             encoded = self.tokenizer.encode_batch([(previous[i], current[i]) for i in idx])
             feeds = {
                 "input_ids": np.array([e.ids for e in encoded], dtype=np.int64),
@@ -118,7 +119,6 @@ class OfflineCoder:
     def __init__(self) -> None:
         self.classifier = load_classifier()
         self.labels = self.classifier.labels
-        self.override_lone_questions = True
 
     def code(self, speakers: Sequence[str], texts: Sequence[str],
              starts: np.ndarray | None = None) -> list[UtteranceCodes]:
@@ -143,7 +143,7 @@ class OfflineCoder:
         label = lambda name: self.labels[name][int(p[name].argmax())]  # noqa: E731
         yes = lambda name: p[name][self.labels[name].index("yes")] >= 0.5  # noqa: E731
         behaviour = label("behaviour")
-        if self.override_lone_questions and rules.is_single_question(text):
+        if rules.is_single_question(text):
             # A lone question is a question; the heads sometimes see input in its topic words.
             behaviour = "question"
             p = p | {name: np.array([1.0, 0.0]) for name in ("has_reflection", "has_input")}
@@ -151,7 +151,8 @@ class OfflineCoder:
         question_type = reflection_type = None
 
         if behaviour == "reflection" or yes("has_reflection") or \
-                rules.DOUBLE_SIDED.search(rules.normalise(text)):
+                rules.DOUBLE_SIDED.search(rules.normalise(text)) or \
+                rules.reflects_before_asking(text):
             double_sided = rules.DOUBLE_SIDED.search(rules.normalise(text))
             reflection_type = "complex" if yes("reflection_complex") or double_sided else "simple"
             codes.append(Miti.COMPLEX_REFLECTION if reflection_type == "complex"

@@ -116,6 +116,19 @@ def persuasion(text: str, previous: str = "") -> Miti | None:
 
 
 SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
+SENTENCE = re.compile(r"[^.!?]+[.!?]*")
+REFLECTIVE_START = re.compile(
+    r"^(so,? |and |but |it sounds|sounds like|it seems|seems like|you('re| are| feel| want| "
+    r"think| don't| have| 've)|on (the )?one hand|part of you)"
+)
+
+
+def reflects_before_asking(text: str) -> bool:
+    """A statement that opens like a reflection, followed by a question: "You're unsure you
+    can keep it up. What has helped?" holds both codes."""
+    sentences = [s.strip() for s in SENTENCE.findall(normalise(text)) if s.strip()]
+    return len(sentences) >= 2 and sentences[-1].endswith("?") and any(
+        REFLECTIVE_START.search(s) and not s.endswith("?") for s in sentences[:-1])
 
 
 QUESTION_START = re.compile(
