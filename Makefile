@@ -9,7 +9,7 @@ INSTALLED := $(VENV)/.installed
 export CMAKE_ARGS := -DGGML_NATIVE=OFF
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run install index test bench lint browser clean train-coder
+.PHONY: run install index test bench lint clean train-coder
 
 run: index
 	$(BIN)/mie-coach serve
@@ -27,10 +27,6 @@ install: $(INSTALLED)
 # Incremental (content hashes): a no-op re-index takes well under 2 s.
 index: install
 	$(BIN)/mie-coach ingest
-
-# Debian's chromium for the browser tests: Playwright cannot download its own here.
-browser:
-	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
 test: install
 	$(BIN)/ruff check coach tests eval app.py
