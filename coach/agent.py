@@ -95,7 +95,6 @@ class Turn:
     session_id: str | None
     timings_ms: dict[str, float]
     started: float
-    reply_id: int | None = None
     result: TurnResult | None = None
     _stopped: bool = field(default=False, repr=False)
 

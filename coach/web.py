@@ -8,7 +8,7 @@ from typing import Any
 
 import gradio as gr
 
-from coach.agent import Supervisor, TurnResult
+from coach.agent import Supervisor, TurnResult, clean_message
 from coach.errors import CoachError
 from coach.settings import Settings
 
@@ -35,6 +35,8 @@ def build_app(agent: Supervisor) -> gr.Blocks:
                 session_id: str | None) -> Iterator[tuple[list, str, str | None]]:
         history = list(history or [])
         try:
+            # Validate before creating a session, so bad input leaves nothing behind.
+            message = clean_message(message, agent.settings.max_message_chars)
             if agent.store and not session_id:
                 session_id = agent.store.create_session(channel="web")
             turn = agent.turn(message, session_id=session_id)

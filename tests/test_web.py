@@ -13,11 +13,16 @@ from tests.conftest import free_port, wait_for_http
 
 
 @pytest.fixture(scope="module")
-def web_url(indexed_dir, tmp_path_factory):
+def web_data(tmp_path_factory):
+    return tmp_path_factory.mktemp("web")
+
+
+@pytest.fixture(scope="module")
+def web_url(indexed_dir, web_data, tmp_path_factory):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MIE_")}
     env |= {"MIE_PORT": str(port), "MIE_CHROMA_PATH": str(indexed_dir / "chroma"),
-            "MIE_DATA_DIR": str(tmp_path_factory.mktemp("web"))}
+            "MIE_DATA_DIR": str(web_data)}
     log = tmp_path_factory.mktemp("web-log") / "server.log"
     with log.open("w") as out:
         proc = subprocess.Popen([sys.executable, str(REPO_ROOT / "app.py")], env=env,
@@ -51,7 +56,15 @@ def test_a_message_gets_a_reply_with_its_sources(web_url):
     assert len(reply.split("<details>")[0].split()) >= 3
 
 
-def test_an_empty_message_changes_nothing(web_url):
+def test_an_empty_message_changes_nothing(web_url, web_data):
+    import sqlite3
+
+    def sessions() -> int:
+        with sqlite3.connect(web_data / "coach.db") as db:
+            return db.execute("select count(*) from sessions").fetchone()[0]
+
     client = Client(web_url, verbose=False)
+    before = sessions()
     history, box = client.predict("   ", [], api_name="/chat")
     assert history == [] and box == "   "
+    assert sessions() == before  # no empty session was created
