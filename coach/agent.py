@@ -199,7 +199,7 @@ class Supervisor:
             prefix += [HumanMessage(example.trainee), AIMessage(example.supervisor)]
         shown = [{"doc_id": p.doc_id, "title": p.title, "heading": p.heading,
                   "excerpt": excerpt(p.text, self.settings.passage_tokens)} for p in passages]
-        focus_label = FOCUS_LABELS.get(focus, focus) if focus != "open" else None
+        focus_label = FOCUS_LABELS.get(focus)
         user = HumanMessage(self.template.render(
             "user", passages=shown, focus=focus_label, message=message))
         budget = (self.settings.context_tokens - self.settings.max_tokens
@@ -215,6 +215,8 @@ class Supervisor:
         """Start a turn: validation, retrieval and prompt assembly happen now, generation
         happens as the returned ``Turn`` is iterated."""
         started = time.perf_counter()
+        if focus != "open" and focus not in FOCUS_LABELS:
+            raise InputError(f"Unknown focus '{focus}'; use client, skills, selfcare or open.")
         message = clean_message(message, self.settings.max_message_chars)
         if self.store and session_id:
             self.store.require_session(session_id)

@@ -13,6 +13,7 @@ import pytest
          "The model file /nowhere/model.gguf does not exist"),
         (("ask", "hello"), {"MIE_LLM_BACKEND": "openai"}, "The openai backend needs MIE_API_KEY"),
         (("search", ""), {}, "The message is empty"),
+        (("ask", "hello", "--focus", "gossip"), {}, "Unknown focus 'gossip'"),
         (("config",), {"MIE_LLM_BACKEND": "gpt"}, "MIE_LLM_BACKEND is invalid"),
     ],
 )
