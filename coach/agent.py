@@ -211,9 +211,10 @@ class Supervisor:
         return [*prefix, *kept, user]
 
     def turn(self, message: str, session_id: str | None = None, focus: str = "open",
-             history: list[tuple[str, str]] | None = None) -> Turn:
+             history: list[tuple[str, str]] | None = None, channel: str = "cli") -> Turn:
         """Start a turn: validation, retrieval and prompt assembly happen now, generation
-        happens as the returned ``Turn`` is iterated."""
+        happens as the returned ``Turn`` is iterated. With a store and no ``session_id``, a
+        new session is created, only once the input has passed validation."""
         started = time.perf_counter()
         if focus != "open" and focus not in FOCUS_LABELS:
             raise InputError(f"Unknown focus '{focus}'; use client, skills, selfcare or open.")
@@ -221,6 +222,8 @@ class Supervisor:
         if self.store and session_id:
             self.store.require_session(session_id)
             history = self.store.history(session_id) if history is None else history
+        elif self.store:
+            session_id = self.store.create_session(focus=focus, channel=channel)
         t = time.perf_counter()
         passages = self.retriever.search(message)
         timings = {"retrieval": _ms(t)}

@@ -35,11 +35,9 @@ def build_app(agent: Supervisor) -> gr.Blocks:
                 session_id: str | None) -> Iterator[tuple[list, str, str | None]]:
         history = list(history or [])
         try:
-            # Validate before creating a session, so bad input leaves nothing behind.
             message = clean_message(message, agent.settings.max_message_chars)
-            if agent.store and not session_id:
-                session_id = agent.store.create_session(channel="web")
-            turn = agent.turn(message, session_id=session_id)
+            turn = agent.turn(message, session_id=session_id, channel="web")
+            session_id = turn.session_id
         except CoachError as exc:  # bad input: say so and keep the conversation as it was
             gr.Warning(str(exc))
             yield history, message, session_id

@@ -26,11 +26,12 @@ def test_bad_input_is_one_clear_sentence(cli, indexed_env, args, env, expected):
 
 def test_bad_input_saves_nothing(cli, indexed_env):
     from coach.db import open_database
-    from coach.tables import MessageRow
+    from coach.tables import MessageRow, SessionRow
 
-    cli("ask", "")
+    assert cli("ask", "").exit_code == 2
+    assert cli("ask", "hello", "--focus", "gossip").exit_code == 2
     with open_database(indexed_env)() as db:
-        assert db.query(MessageRow).count() == 0
+        assert db.query(MessageRow).count() == 0 and db.query(SessionRow).count() == 0
 
 
 @pytest.mark.parametrize("command", ["ask", "search", "chat", "ingest", "config", "serve"])

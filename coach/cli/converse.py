@@ -38,8 +38,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run one supervision turn and print the reply (streamed unless --json)."""
         agent = _supervisor()
-        session_id = session or agent.store.create_session(focus=focus, channel="cli")
-        turn = agent.turn(message, session_id=session_id, focus=focus)
+        turn = agent.turn(message, session_id=session, focus=focus)
+        session_id = turn.session_id
         if as_json:
             result = turn.run()
             typer.echo(json.dumps(result.to_json(), ensure_ascii=False))
@@ -60,10 +60,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Chat with the supervisor in the terminal, with streaming. Ctrl-D or 'exit' ends."""
         agent = _supervisor()
-        session_id = session or agent.store.create_session(focus=focus, channel="cli")
         if session:
             agent.store.require_session(session)
-        typer.secho(f"Session {session_id}. Type 'exit' or press Ctrl-D to leave.", dim=True)
+        session_id = session  # a new session starts with the first valid message
+        typer.secho("Type 'exit' or press Ctrl-D to leave.", dim=True)
         while True:
             try:
                 message = input("\nyou> ")
@@ -73,6 +73,7 @@ def register(app: typer.Typer) -> None:
                 break
             try:
                 turn = agent.turn(message, session_id=session_id, focus=focus)
+                session_id = turn.session_id
                 sys.stdout.write("supervisor> ")
                 for text in turn:
                     sys.stdout.write(text)
@@ -84,7 +85,8 @@ def register(app: typer.Typer) -> None:
             except KeyboardInterrupt:
                 turn.stop()
                 typer.secho("\n(reply stopped)", dim=True, err=True)
-        typer.secho(f"\nSaved as session {session_id}.", dim=True)
+        if session_id:
+            typer.secho(f"\nSaved as session {session_id}.", dim=True)
 
     @app.command()
     def serve() -> None:
