@@ -188,30 +188,37 @@ class Supervisor:
         self.retriever = retriever or Retriever(settings)
         self.store = store
         self.model_name = settings.model
-        encoding()  # load the BPE ranks now, not inside the first timed turn
+        # The system text and examples never change, so they are built and counted once.
+        self.prefix: list[BaseMessage] = [SystemMessage(self.template.render("system"))]
+        for example in self.template.examples:
+            self.prefix += [HumanMessage(example.trainee), AIMessage(example.supervisor)]
+        self.prefix_tokens = sum(count_tokens(str(m.content)) + 4 for m in self.prefix)
+
+    @classmethod
+    def open(cls, settings: Settings) -> Supervisor:
+        """A supervisor that records every turn in the configured database."""
+        from coach.db import open_database
+
+        return cls(settings, store=Store(open_database(settings)))
 
     def build_messages(self, message: str, passages: list[Passage],
                        history: list[tuple[str, str]], focus: str = "open") -> list[BaseMessage]:
         """System text and examples first (static, so the embedded model caches them), then
         as much recent history as fits, then the notes and the new message."""
-        prefix: list[BaseMessage] = [SystemMessage(self.template.render("system"))]
-        for example in self.template.examples:
-            prefix += [HumanMessage(example.trainee), AIMessage(example.supervisor)]
         shown = [{"doc_id": p.doc_id, "title": p.title, "heading": p.heading,
                   "excerpt": excerpt(p.text, self.settings.passage_tokens)} for p in passages]
         focus_label = FOCUS_LABELS.get(focus)
         user = HumanMessage(self.template.render(
             "user", passages=shown, focus=focus_label, message=message))
-        budget = (self.settings.context_tokens - self.settings.max_tokens
-                  - sum(count_tokens(str(m.content)) + 4 for m in [*prefix, user])
-                  - HISTORY_MARGIN_TOKENS)
+        budget = (self.settings.context_tokens - self.settings.max_tokens - self.prefix_tokens
+                  - count_tokens(str(user.content)) - 4 - HISTORY_MARGIN_TOKENS)
         start = history_start([count_tokens(text) + 4 for _, text in history], budget)
         kept = [HumanMessage(text) if role == "trainee" else AIMessage(text)
                 for role, text in history[start:]]
-        return [*prefix, *kept, user]
+        return [*self.prefix, *kept, user]
 
     def turn(self, message: str, session_id: str | None = None, focus: str = "open",
-             history: list[tuple[str, str]] | None = None, channel: str = "cli") -> Turn:
+             channel: str = "cli") -> Turn:
         """Start a turn: validation, retrieval and prompt assembly happen now, generation
         happens as the returned ``Turn`` is iterated. With a store and no ``session_id``, a
         new session is created, only once the input has passed validation."""
@@ -219,18 +226,18 @@ class Supervisor:
         if focus != "open" and focus not in FOCUS_LABELS:
             raise InputError(f"Unknown focus '{focus}'; use client, skills, selfcare or open.")
         message = clean_message(message, self.settings.max_message_chars)
+        history: list[tuple[str, str]] = []
         if self.store and session_id:
             self.store.require_session(session_id)
-            history = self.store.history(session_id) if history is None else history
-        elif self.store:
-            session_id = self.store.create_session(focus=focus, channel=channel)
+            history = self.store.history(session_id)
         t = time.perf_counter()
         passages = self.retriever.search(message)
         timings = {"retrieval": _ms(t)}
         t = time.perf_counter()
-        messages = self.build_messages(message, passages, history or [], focus)
+        messages = self.build_messages(message, passages, history, focus)
         timings["prompt"] = _ms(t)
-        if self.store and session_id:
+        if self.store:
+            session_id = session_id or self.store.create_session(focus=focus, channel=channel)
             # Saved before the model runs, so a crash mid-generation never loses it.
             self.store.add_message(session_id, "trainee", message,
                                    prompt=str(messages[-1].content))

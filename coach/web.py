@@ -72,10 +72,7 @@ def build_app(agent: Supervisor) -> gr.Blocks:
 
 
 def serve(settings: Settings) -> None:
-    from coach.db import open_database
-    from coach.store import Store
-
-    agent = Supervisor(settings, store=Store(open_database(settings)))
+    agent = Supervisor.open(settings)
     print(f"MIE-IS Coach on http://{settings.host}:{settings.port} "
           f"(backend {settings.llm_backend}, model {settings.model})", flush=True)
     build_app(agent).queue().launch(

@@ -18,10 +18,8 @@ from rich.console import Console
 from rich.table import Table
 
 from coach.agent import Supervisor
-from coach.db import open_database
 from coach.index import ingest
 from coach.settings import Settings
-from coach.store import Store
 
 SESSIONS = [
     ["My client had a big insight about calling her estranged sister, but she hasn't called.",
@@ -61,7 +59,7 @@ def main() -> None:
     noop = ingest(settings)
     noop_seconds = time.perf_counter() - started
 
-    agent = Supervisor(settings, store=Store(open_database(settings)))
+    agent = Supervisor.open(settings)
     agent.turn("warm-up").run()  # model load and the cached prompt prefix are one-off costs
     rows: dict[str, list[float]] = {"retrieval": [], "prompt": [], "first_token": [], "total": []}
     rates: list[float] = []

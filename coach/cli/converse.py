@@ -15,16 +15,19 @@ FOCUS_HELP = "Session focus: client, skills, selfcare or open."
 
 def _supervisor():
     from coach.agent import Supervisor
-    from coach.db import open_database
-    from coach.store import Store
 
-    settings = load_settings()
-    return Supervisor(settings, store=Store(open_database(settings)))
+    return Supervisor.open(load_settings())
 
 
-def _print_sources(result) -> None:
-    if result.sources:
-        names = ", ".join(f"{p.doc_id} ({p.score:.2f})" for p in result.sources)
+def _stream(turn) -> None:
+    """Print the reply as it arrives, then its sources (one line per document)."""
+    for text in turn:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    sys.stdout.write("\n")
+    sources = turn.result.source_list()
+    if sources:
+        names = ", ".join(f"{s['id']} ({s['score']:.2f})" for s in sources)
         typer.secho(f"\nSources: {names}", dim=True, err=True)
 
 
@@ -44,11 +47,7 @@ def register(app: typer.Typer) -> None:
             result = turn.run()
             typer.echo(json.dumps(result.to_json(), ensure_ascii=False))
             return
-        for text in turn:
-            sys.stdout.write(text)
-            sys.stdout.flush()
-        sys.stdout.write("\n")
-        _print_sources(turn.result)
+        _stream(turn)
         if not session:
             typer.secho(f"Session {session_id} (continue with --session {session_id})",
                         dim=True, err=True)
@@ -75,11 +74,7 @@ def register(app: typer.Typer) -> None:
                 turn = agent.turn(message, session_id=session_id, focus=focus)
                 session_id = turn.session_id
                 sys.stdout.write("supervisor> ")
-                for text in turn:
-                    sys.stdout.write(text)
-                    sys.stdout.flush()
-                sys.stdout.write("\n")
-                _print_sources(turn.result)
+                _stream(turn)
             except CoachError as exc:  # bad input must not end the conversation
                 typer.secho(f"Error: {exc}", fg="red", err=True)
             except KeyboardInterrupt:

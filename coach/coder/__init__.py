@@ -61,10 +61,7 @@ def normalise_speaker(speaker: str) -> str:
 def code_conversation(turns: Sequence[tuple[str, str]], backend: Backend = "offline",
                       settings: Settings | None = None) -> CodedConversation:
     """Code a conversation given as ``(speaker, text)`` pairs in order."""
-    speakers = [normalise_speaker(s) for s, _ in turns]
-    texts = [t for _, t in turns]
-    coded = get_coder(backend, settings).code(speakers, texts) if turns else []
-    return CodedConversation(utterances=coded, summary=summarise(coded))
+    return code_many([turns], backend, settings)[0]
 
 
 def code_many(conversations: Sequence[Sequence[tuple[str, str]]], backend: Backend = "offline",

@@ -1,7 +1,8 @@
-"""The offline coder: classifier heads on local sentence embeddings, plus MITI rules.
+"""The offline coder: an AnnoMI-trained classifier plus MITI rules.
 
-AnnoMI-trained heads give the main behaviour, which of reflection / question / input an
-utterance holds, their subtypes, and client talk type. Rules add what AnnoMI does not label.
+The classifier (a fine-tuned MiniLM, or logistic-regression heads on frozen embeddings as a
+fallback) gives the main behaviour, which of reflection / question / input an utterance
+holds, their subtypes, and client talk type. Rules add what AnnoMI does not label.
 """
 
 from __future__ import annotations
@@ -150,10 +151,9 @@ class OfflineCoder:
         codes: list[Miti] = []
         question_type = reflection_type = None
 
-        if behaviour == "reflection" or yes("has_reflection") or \
-                rules.DOUBLE_SIDED.search(rules.normalise(text)) or \
+        double_sided = bool(rules.DOUBLE_SIDED.search(rules.normalise(text)))
+        if behaviour == "reflection" or yes("has_reflection") or double_sided or \
                 rules.reflects_before_asking(text):
-            double_sided = rules.DOUBLE_SIDED.search(rules.normalise(text))
             reflection_type = "complex" if yes("reflection_complex") or double_sided else "simple"
             codes.append(Miti.COMPLEX_REFLECTION if reflection_type == "complex"
                          else Miti.SIMPLE_REFLECTION)
@@ -166,9 +166,8 @@ class OfflineCoder:
                 codes.append(persuade)
             elif label("input_subtype") == "advice":
                 # Advice the rules cannot see as pushy still needs permission to be MI-adherent.
-                permitted = rules.PERMISSION.search(rules.normalise(text)) or \
-                    rules.ASKS_FOR_ADVICE.search(rules.normalise(previous))
-                codes.append(Miti.PERSUADE_WITH_PERMISSION if permitted else Miti.PERSUADE)
+                codes.append(Miti.PERSUADE_WITH_PERMISSION if rules.permitted(text, previous)
+                             else Miti.PERSUADE)
             else:
                 codes.append(Miti.GIVING_INFORMATION)
         relational = rules.relational_codes(text)
@@ -189,12 +188,11 @@ PRIMARY_FOR = {
     "question": (Miti.QUESTION,),
     "therapist_input": (Miti.PERSUADE, Miti.PERSUADE_WITH_PERMISSION, Miti.GIVING_INFORMATION),
 }
-# A Confront outranks everything: a supervisor must never miss one in the feedback.
-PRIMARY_ORDER = (Miti.CONFRONT, Miti.AFFIRM, Miti.EMPHASIZING_AUTONOMY,
-                 Miti.SEEKING_COLLABORATION)
+PRIMARY_ORDER = (Miti.AFFIRM, Miti.EMPHASIZING_AUTONOMY, Miti.SEEKING_COLLABORATION)
 
 
 def primary_code(behaviour: str, codes: list[Miti]) -> Miti | None:
+    # A Confront outranks everything: a supervisor must never miss one in the feedback.
     if Miti.CONFRONT in codes:
         return Miti.CONFRONT
     for code in PRIMARY_FOR.get(behaviour, ()):

@@ -108,11 +108,16 @@ def relational_codes(text: str) -> list[Miti]:
 
 def persuasion(text: str, previous: str = "") -> Miti | None:
     """Persuade, or Persuade with Permission when permission is asked, granted or implied."""
-    low = normalise(text)
-    if not PERSUADE.search(low):
+    if not PERSUADE.search(normalise(text)):
         return None
-    permitted = PERMISSION.search(low) or ASKS_FOR_ADVICE.search(normalise(previous))
-    return Miti.PERSUADE_WITH_PERMISSION if permitted else Miti.PERSUADE
+    return Miti.PERSUADE_WITH_PERMISSION if permitted(text, previous) else Miti.PERSUADE
+
+
+def permitted(text: str, previous: str = "") -> bool:
+    """Advice is permitted when the counsellor asks or hands over choice, or the client
+    has just asked for it."""
+    return bool(PERMISSION.search(normalise(text))
+                or ASKS_FOR_ADVICE.search(normalise(previous)))
 
 
 SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
@@ -143,9 +148,3 @@ def is_single_question(text: str) -> bool:
     low = normalise(text)
     return (low.endswith("?") and len(SENTENCE_END.findall(low)) == 1
             and bool(QUESTION_START.search(low)))
-
-
-def is_open_question(text: str) -> bool:
-    """Heuristic used when no trained question head is loaded."""
-    low = normalise(text)
-    return bool(re.search(r"(^|[.!?] )(what|how|why|tell me|in what way|where|when)\b", low))
