@@ -36,6 +36,8 @@ test: install
 bench: index
 	$(BIN)/python eval/bench_turns.py
 	$(BIN)/python eval/coder/bench.py
+	@# The core suite's wall time (target: under 5 min on 2 cores); failing checks do not stop make.
+	-$(BIN)/mie-coach eval run core --report reports/bench-core
 
 # Retrain the offline coder's heads from ../shared/data/annomi (weights are committed).
 train-coder: install

@@ -7,22 +7,25 @@ any OpenAI-compatible server (OpenAI, Ollama, vLLM, LM Studio, llama.cpp's serve
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
+import re
 import threading
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from pydantic import PrivateAttr
+from pydantic import BaseModel, PrivateAttr, ValidationError
 
 from coach.errors import CoachError, ConfigError
 from coach.settings import Settings
 
+Schema = TypeVar("Schema", bound=BaseModel)
 ROLES = {"system": "system", "human": "user", "ai": "assistant"}
 
 
@@ -153,6 +156,58 @@ def get_chat_model(settings: Settings) -> BaseChatModel:
         temperature=settings.temperature, max_completion_tokens=settings.max_tokens,
         timeout=settings.request_timeout, max_retries=1, streaming=True,
     )
+
+
+def structured_output(settings: Settings, schema: type[BaseModel]) -> dict[str, Any]:
+    """Call options that make the backend emit JSON matching ``schema``.
+
+    A schema becomes a sampling grammar (llama.cpp) or structured output (OpenAI and others),
+    so even a small model emits well-formed JSON. Servers disagree on the request shape, hence
+    MIE_JSON_MODE. llama.cpp's schema-in-json_object form is not part of the OpenAI API, so the
+    SDK would drop it: it travels in ``extra_body``.
+    """
+    llama_format = {"type": "json_object", "schema": schema.model_json_schema()}
+    if settings.llm_backend == "embedded":
+        return {"response_format": llama_format}
+    if settings.json_mode == "llama_schema":
+        return {"extra_body": {"response_format": llama_format}}
+    if settings.json_mode == "json_schema":
+        return {"response_format": {"type": "json_schema", "json_schema": {
+            "name": schema.__name__, "schema": schema.model_json_schema()}}}
+    return {"response_format": {"type": "json_object"}}
+
+
+JSON_OBJECT = re.compile(r"\{.*\}", re.S)
+
+
+def invoke_json(model: BaseChatModel, messages: list[BaseMessage], schema: type[Schema],
+                settings: Settings, retries: int = 2, max_tokens: int = 200,
+                what: str = "a verdict", about: str = "") -> Schema:
+    """Ask ``model`` for JSON matching ``schema``; on malformed output, say what was wrong
+    and ask again, up to ``retries`` more times."""
+    from langchain_core.messages import HumanMessage
+
+    messages = list(messages)
+    bound = model.bind(temperature=0, max_tokens=max_tokens,
+                       **structured_output(settings, schema))
+    problem = ""
+    for _ in range(retries + 1):
+        try:
+            reply = str(bound.invoke(messages).content)
+        except Exception as exc:
+            if type(exc).__name__ != "LengthFinishReasonError":
+                raise backend_error(exc, settings) from exc
+            problem = "the reply ran past the length limit"
+            continue
+        try:
+            match = JSON_OBJECT.search(reply)
+            return schema.model_validate(json.loads(match.group(0) if match else reply))
+        except (json.JSONDecodeError, ValidationError) as exc:
+            problem = str(exc).splitlines()[0]
+            messages += [AIMessage(reply), HumanMessage(
+                f"That was not valid: {problem}. Reply with the JSON object only.")]
+    raise CoachError(f"The judge model gave malformed {what} {retries + 1} times{about} "
+                     f"({problem}).")
 
 
 def backend_error(exc: Exception, settings: Settings) -> CoachError:

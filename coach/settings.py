@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=_default_data_dir, description="Index and database.")
     knowledge_dir: Path = Field(REPO_ROOT / "knowledge", description="Markdown knowledge base.")
     prompts_dir: Path = Field(REPO_ROOT / "prompts", description="Prompt files.")
+    suites_dir: Path = Field(REPO_ROOT / "eval" / "suites", description="Eval suites.")
 
     llm_backend: Literal["embedded", "openai"] = Field("embedded", description="LLM backend.")
     model: str = Field("SmolLM2-135M-Instruct", description="Model name sent to the backend.")

@@ -30,6 +30,21 @@ class Store:
                 raise InputError(f"There is no session '{session_id}'; omit --session to "
                                  "start a new one.")
 
+    def session_ids(self, channel: str | None = None) -> list[str]:
+        """Every session id, oldest first (optionally one channel's: web, cli, eval)."""
+        with self.factory() as db:
+            query = select(SessionRow.id).order_by(SessionRow.created_at, SessionRow.id)
+            if channel:
+                query = query.where(SessionRow.channel == channel)
+            return list(db.scalars(query))
+
+    def session_focus(self, session_id: str) -> str:
+        with self.factory() as db:
+            row = db.get(SessionRow, session_id)
+            if row is None:
+                raise InputError(f"There is no session '{session_id}'.")
+            return row.focus
+
     def history(self, session_id: str) -> list[tuple[str, str]]:
         """(role, text the model saw) of the session's complete messages, oldest first."""
         with self.factory() as db:

@@ -6,7 +6,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from coach.cli import bench, code, converse, index, settings
+from coach.cli import bench, code, converse, evals, index, settings
 from coach.errors import CoachError
 
 
@@ -35,6 +35,7 @@ index.register(app)
 converse.register(app)
 code.register(app)
 app.add_typer(bench.bench, name="bench")
+app.add_typer(evals.evals, name="eval")
 
 
 def main() -> None:

@@ -25,8 +25,9 @@ def register(app: typer.Typer) -> None:
         """Code every utterance (MITI 4.2.1 for therapists, change/sustain/neutral talk for
         clients) and summarise each conversation. Row order is utterance order."""
         from coach.coder import code_many
-        from coach.coder.table import read_table, render_table, write_atomically
+        from coach.coder.table import read_table, render_table
         from coach.errors import InputError
+        from coach.files import write_atomically
 
         if backend not in BACKENDS:
             raise InputError(f"Unknown backend '{backend}'; use offline or llm.")

@@ -3,24 +3,20 @@ in ``prompts/miti_judge.yaml``. Replies are validated with pydantic and retried 
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
-from pydantic import BaseModel, ValidationError
+from langchain_core.messages import HumanMessage, SystemMessage
+from pydantic import BaseModel
 
 from coach.coder.codes import Behaviour, Miti, TalkType, UtteranceCodes
 from coach.coder.offline import primary_code
-from coach.errors import CoachError
-from coach.models import backend_error
+from coach.models import invoke_json
 from coach.settings import Settings
 from coach.templates import load_template
 
-JSON_OBJECT = re.compile(r"\{.*\}", re.S)
 JUDGE_MAX_TOKENS = 200  # a verdict is ~40 tokens; the rest is room for a verbose model
 
 
@@ -48,24 +44,6 @@ class LLMCoder:
         self.model = chat_model or get_chat_model(settings)
         self.retries = retries
 
-    def _json_mode(self, schema: type[BaseModel]) -> dict:
-        """Call options that make the backend emit JSON matching ``schema``.
-
-        A schema becomes a sampling grammar (llama.cpp) or structured output (OpenAI and
-        others), so even a small model emits well-formed codes. Servers disagree on the
-        request shape, hence MIE_JSON_MODE. llama.cpp's schema-in-json_object form is not
-        part of the OpenAI API, so the SDK would drop it: it travels in ``extra_body``.
-        """
-        llama_format = {"type": "json_object", "schema": schema.model_json_schema()}
-        if self.settings.llm_backend == "embedded":
-            return {"response_format": llama_format}
-        if self.settings.json_mode == "llama_schema":
-            return {"extra_body": {"response_format": llama_format}}
-        if self.settings.json_mode == "json_schema":
-            return {"response_format": {"type": "json_schema", "json_schema": {
-                "name": schema.__name__, "schema": schema.model_json_schema()}}}
-        return {"response_format": {"type": "json_object"}}
-
     def code(self, speakers: Sequence[str], texts: Sequence[str],
              starts: np.ndarray | None = None) -> list[UtteranceCodes]:
         out = []
@@ -84,28 +62,10 @@ class LLMCoder:
                                               previous=previous,
                                               previous_speaker=previous_speaker)),
         ]
-        problem = ""
-        model = self.model.bind(temperature=0, max_tokens=JUDGE_MAX_TOKENS,
-                                **self._json_mode(schema))
-        for _ in range(self.retries + 1):
-            try:
-                reply = str(model.invoke(messages).content)
-            except Exception as exc:
-                if type(exc).__name__ != "LengthFinishReasonError":
-                    raise backend_error(exc, self.settings) from exc
-                problem = "the reply ran past the length limit"
-                continue
-            try:
-                match = JSON_OBJECT.search(reply)
-                verdict = schema.model_validate(json.loads(match.group(0) if match else reply))
-            except (json.JSONDecodeError, ValidationError) as exc:
-                problem = str(exc).splitlines()[0]
-                messages += [AIMessage(reply), HumanMessage(
-                    f"That was not valid: {problem}. Reply with the JSON object only.")]
-                continue
-            return self._to_codes(speaker, text, verdict)
-        raise CoachError(f"The judge model gave malformed codes {self.retries + 1} times for "
-                         f"'{text[:40]}' ({problem}).")
+        verdict = invoke_json(self.model, messages, schema, self.settings,
+                              retries=self.retries, max_tokens=JUDGE_MAX_TOKENS,
+                              what="codes", about=f" for '{text[:40]}'")
+        return self._to_codes(speaker, text, verdict)
 
     @staticmethod
     def _to_codes(speaker: str, text: str,
