@@ -104,6 +104,7 @@ class Turn:
     def __iter__(self) -> Iterator[str]:
         parts: list[str] = []
         status, error = "complete", None
+        failure: CoachError | None = None
         llm_start = time.perf_counter()
         try:
             for chunk in self.agent.chat_model.stream(self.messages):
@@ -117,17 +118,21 @@ class Turn:
                 if self._stopped:
                     status = "interrupted"
                     break
+            if not "".join(parts).strip() and status == "complete":
+                failure = CoachError("The model returned an empty reply; try again.")
+                status, error = "failed", str(failure)
         except GeneratorExit:
             status = "interrupted"
             raise
         except Exception as exc:
-            status, error = "failed", str(backend_error(exc, self.agent.settings))
+            failure = backend_error(exc, self.agent.settings)
+            status, error = "failed", str(failure)
         finally:
             self.timings_ms["llm"] = _ms(llm_start)
             self.timings_ms["total"] = _ms(self.started)
             self._finish("".join(parts).strip(), status, error)
-        if error:
-            raise CoachError(error)
+        if failure:
+            raise failure
 
     def run(self) -> TurnResult:
         """Consume the stream and return the finished turn."""
@@ -218,7 +223,7 @@ class Supervisor:
         return [*self.prefix, *kept, user]
 
     def turn(self, message: str, session_id: str | None = None, focus: str = "open",
-             channel: str = "cli") -> Turn:
+             channel: str = "cli", user_id: int | None = None) -> Turn:
         """Start a turn: validation, retrieval and prompt assembly happen now, generation
         happens as the returned ``Turn`` is iterated. With a store and no ``session_id``, a
         new session is created, only once the input has passed validation."""
@@ -237,8 +242,32 @@ class Supervisor:
         messages = self.build_messages(message, passages, history, focus)
         timings["prompt"] = _ms(t)
         if self.store:
-            session_id = session_id or self.store.create_session(focus=focus, channel=channel)
+            session_id = session_id or self.store.create_session(focus=focus, channel=channel,
+                                                                 user_id=user_id)
             # Saved before the model runs, so a crash mid-generation never loses it.
             self.store.add_message(session_id, "trainee", message,
                                    prompt=str(messages[-1].content))
         return Turn(self, messages, passages, session_id, timings, started)
+
+    def closing_summary(self, session_id: str) -> str:
+        """An MI-style summary of the session for its end (``prompts/session_summary.yaml``):
+        what the trainee brought, their own ideas and strengths, and an invitation to name
+        their next steps."""
+        if not self.store:
+            raise CoachError("Summaries need a database to read the session from.")
+        lines = [f"{'Trainee' if m.role == 'trainee' else 'Supervisor'}: {m.content}"
+                 for m in self.store.messages(session_id) if m.status == "complete"]
+        if not lines:
+            raise InputError("The session has no messages to summarise yet.")
+        template = load_template(self.settings.prompts_dir / "session_summary.yaml")
+        transcript = excerpt("\n".join(lines[-12:]), self.settings.context_tokens // 2)
+        messages = [SystemMessage(template.render("system")),
+                    HumanMessage(template.render("user", transcript=transcript))]
+        try:
+            reply = self.chat_model.invoke(messages, max_tokens=160)
+        except Exception as exc:
+            raise backend_error(exc, self.settings) from exc
+        text = str(reply.content).strip()
+        if not text:
+            raise CoachError("The model returned an empty summary; try again.")
+        return text

@@ -121,6 +121,25 @@ class FailingModel(BaseChatModel):
         raise ConnectionError("server went away")
 
 
+class SilentModel(FailingModel):
+    """A fake backend that streams nothing but whitespace, as an overloaded or misconfigured
+    server can; the real model cannot be made to do this on demand."""
+
+    def _stream(self, *args, **kwargs) -> Iterator[ChatGenerationChunk]:
+        yield ChatGenerationChunk(message=AIMessageChunk(content="  "))
+
+
+def test_an_empty_reply_is_a_failure_not_a_silent_success(indexed_env):
+    store = Store(open_database(indexed_env))
+    agent = Supervisor(indexed_env, chat_model=SilentModel(), store=store)
+    turn = agent.turn("hello there")
+    with pytest.raises(CoachError, match="The model returned an empty reply"):
+        turn.run()
+    assert turn.result.status == "failed"
+    _, reply = store.messages(turn.session_id)
+    assert (reply.status, reply.error) == ("failed", turn.result.error)
+
+
 def test_a_failed_generation_is_stored_with_its_partial_text(indexed_env):
     store = Store(open_database(indexed_env))
     agent = Supervisor(indexed_env, chat_model=FailingModel(), store=store)

@@ -273,3 +273,25 @@ def test_suites_dir_setting_finds_suites_by_name(cli, tmp_path, monkeypatch):
     result = cli("eval", "run", "mine", "--replay", str(EXAMPLES), "--report", str(tmp_path))
     # The copied suite is still named core, which the example lines ask for.
     assert result.exit_code == 1 and len(report(tmp_path)["cases"]) == 2
+
+
+def test_grounding_judged_by_the_embedded_llm(cli, tmp_path, indexed_env):
+    suite = tmp_path / "judged.yaml"
+    suite.write_text(SMALL_SUITE.replace("    - type: role\n", "    - type: role\n"
+                                         "    - type: grounding\n      cites: false\n"))
+    recorded = tmp_path / "r.jsonl"
+    recorded.write_text(json.dumps({"id": "j", "turns": [{
+        "trainee": "What is a double-sided reflection?",
+        "supervisor": "A double-sided reflection holds both sides of the ambivalence. "
+                      "What might that sound like with your client?",
+        "sources": [{"doc_id": "reflections-simple-and-complex",
+                     "text": "A double-sided reflection holds both sides of ambivalence."}]}]})
+        + "\n")
+    result = cli("eval", "run", str(suite), "--replay", str(recorded), "--judge", "llm",
+                 "--report", str(tmp_path / "r"))
+    assert result.exit_code in (0, 1), result.output  # the 135M judge's verdict may vary
+    data = report(tmp_path / "r")
+    assert data["run"]["judge"] == "llm"
+    (grounding,) = [c for c in data["cases"][0]["replies"][0]["checks"]
+                    if c["check"] == "grounding"]
+    assert "claims supported" in grounding["reason"]

@@ -20,7 +20,10 @@ def server_url():
     proc = subprocess.Popen(
         [sys.executable, "-m", "llama_cpp.server", "--model", str(default_model_path()),
          "--model_alias", "smollm2", "--host", "127.0.0.1", "--port", str(port),
-         "--api_key", API_KEY, "--n_ctx", "4096", "--n_threads", "2"],
+         "--api_key", API_KEY, "--n_ctx", "4096", "--n_threads", "2",
+         # By default this server abandons a streaming request when another arrives; a real
+         # deployment (vLLM, OpenAI) queues or batches them, which the eval test relies on.
+         "--interrupt_requests", "False"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}/v1"
@@ -89,3 +92,47 @@ def test_the_llm_coder_through_an_openai_compatible_server(cli, server_url, tmp_
     assert result.exit_code == 0, result.output
     text = (tmp_path / "out.csv").read_text()
     assert text.count("\n") == 3 and "talk_type" in text
+
+
+THREE_SCENARIOS = """\
+name: remote
+description: Three scenarios to run concurrently against the loopback server.
+defaults:
+  expect:
+    - type: length
+      min_words: 1
+scenarios:
+""" + "".join(f"""\
+  - id: s{i}
+    title: Scenario {i}
+    persona: A trainee with a question about integration.
+    turns:
+      - {question}
+""" for i, question in enumerate(["What is a simple reflection?",
+                                   "How do I ask permission before giving advice?",
+                                   "What is the righting reflex?"]))
+
+
+def test_eval_runs_scenarios_concurrently_against_the_server(cli, indexed_env, server_url,
+                                                             tmp_path):
+    suite = tmp_path / "remote.yaml"
+    suite.write_text(THREE_SCENARIOS)
+    result = cli("eval", "run", str(suite), "--backend", "openai", "--concurrency", "3",
+                 "--report", str(tmp_path / "r"), **openai_env(server_url))
+    assert result.exit_code == 0, result.output
+    data = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert data["run"]["backend"] == "openai" and data["run"]["concurrency"] == 3
+    assert data["run"]["settings"]["api_key"] == "******** (set)"
+    assert API_KEY not in (tmp_path / "r" / "report.json").read_text()
+    assert sorted(c["scenario"] for c in data["cases"]) == ["s0", "s1", "s2"]
+    assert all(r["status"] == "complete" and r["reply"] for c in data["cases"]
+               for r in c["replies"])
+
+
+def test_eval_with_a_wrong_key_stops_with_exit_2(cli, indexed_env, server_url, tmp_path):
+    suite = tmp_path / "remote.yaml"
+    suite.write_text(THREE_SCENARIOS)
+    result = cli("eval", "run", str(suite), "--report", str(tmp_path / "r"),
+                 **openai_env(server_url, key="wrong-key"))
+    assert result.exit_code == 2
+    assert "rejected the API key" in result.output and "wrong-key" not in result.output

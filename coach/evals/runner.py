@@ -3,7 +3,6 @@ coder, and apply every check. Both modes score through the same ``score`` functi
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import time
 from collections.abc import Callable
@@ -14,7 +13,7 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from coach.coder import code_conversation
-from coach.errors import CoachError, InputError
+from coach.errors import CoachError, ConfigError, InputError
 from coach.evals.checks import run_session_checks, run_turn_checks
 from coach.evals.grounding import GroundingJudge, Support, lexical_support
 from coach.evals.records import CaseResult, ReplyRecord, RunInfo, RunReport, SourceRecord
@@ -103,6 +102,8 @@ class EvalRunner:
                               focus=scenario.focus, persona=scenario.persona, repeat=repeat)
             try:
                 self._converse(agent, simulator, scenario, case, progress)
+            except ConfigError:
+                raise
             except CoachError as exc:
                 case.error = str(exc)
                 if progress:  # the turns that will not happen still count as done
@@ -129,8 +130,12 @@ class EvalRunner:
             turn = agent.turn(message, session_id=session_id, focus=scenario.focus,
                               channel="eval")
             session_id = turn.session_id
-            with contextlib.suppress(CoachError):  # a failure is recorded on turn.result
+            try:
                 turn.run()
+            except ConfigError:
+                raise  # a wrong key or an unreachable server fails every case: stop the run
+            except CoachError:
+                pass  # recorded on turn.result, and the case's checks fail with it
             result = turn.result
             timings = result.timings_ms
             case.replies.append(ReplyRecord(
