@@ -20,7 +20,8 @@ class AccessDenied(CoachError):
 
 def require_role(user: User, *roles: str) -> None:
     if user.role not in roles:
-        raise AccessDenied(f"This needs a {' or '.join(roles)} account.")
+        names = " or ".join(roles)
+        raise AccessDenied(f"This needs {'an' if names[0] in 'aeiou' else 'a'} {names} account.")
 
 
 def visible_trainees(accounts: Accounts, user: User) -> list[User]:

@@ -1,15 +1,27 @@
-"""The web UI, served by app.py as `make run` does, driven over HTTP with gradio_client."""
+"""The web app over HTTP, served by app.py as `make run` does: login, server-side access
+control in every handler (gradio_client with and without credentials), audit, exports."""
 
+from __future__ import annotations
+
+import json
 import os
+import sqlite3
 import subprocess
 import sys
+import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 from gradio_client import Client
+from gradio_client.exceptions import AppError, AuthenticationError
 
 from coach.settings import REPO_ROOT
 from tests.conftest import free_port, wait_for_http
+
+PASSWORD = "correct-horse-battery"
+USERS = [("alice", "trainee"), ("bob", "trainee"), ("sue", "supervisor"),
+         ("sam", "supervisor"), ("ada", "admin")]
 
 
 @pytest.fixture(scope="module")
@@ -18,20 +30,37 @@ def web_data(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def web_url(indexed_dir, web_data, tmp_path_factory):
-    port = free_port()
+def web_env(indexed_dir, web_data):
     env = {k: v for k, v in os.environ.items() if not k.startswith("MIE_")}
-    env |= {"MIE_PORT": str(port), "MIE_CHROMA_PATH": str(indexed_dir / "chroma"),
-            "MIE_DATA_DIR": str(web_data)}
+    return env | {"MIE_CHROMA_PATH": str(indexed_dir / "chroma"), "MIE_DATA_DIR": str(web_data)}
+
+
+@pytest.fixture(scope="module")
+def web_url(web_env, tmp_path_factory):
+    mie = [sys.executable, "-m", "coach.cli"]
+    for name, role in USERS:
+        subprocess.run([*mie, "users", "add", name, "--role", role, "--password-stdin"],
+                       input=PASSWORD + "\n", text=True, env=web_env, check=True,
+                       capture_output=True)
+    subprocess.run([*mie, "users", "assign", "sue", "alice"], env=web_env, check=True,
+                   capture_output=True)
+    port = free_port()
     log = tmp_path_factory.mktemp("web-log") / "server.log"
     with log.open("w") as out:
-        proc = subprocess.Popen([sys.executable, str(REPO_ROOT / "app.py")], env=env,
-                                stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen([sys.executable, str(REPO_ROOT / "app.py")],
+                                env=web_env | {"MIE_PORT": str(port)}, stdout=out,
+                                stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
-    wait_for_http(url, proc, 90)
+    wait_for_http(url, proc, 90)  # the login page
     yield url
     proc.terminate()
     proc.wait(timeout=10)
+    assert "Demo accounts" not in log.read_text()  # users existed: no demo accounts
+    assert PASSWORD not in log.read_text()
+
+
+def login(url: str, name: str) -> Client:
+    return Client(url, auth=(name, PASSWORD), verbose=False)
 
 
 def text_of(message: dict) -> str:
@@ -39,32 +68,155 @@ def text_of(message: dict) -> str:
     return content if isinstance(content, str) else "".join(c["text"] for c in content)
 
 
-def test_the_page_serves_the_chat(web_url):
-    page = urllib.request.urlopen(web_url, timeout=5).read().decode()
-    assert "MIE-IS Coach" in page
+def db_count(web_data: Path, sql: str) -> int:
+    with sqlite3.connect(web_data / "coach.db") as db:
+        return db.execute(sql).fetchone()[0]
 
 
-def test_a_message_gets_a_reply_with_its_sources(web_url):
-    client = Client(web_url, verbose=False)
-    history, box = client.predict("How can I evoke change talk with an integration client?",
-                                  [], api_name="/chat")
-    assert box == ""
-    assert [m["role"] for m in history] == ["user", "assistant"]
-    reply = text_of(history[1])
-    assert "<summary>Sources</summary>" in reply
-    assert "change-talk-and-sustain-talk" in reply
-    assert len(reply.split("<details>")[0].split()) >= 3
+@pytest.fixture(scope="module")
+def alice_session(web_url) -> str:
+    alice = login(web_url, "alice")
+    history, box = alice.predict("My client says nothing changed after her retreat.", [],
+                                 "client", api_name="/chat")
+    assert box == "" and [m["role"] for m in history] == ["user", "assistant"]
+    assert "<summary>Sources</summary>" in text_of(history[1])
+    (row,) = alice.predict(api_name="/my_sessions")["data"]
+    return row[0]
 
 
-def test_an_empty_message_changes_nothing(web_url, web_data):
-    import sqlite3
+def test_nobody_unauthenticated_gets_anything(web_url):
+    with pytest.raises(AuthenticationError):
+        Client(web_url, verbose=False)
+    for path in ("config", "gradio_api/info", "gradio_api/queue/join"):
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(web_url + path, timeout=5)
+        assert err.value.code in (401, 405), path
+    forged = urllib.request.Request(web_url + "config",
+                                    headers={"Cookie": "access-token=forged-token"})
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(forged, timeout=5)
+    assert err.value.code == 401
 
-    def sessions() -> int:
-        with sqlite3.connect(web_data / "coach.db") as db:
-            return db.execute("select count(*) from sessions").fetchone()[0]
 
-    client = Client(web_url, verbose=False)
-    before = sessions()
-    history, box = client.predict("   ", [], api_name="/chat")
-    assert history == [] and box == "   "
-    assert sessions() == before  # no empty session was created
+def test_a_wrong_password_is_refused(web_url):
+    import httpx
+
+    for name, password in (("alice", "wrong-password-123"), ("nobody", PASSWORD)):
+        response = httpx.post(web_url + "login", data={"username": name, "password": password})
+        assert response.status_code == 400 and "Incorrect credentials" in response.text
+        assert "access-token" not in response.headers.get("set-cookie", "")
+    ok = httpx.post(web_url + "login", data={"username": "alice", "password": PASSWORD})
+    assert ok.status_code == 200 and "access-token" in ok.headers["set-cookie"]
+
+
+def test_a_trainee_sees_only_their_own_sessions(web_url, alice_session):
+    bob = login(web_url, "bob")
+    assert bob.predict(api_name="/my_sessions")["data"] == []
+    with pytest.raises(AppError, match="does not exist or is not yours"):
+        bob.predict(alice_session, api_name="/open_session")
+    history, focus, status = login(web_url, "alice").predict(
+        alice_session, api_name="/open_session")
+    assert len(history) == 2 and focus == "client" and alice_session in status
+
+
+def test_trainees_cannot_use_supervisor_or_admin_handlers(web_url, alice_session):
+    alice = login(web_url, "alice")
+    with pytest.raises(AppError, match="needs a supervisor account"):
+        alice.predict("(all)", "", "", "(all)", False, api_name="/sessions")
+    with pytest.raises(AppError, match="needs a supervisor account"):
+        alice.predict(alice_session, api_name="/review")
+    with pytest.raises(AppError, match="needs an admin account"):
+        alice.predict("mallory", "admin", api_name="/add_user")
+
+
+def test_a_supervisor_sees_only_assigned_trainees(web_url, web_data, alice_session):
+    sue, sam = login(web_url, "sue"), login(web_url, "sam")
+    rows = sue.predict("(all)", "", "", "(all)", False, api_name="/sessions")["data"]
+    assert [r[0] for r in rows] == [alice_session] and rows[0][1] == "alice"
+    assert sam.predict("(all)", "", "", "(all)", False, api_name="/sessions")["data"] == []
+    with pytest.raises(AppError, match="does not exist or is not yours"):
+        sam.predict(alice_session, api_name="/review")
+    with pytest.raises(AppError, match="'alice' is not one of your trainees"):
+        sam.predict("alice", "", "", "(all)", False, api_name="/sessions")
+    with pytest.raises(AppError, match="does not exist or is not yours"):
+        sam.predict(alice_session, "json", api_name="/export")
+    assert db_count(web_data, "select count(*) from audit_log a join users u on "
+                              "u.id = a.user_id where u.username = 'sam'") == 0
+
+
+def test_filters_and_bad_dates(web_url, alice_session):
+    sue = login(web_url, "sue")
+    assert sue.predict("alice", "", "", "skills", False, api_name="/sessions")["data"] == []
+    assert sue.predict("alice", "", "", "(all)", True, api_name="/sessions")["data"] == []
+    assert sue.predict("alice", "2020-01-01", "2099-01-01", "client", False,
+                       api_name="/sessions")["data"][0][0] == alice_session
+    with pytest.raises(AppError, match="The from date 'yesterday' is not a date"):
+        sue.predict("alice", "yesterday", "", "(all)", False, api_name="/sessions")
+
+
+def test_review_comment_export_and_audit(web_url, web_data, alice_session):
+    sue = login(web_url, "sue")
+    page, target, _ = sue.predict(alice_session, api_name="/review")
+    assert "MITI summary" in page and "#2 Supervisor" in page and target == "the whole session"
+    assert "fair / good" in page
+    page, box = sue.predict(alice_session, "the whole session", "Good focus on her values.",
+                            api_name="/comment")
+    assert box == "" and "Good focus on her values." in page
+    with pytest.raises(AppError, match="The comment is empty"):
+        sue.predict(alice_session, "the whole session", "   ", api_name="/comment")
+
+    exported = json.loads(Path(sue.predict(alice_session, "json", api_name="/export"))
+                          .read_text())
+    assert exported["session"]["trainee"] == "alice"
+    assert [m["role"] for m in exported["messages"]] == ["trainee", "supervisor"]
+    assert exported["messages"][1]["codes"]["miti_codes"] is not None
+    assert exported["messages"][0]["codes"]["talk_type"] in {"change", "neutral", "sustain"}
+    assert exported["comments"][0]["text"] == "Good focus on her values."
+    assert "fidelity" in exported["miti_summary"]
+    csv_text = Path(sue.predict(alice_session, "csv", api_name="/export")).read_text()
+    assert csv_text.startswith("conversation_id,number,speaker,text")
+    html = Path(sue.predict(alice_session, "html", api_name="/export")).read_text()
+    assert "<h1>Supervision session" in html
+
+    actions = {r[0] for r in sqlite3.connect(web_data / "coach.db").execute(
+        "select action from audit_log a join users u on u.id = a.user_id "
+        "where u.username = 'sue' and a.session_id = ?", (alice_session,))}
+    assert {"view", "comment", "export:json", "export:csv", "export:html"} <= actions
+
+
+def test_trend_per_trainee(web_url, alice_session):
+    plot = login(web_url, "sue").predict("alice", api_name="/trend")
+    assert plot["columns"] == ["session", "measure", "value"]
+    assert {"fidelity", "trainee change talk"} == {row[1] for row in plot["data"]}
+    with pytest.raises(AppError, match="Choose one of your trainees"):
+        login(web_url, "sam").predict("alice", api_name="/trend")
+
+
+def test_bad_messages_save_nothing(web_url, web_data, alice_session):
+    alice = login(web_url, "alice")
+    before = db_count(web_data, "select count(*) from messages")
+    for message in ("   ", "x" * 20_000, "\x00\x07"):
+        history, box = alice.predict(message, [], "open", api_name="/chat")
+        assert history == [] and box == message
+    assert db_count(web_data, "select count(*) from messages") == before
+    history, _ = alice.predict("Hello\x07 there\x00", [], "open", api_name="/chat")
+    assert text_of(history[0]) == "Hello there"
+
+
+def test_ending_a_session_saves_summary_and_next_steps(web_url, web_data):
+    alice = login(web_url, "alice")
+    with pytest.raises(AppError, match="no session to end"):
+        alice.predict("I will ask about her values.", [], api_name="/end_session")
+
+
+def test_admin_manages_accounts(web_url):
+    ada = login(web_url, "ada")
+    rows, message = ada.predict("carol", "trainee", api_name="/add_user")
+    assert "Added trainee 'carol'" in message and "Password (shown once)" in message
+    assert "carol" in [r[0] for r in rows["data"]]
+    rows, _ = ada.predict("sue", "carol", api_name="/assign")
+    assert next(r for r in rows["data"] if r[0] == "sue")[3] == "alice, carol"
+    with pytest.raises(AppError, match="'bob' is a trainee, not a supervisor"):
+        ada.predict("bob", "carol", api_name="/assign")
+    with pytest.raises(AppError, match="needs a supervisor account"):
+        ada.predict("(all)", "", "", "(all)", False, api_name="/sessions")

@@ -6,7 +6,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from coach.cli import bench, code, converse, evals, index, settings
+from coach.cli import bench, code, converse, evals, index, settings, users
 from coach.errors import CoachError
 
 
@@ -36,6 +36,7 @@ converse.register(app)
 code.register(app)
 app.add_typer(bench.bench, name="bench")
 app.add_typer(evals.evals, name="eval")
+app.add_typer(users.users, name="users")
 
 
 def main() -> None:

@@ -1,0 +1,5 @@
+"""`python -m coach.cli` runs the `mie-coach` command."""
+
+from coach.cli import main
+
+main()

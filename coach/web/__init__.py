@@ -1,0 +1,77 @@
+"""The web app: trainees chat, supervisors review, admins manage accounts.
+
+Gradio's login (backed by the user table) guards every route, and every handler re-checks the
+signed-in user's role and what they may see (coach.access): hiding a tab is never the only
+protection.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import gradio as gr
+
+from coach.accounts import Accounts
+from coach.agent import Supervisor
+from coach.db import open_database
+from coach.settings import Settings
+from coach.store import Store
+from coach.web.admin import build_admin_tab
+from coach.web.context import WebContext
+from coach.web.supervisor import build_supervisor_tab
+from coach.web.trainee import build_trainee_tab
+
+INTRO = (
+    "An AI clinical supervisor who models Motivational Interviewing. This is a training tool: "
+    "it never treats clients, and it gives no dosing, sourcing or legal advice."
+)
+
+
+def build_app(ctx: WebContext, export_dir: Path) -> gr.Blocks:
+    with gr.Blocks(title="MIE-IS Coach") as app:
+        with gr.Row():
+            gr.Markdown("# MIE-IS Coach\n" + INTRO)
+            who = gr.Markdown(elem_id="who")
+            gr.Button("Log out", link="/logout", size="sm", scale=0)
+        trainee = build_trainee_tab(ctx)
+        supervisor = build_supervisor_tab(ctx, export_dir)
+        admin = build_admin_tab(ctx)
+
+        def show_for_role(request: gr.Request):
+            user = ctx.user(request)
+            return (f"Signed in as **{user.username}** ({user.role})",
+                    gr.Tab(visible=user.role == "trainee"),
+                    gr.Tab(visible=user.role == "supervisor"),
+                    gr.Tab(visible=user.role == "admin"))
+
+        app.load(show_for_role, None, [who, trainee, supervisor, admin], api_name=False)
+    return app
+
+
+def open_context(settings: Settings) -> WebContext:
+    factory = open_database(settings)
+    store = Store(factory)
+    return WebContext(agent=Supervisor(settings, store=store), store=store,
+                      accounts=Accounts(factory))
+
+
+def serve(settings: Settings) -> None:
+    ctx = open_context(settings)
+    created = ctx.accounts.ensure_demo_accounts()
+    if created:
+        print("Demo accounts (passwords are shown only this once):", flush=True)
+        for username, role, password in created:
+            print(f"  {role:10} {username:16} {password}", flush=True)
+        print("Manage accounts with `mie-coach users`.", flush=True)
+    print(f"MIE-IS Coach on http://{settings.host}:{settings.port} "
+          f"(backend {settings.llm_backend}, model {settings.model})", flush=True)
+    export_dir = Path(tempfile.mkdtemp(prefix="mie-exports-"))
+    app = build_app(ctx, export_dir)
+    app.queue(default_concurrency_limit=2).launch(
+        server_name=settings.host, server_port=settings.port, show_error=False,
+        auth=lambda username, password: ctx.accounts.authenticate(username, password)
+        is not None,
+        auth_message="Sign in with your MIE-IS Coach account.",
+        allowed_paths=[str(export_dir)],
+    )

@@ -1,0 +1,52 @@
+"""What every web handler shares: the agent, the store, the accounts, and who is asking."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import gradio as gr
+
+from coach.access import AccessDenied
+from coach.accounts import Accounts, User
+from coach.agent import Supervisor, Turn
+from coach.errors import CoachError
+from coach.store import Store
+
+
+@dataclass
+class WebContext:
+    agent: Supervisor
+    store: Store
+    accounts: Accounts
+    # Replies streaming now, by browser session: Stop finds its turn here, and a second
+    # send while one streams is refused instead of queued behind it.
+    streaming: dict[str, Turn] = field(default_factory=dict)
+
+    def user(self, request: gr.Request | None) -> User:
+        """The signed-in, enabled user behind a request; checked in every handler."""
+        username = getattr(request, "username", None) if request else None
+        if not username:
+            raise AccessDenied("Please log in.")
+        try:
+            user = self.accounts.get(username)
+        except CoachError:
+            raise AccessDenied("Please log in.") from None
+        if user.disabled:
+            raise AccessDenied("This account is disabled.")
+        return user
+
+
+def shown_errors(handler: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn a CoachError into a visible Gradio error (one sentence, no traceback)."""
+
+    @functools.wraps(handler)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return handler(*args, **kwargs)
+        except CoachError as exc:
+            raise gr.Error(str(exc)) from None
+
+    return wrapper
