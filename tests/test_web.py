@@ -221,3 +221,38 @@ def test_admin_manages_accounts(web_url):
         ada.predict("bob", "carol", api_name="/assign")
     with pytest.raises(AppError, match="needs a supervisor account"):
         ada.predict("(all)", "", "", "(all)", False, api_name="/sessions")
+
+
+def _wait_for_streaming(job, seconds: float = 60) -> None:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not job.outputs() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert job.outputs(), "the reply never started streaming"
+
+
+def test_stop_keeps_the_partial_reply_and_says_so(web_url, web_data):
+    alice = login(web_url, "alice")
+    job = alice.submit("Tell me everything about reflections, in detail.", [], "skills",
+                       api_name="/chat")
+    _wait_for_streaming(job)
+    alice.predict(api_name="/stop")
+    history, _ = job.result()
+    assert "You stopped this reply" in text_of(history[-1])
+    with sqlite3.connect(web_data / "coach.db") as db:
+        status, content = db.execute("select status, content from messages where role = "
+                                     "'supervisor' order by id desc limit 1").fetchone()
+    assert status == "interrupted" and content.strip()
+
+
+def test_a_second_send_while_streaming_is_refused(web_url, web_data):
+    alice = login(web_url, "alice")
+    before = db_count(web_data, "select count(*) from messages")
+    first = alice.submit("How do I summarise a session?", [], "skills", api_name="/chat")
+    _wait_for_streaming(first)
+    history, box = alice.predict("How do I summarise a session?", [], "skills",
+                                 api_name="/chat")
+    assert history == [] and box == "How do I summarise a session?"  # refused, kept
+    first.result()
+    assert db_count(web_data, "select count(*) from messages") == before + 2  # one exchange
