@@ -1,5 +1,9 @@
 """User-facing errors: each carries one clear sentence and never a traceback."""
 
+from __future__ import annotations
+
+from pydantic import ValidationError
+
 
 class CoachError(Exception):
     """An error whose message is fit to show a user as-is."""
@@ -15,3 +19,11 @@ class InputError(CoachError):
 
 class KnowledgeError(InputError):
     """A knowledge file cannot be read; the message names the file and line."""
+
+
+def first_problem(exc: ValidationError, whole: str) -> tuple[str, str]:
+    """The first validation error as (dotted field path, message); ``whole`` names the thing
+    when the error is not about one field."""
+    err = exc.errors()[0]
+    field = ".".join(str(p) for p in err["loc"]) or whole
+    return field, err["msg"].removeprefix("Value error, ")

@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
-from coach.errors import InputError
+from coach.errors import InputError, first_problem
 from coach.files import read_utf8
 from coach.retriever import Mode, Retriever
 from coach.settings import Settings
@@ -36,9 +36,8 @@ def load_questions(path: Path, known_ids: set[str]) -> list[Question]:
     except yaml.YAMLError as exc:
         raise InputError(f"{path} is not valid YAML ({exc}).") from None
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        raise InputError(f"{path}: entry {where}: {err['msg']}.") from None
+        where, problem = first_problem(exc, "list")
+        raise InputError(f"{path}: entry {where}: {problem}.") from None
     for number, q in enumerate(questions, start=1):
         unknown = [d for d in q.relevant if d not in known_ids]
         if unknown:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from coach.errors import InputError
+from coach.errors import InputError, first_problem
 from coach.evals.records import Metrics, RunReport
 from coach.files import read_utf8
 
@@ -44,10 +44,8 @@ def load_report(path: Path) -> RunReport:
     try:
         return RunReport.model_validate_json(read_utf8(path))
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"]) or "the file"
-        raise InputError(f"{path} is not an eval report.json ({where}: {err['msg']}).") \
-            from None
+        where, problem = first_problem(exc, "the file")
+        raise InputError(f"{path} is not an eval report.json ({where}: {problem}).") from None
 
 
 def compare(old: RunReport, new: RunReport) -> Comparison:

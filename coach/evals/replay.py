@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from coach.errors import InputError
+from coach.errors import InputError, first_problem
 from coach.evals.records import SourceRecord
 from coach.files import read_utf8
 from coach.settings import Settings
@@ -51,9 +51,8 @@ def load_replay(path: Path) -> list[RecordedConversation]:
         try:
             conversation = RecordedConversation.model_validate(data)
         except ValidationError as exc:
-            err = exc.errors()[0]
-            field = ".".join(str(p) for p in err["loc"]) or "line"
-            raise InputError(f"{path}, line {number}: {field}: {err['msg']}.") from None
+            field, problem = first_problem(exc, "line")
+            raise InputError(f"{path}, line {number}: {field}: {problem}.") from None
         conversation.line = number
         out.append(conversation)
     if not out:

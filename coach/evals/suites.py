@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from coach.errors import InputError
+from coach.errors import InputError, first_problem
 from coach.files import read_utf8
 
 Focus = Literal["client", "skills", "selfcare", "open"]
@@ -194,11 +194,8 @@ def load_suite(path: Path) -> Suite:
     try:
         suite = Suite.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = [str(p) for p in err["loc"]]
-        line = _line_of(root, err["loc"])
-        field = ".".join(loc) or "suite"
-        message = err["msg"].removeprefix("Value error, ")
+        field, message = first_problem(exc, "suite")
+        line = _line_of(root, exc.errors()[0]["loc"])
         raise InputError(f"{path}, line {line}: {field}: {message}.") from None
     suite.path = str(path)
     suite.sha256 = hashlib.sha256(text.encode()).hexdigest()[:12]
