@@ -18,7 +18,7 @@ from coach.db import open_database
 from coach.settings import Settings
 from coach.store import Store
 from coach.web.admin import build_admin_tab
-from coach.web.context import WebContext
+from coach.web.context import WebContext, shown_errors
 from coach.web.supervisor import build_supervisor_tab
 from coach.web.trainee import build_trainee_tab
 
@@ -38,6 +38,7 @@ def build_app(ctx: WebContext, export_dir: Path) -> gr.Blocks:
         supervisor = build_supervisor_tab(ctx, export_dir)
         admin = build_admin_tab(ctx)
 
+        @shown_errors
         def show_for_role(request: gr.Request):
             user = ctx.user(request)
             return (f"Signed in as **{user.username}** ({user.role})",

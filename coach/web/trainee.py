@@ -78,7 +78,9 @@ def build_trainee_tab(ctx: WebContext) -> gr.Tab:
             history[-1]["content"] += "\n\n" + footer
         yield history, "", session_id
 
+    @shown_errors
     def stop(request: gr.Request) -> None:
+        ctx.user(request)  # only this browser's own reply can be stopped, and only signed in
         turn = ctx.streaming.get(request.session_hash or "api")
         if turn:
             turn.stop()
