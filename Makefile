@@ -9,7 +9,7 @@ INSTALLED := $(VENV)/.installed
 export CMAKE_ARGS := -DGGML_NATIVE=OFF
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run install index test bench lint clean train-coder
+.PHONY: run install index test bench lint clean train-coder browser
 
 run: index
 	$(BIN)/mie-coach serve
@@ -28,7 +28,11 @@ install: $(INSTALLED)
 index: install
 	$(BIN)/mie-coach ingest
 
-test: install
+# The browser test drives Debian's chromium (Playwright's own download does not work offline).
+browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+
+test: install browser
 	$(BIN)/ruff check coach tests eval app.py
 	$(BIN)/python -m pytest -q
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from coach.coder import code_conversation
+from coach.coder import code_conversation, code_many
 from coach.coder.codes import UtteranceCodes
 from coach.coder.summary import SessionSummary
 from coach.store import Comment, SessionInfo, Store
@@ -48,18 +48,17 @@ def review_session(store: Store, session_id: str) -> SessionReview:
 def trend(store: Store, trainee_id: int) -> list[dict]:
     """One point per session, oldest first: the supervisor replies' MI fidelity and the
     trainee's change-talk share (change / (change + sustain)), for the trend plot."""
+    sessions = [s for s in reversed(store.sessions(user_ids=[trainee_id])) if s.messages]
+    conversations = [[(m.role, m.content) for m in store.messages(s.id) if m.content.strip()]
+                     for s in sessions]
     points = []
-    for info in reversed(store.sessions(user_ids=[trainee_id])):
-        if not info.messages:
-            continue
-        summary = review_session(store, info.id).summary
-        talk = summary.talk_counts
+    for info, coded in zip(sessions, code_many(conversations), strict=True):
+        when = info.created_at.strftime("%Y-%m-%d %H:%M")
+        talk = coded.summary.talk_counts
         voiced = talk["change"] + talk["sustain"]
         points += [
-            {"session": info.created_at.strftime("%Y-%m-%d %H:%M"), "measure": "fidelity",
-             "value": summary.fidelity},
-            {"session": info.created_at.strftime("%Y-%m-%d %H:%M"),
-             "measure": "trainee change talk", "value": round(talk["change"] / voiced, 3)
-             if voiced else 0.5},
+            {"session": when, "measure": "fidelity", "value": coded.summary.fidelity},
+            {"session": when, "measure": "trainee change talk",
+             "value": round(talk["change"] / voiced, 3) if voiced else 0.5},
         ]
     return points

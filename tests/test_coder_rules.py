@@ -46,24 +46,15 @@ NEUTRAL = [
 ]
 
 
-@pytest.mark.parametrize("text", AFFIRMS)
-def test_affirm(text):
-    assert Miti.AFFIRM in relational_codes(text)
-
-
-@pytest.mark.parametrize("text", SEEKS)
-def test_seeking_collaboration(text):
-    assert Miti.SEEKING_COLLABORATION in relational_codes(text)
-
-
-@pytest.mark.parametrize("text", AUTONOMY)
-def test_emphasizing_autonomy(text):
-    assert Miti.EMPHASIZING_AUTONOMY in relational_codes(text)
-
-
-@pytest.mark.parametrize("text", CONFRONTS)
-def test_confront(text):
-    assert Miti.CONFRONT in relational_codes(text)
+@pytest.mark.parametrize(
+    ("code", "text"),
+    [(Miti.AFFIRM, t) for t in AFFIRMS]
+    + [(Miti.SEEKING_COLLABORATION, t) for t in SEEKS]
+    + [(Miti.EMPHASIZING_AUTONOMY, t) for t in AUTONOMY]
+    + [(Miti.CONFRONT, t) for t in CONFRONTS],
+)
+def test_relational_code_is_found(code, text):
+    assert code in relational_codes(text)
 
 
 @pytest.mark.parametrize("text", PERSUADES)
