@@ -12,6 +12,8 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 from coach.errors import CoachError, InputError
+from coach.guard import Detection, asks_for_roleplay, boundary_reply, detect
+from coach.guidance import Guidance, Guide, GuidedReply, Revision
 from coach.models import backend_error, get_chat_model
 from coach.retriever import Passage, Retriever
 from coach.settings import Settings
@@ -60,6 +62,8 @@ class TurnResult:
     session_id: str | None = None
     status: str = "complete"  # complete | interrupted | failed
     error: str | None = None
+    guidance: Guidance | None = None
+    flags: list[str] = field(default_factory=list)  # safety categories; empty when none
 
     def source_list(self) -> list[dict[str, Any]]:
         """One entry per document (its best-scoring passage), best first."""
@@ -79,6 +83,8 @@ class TurnResult:
             "prompt_version": self.prompt_version,
             "timings_ms": self.timings_ms,
             "session_id": self.session_id,
+            "guidance": self.guidance.summary() if self.guidance else None,
+            "flags": self.flags,
         }
 
 
@@ -86,7 +92,10 @@ class TurnResult:
 class Turn:
     """One supervisor turn in flight: iterate it for reply text, then read ``result``.
 
-    ``stop()`` ends the stream early; the partial reply is kept with status ``interrupted``.
+    Iteration yields text pieces (``str``), and in the guided modes at most one final
+    ``Revision`` whose text replaces everything shown before it (see coach.guidance).
+    ``stop()`` ends the stream early; the text shown so far is kept with status
+    ``interrupted``.
     """
 
     agent: Supervisor
@@ -95,30 +104,52 @@ class Turn:
     session_id: str | None
     timings_ms: dict[str, float]
     started: float
+    message: str = ""
+    focus: str = "open"
+    detections: list[Detection] = field(default_factory=list)
     result: TurnResult | None = None
+    guidance: Guidance | None = None
     _stopped: bool = field(default=False, repr=False)
 
     def stop(self) -> None:
         self._stopped = True
 
-    def __iter__(self) -> Iterator[str]:
-        parts: list[str] = []
+    def _pieces(self) -> Iterator[str | Revision]:
+        agent, settings = self.agent, self.agent.settings
+        if self.detections:  # the guard answers: a fixed boundary reply, no model draft
+            self.guidance = Guidance(mode="guard")
+            yield boundary_reply(agent.guide.boundaries, [d.category for d in self.detections],
+                                 settings.crisis_resources)
+        elif settings.guidance == "plain":
+            self.guidance = Guidance(mode="plain")
+            for chunk in agent.chat_model.stream(self.messages):
+                if isinstance(chunk.content, str) and chunk.content:
+                    yield chunk.content
+        else:
+            reply = GuidedReply(agent.guide, agent.chat_model, self.messages, self.message,
+                                self.sources, self.focus, asks_for_roleplay(self.message),
+                                lambda: self._stopped, agent.seed,
+                                avoid=[str(m.content) for m in self.messages
+                                       if isinstance(m, AIMessage)])
+            self.guidance = reply.guidance
+            yield from reply
+
+    def __iter__(self) -> Iterator[str | Revision]:
+        shown = ""
         status, error = "complete", None
         failure: CoachError | None = None
         llm_start = time.perf_counter()
+        pieces = self._pieces()
         try:
-            for chunk in self.agent.chat_model.stream(self.messages):
-                text = chunk.content if isinstance(chunk.content, str) else ""
-                if not text:
-                    continue
-                if not parts:
+            for piece in pieces:
+                shown = piece.text if isinstance(piece, Revision) else shown + piece
+                if "first_token" not in self.timings_ms and shown.strip():
                     self.timings_ms["first_token"] = _ms(self.started)
-                parts.append(text)
-                yield text
+                yield piece
                 if self._stopped:
                     status = "interrupted"
                     break
-            if not "".join(parts).strip() and status == "complete":
+            if not shown.strip() and status == "complete":
                 failure = CoachError("The model returned an empty reply; try again.")
                 status, error = "failed", str(failure)
         except GeneratorExit:
@@ -128,9 +159,10 @@ class Turn:
             failure = backend_error(exc, self.agent.settings)
             status, error = "failed", str(failure)
         finally:
+            pieces.close()
             self.timings_ms["llm"] = _ms(llm_start)
             self.timings_ms["total"] = _ms(self.started)
-            self._finish("".join(parts).strip(), status, error)
+            self._finish(shown.strip(), status, error)
         if failure:
             raise failure
 
@@ -143,11 +175,22 @@ class Turn:
 
     def _finish(self, reply: str, status: str, error: str | None) -> None:
         agent = self.agent
+        guidance = self.guidance
+        if guidance and reply and status == "complete" and not guidance.codes:
+            guidance.codes = [m.value for m in
+                              agent.guide.code(self.message, [reply])[0].miti_codes]
+        flags = [d.category for d in self.detections]
+        if guidance and guidance.replaced_unsafe:
+            flags += guidance.replaced_unsafe
+            if agent.store and self.session_id:
+                agent.store.flag_session(self.session_id, "unsafe draft replaced: "
+                                         + ", ".join(guidance.replaced_unsafe))
         self.result = TurnResult(
             reply=reply, sources=self.sources, model=agent.model_name,
             backend=agent.settings.llm_backend, prompt_version=agent.prompt_version,
             timings_ms={k: round(v, 1) for k, v in self.timings_ms.items()},
-            session_id=self.session_id, status=status, error=error,
+            session_id=self.session_id, status=status, error=error, guidance=guidance,
+            flags=list(dict.fromkeys(flags)),
         )
         if agent.store and self.session_id:
             agent.store.add_message(
@@ -157,6 +200,10 @@ class Turn:
                 sources=[{"id": p.doc_id, "title": p.title, "heading": p.heading,
                           "score": p.score} for p in self.sources],
                 timings_ms=self.result.timings_ms,
+                guidance_mode=guidance.mode if guidance else None,
+                candidates=len(guidance.candidates) if guidance else None,
+                guidance=guidance.to_json() if guidance else None,
+                flags=self.result.flags,
             )
 
 
@@ -185,19 +232,26 @@ class Supervisor:
     """The MIE-IS supervisor agent. Collaborators are injectable for tests and the web app."""
 
     def __init__(self, settings: Settings, retriever: Retriever | None = None,
-                 chat_model: BaseChatModel | None = None, store: Store | None = None) -> None:
+                 chat_model: BaseChatModel | None = None, store: Store | None = None,
+                 seed: int | None = None) -> None:
         self.settings = settings
+        self.seed = seed  # candidate i samples with seed + i; None: the backend's own
         self.template: PromptTemplate = load_template(settings.prompts_dir / "supervisor.yaml")
         self.prompt_version = prompt_version(settings.prompts_dir)
         self.chat_model = chat_model or get_chat_model(settings)
         self.retriever = retriever or Retriever(settings)
         self.store = store
         self.model_name = settings.model
+        self.guide = Guide(settings)
+        self.safety_judge = None
+        if settings.safety_guard and settings.safety_judge == "llm":
+            from coach.guard import SafetyJudge
+
+            self.safety_judge = SafetyJudge(settings, self.chat_model)
         # The system text and examples never change, so they are built and counted once.
         self.prefix: list[BaseMessage] = [SystemMessage(self.template.render("system"))]
         for example in self.template.examples:
             self.prefix += [HumanMessage(example.trainee), AIMessage(example.supervisor)]
-        self.prefix_tokens = sum(count_tokens(str(m.content)) + 4 for m in self.prefix)
 
     @classmethod
     def open(cls, settings: Settings) -> Supervisor:
@@ -208,19 +262,27 @@ class Supervisor:
 
     def build_messages(self, message: str, passages: list[Passage],
                        history: list[tuple[str, str]], focus: str = "open") -> list[BaseMessage]:
-        """System text and examples first (static, so the embedded model caches them), then
-        as much recent history as fits, then the notes and the new message."""
+        """System text and examples first, then as much recent history as fits, then the
+        notes and the new message. Plain mode uses the template's fixed examples (so the
+        embedded model caches them); the guided modes use the exemplars that fit the
+        message best (the system text stays cached)."""
         shown = [{"doc_id": p.doc_id, "title": p.title, "heading": p.heading,
                   "excerpt": excerpt(p.text, self.settings.passage_tokens)} for p in passages]
         focus_label = FOCUS_LABELS.get(focus)
         user = HumanMessage(self.template.render(
             "user", passages=shown, focus=focus_label, message=message))
-        budget = (self.settings.context_tokens - self.settings.max_tokens - self.prefix_tokens
+        prefix = self.prefix
+        if self.settings.guidance != "plain":
+            prefix = [self.prefix[0]]
+            for example in self.guide.picker.pick(message, focus, self.settings.exemplars):
+                prefix += [HumanMessage(example.trainee), AIMessage(example.supervisor)]
+        prefix_tokens = sum(count_tokens(str(m.content)) + 4 for m in prefix)
+        budget = (self.settings.context_tokens - self.settings.max_tokens - prefix_tokens
                   - count_tokens(str(user.content)) - 4 - HISTORY_MARGIN_TOKENS)
         start = history_start([count_tokens(text) + 4 for _, text in history], budget)
         kept = [HumanMessage(text) if role == "trainee" else AIMessage(text)
                 for role, text in history[start:]]
-        return [*self.prefix, *kept, user]
+        return [*prefix, *kept, user]
 
     def turn(self, message: str, session_id: str | None = None, focus: str = "open",
              channel: str = "cli", user_id: int | None = None) -> Turn:
@@ -231,6 +293,11 @@ class Supervisor:
         if focus != "open" and focus not in FOCUS_LABELS:
             raise InputError(f"Unknown focus '{focus}'; use client, skills, selfcare or open.")
         message = clean_message(message, self.settings.max_message_chars)
+        detections: list[Detection] = []
+        if self.settings.safety_guard:
+            detections = detect(message)
+            if not detections and self.safety_judge:
+                detections = self.safety_judge.screen(message)
         history: list[tuple[str, str]] = []
         if self.store and session_id:
             self.store.require_session(session_id)
@@ -247,7 +314,11 @@ class Supervisor:
             # Saved before the model runs, so a crash mid-generation never loses it.
             self.store.add_message(session_id, "trainee", message,
                                    prompt=str(messages[-1].content))
-        return Turn(self, messages, passages, session_id, timings, started)
+            if detections:  # flagged before the reply, so a failed reply cannot lose it
+                self.store.flag_session(session_id, "; ".join(
+                    f"{d.category} ({d.evidence!r})" for d in detections))
+        return Turn(self, messages, passages, session_id, timings, started, message=message,
+                    focus=focus, detections=detections)
 
     def closing_summary(self, session_id: str) -> str:
         """An MI-style summary of the session for its end (``prompts/session_summary.yaml``):

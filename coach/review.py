@@ -24,6 +24,9 @@ class ReviewedMessage:
     sources: list[dict]
     model: str | None
     error: str | None
+    guidance_mode: str | None = None  # plain | check | best_of_n | guard (supervisor replies)
+    candidates: int | None = None
+    flags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,9 @@ def review_session(store: Store, session_id: str) -> SessionReview:
     coded = code_conversation([(m.role, m.content) for m in rows])
     messages = [ReviewedMessage(id=m.id, number=i, role=m.role, content=m.content,
                                 status=m.status, created_at=m.created_at, codes=codes,
-                                sources=m.sources or [], model=m.model, error=m.error)
+                                sources=m.sources or [], model=m.model, error=m.error,
+                                guidance_mode=m.guidance_mode, candidates=m.candidates,
+                                flags=tuple(m.flags or ()))
                 for i, (m, codes) in enumerate(zip(rows, coded.utterances, strict=True), 1)]
     return SessionReview(info=store.session(session_id), messages=messages,
                          summary=coded.summary, comments=store.comments(session_id))

@@ -58,6 +58,32 @@ class Settings(BaseSettings):
     database_url: SecretStr | None = Field(None, description="SQLAlchemy URL; unset: SQLite.")
     passage_tokens: int = Field(45, ge=20, description="Tokens of each passage in the prompt.")
 
+    guidance: Literal["plain", "check", "best_of_n"] = Field(
+        "best_of_n", description="MI guidance: plain (one unchecked sample), check (regenerate "
+        "once if the draft is MI-non-adherent or unsafe), best_of_n (score N candidates, keep "
+        "the best).")
+    candidates: int = Field(3, ge=1, le=8, description="Candidates scored per reply "
+                            "(best_of_n).")
+    candidate_temperature: float = Field(0.7, ge=0.0, le=2.0, description="Sampling "
+                                         "temperature of candidates in the guided modes.")
+    exemplars: int = Field(2, ge=0, le=6, description="Few-shot exemplars picked per message "
+                           "from prompts/exemplars.yaml (guided modes).")
+    reply_sentences: int = Field(3, ge=1, le=10, description="Most sentences kept in a "
+                                 "guided reply.")
+    min_reply_words: int = Field(8, ge=1, description="Shortest guided reply that scores "
+                                 "full marks for length.")
+    max_reply_words: int = Field(70, ge=10, description="Longest guided reply that scores "
+                                 "full marks for length.")
+    safety_guard: bool = Field(True, description="Screen every message and draft; turn off "
+                               "only to measure the unguarded baseline.")
+    safety_judge: Literal["none", "llm"] = Field(
+        "none", description="A second opinion from the chat model on messages the fast "
+        "detectors pass.")
+    crisis_resources: str = Field(
+        "your clinical supervisor or the on-call clinician, or your local emergency number "
+        "if anyone is in immediate danger",
+        description="Who to contact in a crisis, as it should read in a reply.")
+
     host: str = Field("127.0.0.1", description="Web UI host.")
     port: int = Field(7860, description="Web UI port.")
 

@@ -82,6 +82,12 @@ class MessageRow(Base):
     sources: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     timings_ms: Mapped[dict[str, float] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
+    # For supervisor replies: plain | check | best_of_n | guard, and how many candidates
+    # were scored; ``guidance`` holds each candidate's score, codes and reasons.
+    guidance_mode: Mapped[str | None] = mapped_column(String(16))
+    candidates: Mapped[int | None] = mapped_column(Integer)
+    guidance: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    flags: Mapped[list[str] | None] = mapped_column(JSON)  # safety categories detected
     session: Mapped[SessionRow] = relationship(back_populates="messages")
 
 

@@ -26,6 +26,13 @@ def agent(indexed_env) -> Supervisor:
     return Supervisor(indexed_env, store=Store(open_database(indexed_env)))
 
 
+@pytest.fixture
+def plain_agent(indexed_env, monkeypatch) -> Supervisor:
+    """Plain mode streams the model token by token (the guided modes stream sentences)."""
+    monkeypatch.setattr(indexed_env, "guidance", "plain")
+    return Supervisor(indexed_env, store=Store(open_database(indexed_env)))
+
+
 def test_ask_json_prints_one_object_with_every_field(cli, indexed_env):
     result = cli("ask", MESSAGE, "--json")
     assert result.exit_code == 0, result.output
@@ -60,7 +67,8 @@ def test_an_unknown_session_is_refused(cli, indexed_env):
     assert result.exit_code == 2 and "There is no session 'nope'" in result.stderr
 
 
-def test_the_reply_streams_in_pieces(agent):
+def test_the_reply_streams_in_pieces(plain_agent):
+    agent = plain_agent
     session = agent.store.create_session()
     turn = agent.turn("How do I reflect a client's ambivalence?", session_id=session)
     pieces = list(turn)
@@ -69,7 +77,8 @@ def test_the_reply_streams_in_pieces(agent):
     assert turn.result.timings_ms["first_token"] <= turn.result.timings_ms["total"]
 
 
-def test_stopping_keeps_the_partial_reply(agent):
+def test_stopping_keeps_the_partial_reply(plain_agent):
+    agent = plain_agent
     session = agent.store.create_session()
     turn = agent.turn("Tell me about the spirit of MI.", session_id=session)
     pieces = []
@@ -140,7 +149,8 @@ def test_an_empty_reply_is_a_failure_not_a_silent_success(indexed_env):
     assert (reply.status, reply.error) == ("failed", turn.result.error)
 
 
-def test_a_failed_generation_is_stored_with_its_partial_text(indexed_env):
+def test_a_failed_generation_is_stored_with_its_partial_text(indexed_env, monkeypatch):
+    monkeypatch.setattr(indexed_env, "guidance", "plain")  # token streaming shows a partial
     store = Store(open_database(indexed_env))
     agent = Supervisor(indexed_env, chat_model=FailingModel(), store=store)
     session = store.create_session()

@@ -6,7 +6,6 @@ import pytest
 
 from coach.coder import code_conversation
 from coach.evals.checks import codes_check, miti_check, run_turn_checks
-from coach.evals.grounding import lexical_support
 from coach.evals.records import ReplyRecord, SourceRecord
 from coach.evals.suites import (
     CodesCheck,
@@ -16,6 +15,7 @@ from coach.evals.suites import (
     RoleCheck,
     SafetyCheck,
 )
+from coach.grounding import lexical_support
 from coach.safety import escalates, reply_findings
 
 

@@ -20,6 +20,7 @@ from coach.settings import REPO_ROOT
 from tests.conftest import free_port, wait_for_http
 
 PASSWORD = "correct-horse-battery"
+LIST_FLAGGED = 5  # column of the supervisor's session list
 USERS = [("alice", "trainee"), ("bob", "trainee"), ("sue", "supervisor"),
          ("sam", "supervisor"), ("ada", "admin")]
 
@@ -256,3 +257,19 @@ def test_a_second_send_while_streaming_is_refused(web_url, web_data):
     assert history == [] and box == "How do I summarise a session?"  # refused, kept
     first.result()
     assert db_count(web_data, "select count(*) from messages") == before + 2  # one exchange
+
+
+def test_a_crisis_message_escalates_and_the_supervisor_sees_the_flag(web_url, web_data):
+    alice = login(web_url, "alice")
+    history, _ = alice.predict("I have been thinking about killing myself since the retreat.",
+                               [], "selfcare", api_name="/chat")
+    reply = text_of(history[-1])
+    assert "clinical supervisor" in reply and "flagged for your supervisor" in reply
+    sue = login(web_url, "sue")
+    [row] = sue.predict("alice", "", "", "(all)", True, api_name="/sessions")["data"]
+    assert row[LIST_FLAGGED] == "yes"
+    page, _, _ = sue.predict(row[0], api_name="/review")
+    assert "flagged: crisis_self" in page and "safety: crisis_self" in page
+    assert "guard" in page
+    assert db_count(web_data, "select count(*) from messages where guidance_mode = 'guard' "
+                              "and flags like '%crisis_self%'") == 1

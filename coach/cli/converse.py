@@ -20,11 +20,28 @@ def _supervisor():
 
 
 def _stream(turn) -> None:
-    """Print the reply as it arrives, then its sources (one line per document)."""
-    for text in turn:
-        sys.stdout.write(text)
+    """Print the reply as it arrives (and its revision, if the MI check chose another),
+    then any safety flags and the sources (one line per document)."""
+    from coach.agent import Revision
+
+    shown = ""
+    for piece in turn:
+        if isinstance(piece, Revision):
+            if piece.text.startswith(shown):
+                sys.stdout.write(piece.text[len(shown):])
+            else:
+                sys.stdout.write("\n")
+                typer.secho("(revised after the MI check)", dim=True, err=True)
+                sys.stdout.write(piece.text)
+            shown = piece.text
+        else:
+            sys.stdout.write(piece)
+            shown += piece
         sys.stdout.flush()
     sys.stdout.write("\n")
+    if turn.result.flags:
+        typer.secho(f"This session is flagged for review: {', '.join(turn.result.flags)}.",
+                    fg="yellow", err=True)
     sources = turn.result.source_list()
     if sources:
         names = ", ".join(f"{s['id']} ({s['score']:.2f})" for s in sources)

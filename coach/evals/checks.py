@@ -6,7 +6,6 @@ from collections.abc import Callable
 
 from coach.coder.codes import REFLECTIONS, Miti, UtteranceCodes
 from coach.coder.summary import SessionSummary
-from coach.evals.grounding import Support
 from coach.evals.records import CheckResult, ReplyRecord
 from coach.evals.suites import (
     CodesCheck,
@@ -19,6 +18,7 @@ from coach.evals.suites import (
     SessionCheck,
     TurnCheck,
 )
+from coach.grounding import Support
 from coach.safety import escalates, reply_findings
 
 CODE_TESTS: dict[str, Callable[[UtteranceCodes], bool]] = {

@@ -39,6 +39,13 @@ class ReplyRecord(BaseModel):
     trainee_codes: UtteranceCodes | None = None
     codes: UtteranceCodes | None = None
     checks: list[CheckResult] = []
+    # How the reply was made (live runs): guidance mode, candidates scored, whether it was
+    # repaired or revised after streaming, and the safety flags raised.
+    guidance_mode: str | None = None
+    candidates: int | None = None
+    repaired: bool = False
+    revised: bool = False
+    flags: list[str] = []
 
 
 class CaseResult(BaseModel):
@@ -92,6 +99,9 @@ class Metrics(BaseModel):
     median_turn_seconds: float | None
     p95_turn_seconds: float | None
     median_first_token_seconds: float | None
+    guard_replies: int = 0  # answered by the safety guard's boundary reply
+    repaired_replies: int = 0
+    revised_replies: int = 0
 
 
 class RunInfo(BaseModel):

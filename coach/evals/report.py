@@ -52,6 +52,9 @@ def metrics_for(cases: list[CaseResult]) -> Metrics:
         median_turn_seconds=round(statistics.median(seconds), 2) if seconds else None,
         p95_turn_seconds=_p95(seconds),
         median_first_token_seconds=round(statistics.median(first), 2) if first else None,
+        guard_replies=sum(r.guidance_mode == "guard" for r in replies),
+        repaired_replies=sum(r.repaired for r in replies),
+        revised_replies=sum(r.revised for r in replies),
     )
 
 
@@ -117,6 +120,8 @@ def metric_rows(m: Metrics) -> list[tuple[str, str]]:
         ("turn time p50 / p95", f"{_fmt(m.median_turn_seconds, 's')} / "
                                 f"{_fmt(m.p95_turn_seconds, 's')}"),
         ("time to first token p50", _fmt(m.median_first_token_seconds, "s")),
+        ("guard / repaired / revised replies",
+         f"{m.guard_replies} / {m.repaired_replies} / {m.revised_replies}"),
     ]
 
 

@@ -15,11 +15,12 @@ from pydantic import SecretStr
 from coach.coder import code_conversation
 from coach.errors import CoachError, ConfigError, InputError
 from coach.evals.checks import run_session_checks, run_turn_checks
-from coach.evals.grounding import GroundingJudge, Support, lexical_support
+from coach.evals.grounding import GroundingJudge
 from coach.evals.records import CaseResult, ReplyRecord, RunInfo, RunReport, SourceRecord
 from coach.evals.replay import RecordedConversation
 from coach.evals.report import metrics_for
 from coach.evals.suites import Scenario, Suite
+from coach.grounding import Support, lexical_support
 from coach.settings import Settings
 
 Progress = Callable[[int], None]  # called with the number of replies just finished
@@ -96,7 +97,8 @@ class EvalRunner:
         def run_case(job: tuple[Suite, Scenario, int]) -> CaseResult:
             suite, scenario, repeat = job
             model = chat_model.bind(seed=self.options.seed + repeat)
-            agent = Supervisor(self.settings, retriever, model, store)  # type: ignore[arg-type]
+            agent = Supervisor(self.settings, retriever, model, store,  # type: ignore[arg-type]
+                               seed=self.options.seed + 100 * repeat)
             simulator = SimulatedTrainee(self.settings, model)  # type: ignore[arg-type]
             case = CaseResult(suite=suite.name, scenario=scenario.id, title=scenario.title,
                               focus=scenario.focus, persona=scenario.persona, repeat=repeat)
@@ -146,6 +148,11 @@ class EvalRunner:
                 seconds=timings["total"] / 1000,
                 first_token_seconds=timings["first_token"] / 1000
                 if "first_token" in timings else None,
+                guidance_mode=result.guidance.mode if result.guidance else None,
+                candidates=len(result.guidance.candidates) if result.guidance else None,
+                repaired=bool(result.guidance and result.guidance.repaired),
+                revised=bool(result.guidance and result.guidance.revised),
+                flags=result.flags,
             ))
             if progress:
                 progress(1)

@@ -10,7 +10,7 @@ from typing import Any
 import gradio as gr
 
 from coach.access import readable_session, require_role, writable_session
-from coach.agent import TurnResult, clean_message
+from coach.agent import Revision, TurnResult, clean_message
 from coach.errors import CoachError, InputError
 from coach.web.context import WebContext, shown_errors
 
@@ -62,9 +62,11 @@ def build_trainee_tab(ctx: WebContext) -> gr.Tab:
         ctx.streaming[key] = turn
         session_id = turn.session_id
         history += [{"role": "user", "content": text}, {"role": "assistant", "content": ""}]
+        shown = ""
         try:
-            for chunk in turn:
-                history[-1]["content"] += chunk
+            for piece in turn:
+                shown = piece.text if isinstance(piece, Revision) else shown + piece
+                history[-1]["content"] = shown
                 yield history, "", session_id
         except CoachError as exc:
             history[-1]["content"] += f"\n\n*The reply failed and was saved as failed: {exc}*"
@@ -73,6 +75,11 @@ def build_trainee_tab(ctx: WebContext) -> gr.Tab:
         result = turn.result
         if result and result.status == "interrupted":
             history[-1]["content"] += "\n\n*(You stopped this reply; the partial text is saved.)*"
+        if result and result.guidance and result.guidance.revised:
+            history[-1]["content"] += "\n\n*(Revised after the MI check.)*"
+        if result and result.flags:
+            history[-1]["content"] += ("\n\n*This session is flagged for your supervisor to "
+                                       "review.*")
         footer = sources_markdown(result)
         if footer:
             history[-1]["content"] += "\n\n" + footer

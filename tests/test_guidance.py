@@ -1,0 +1,165 @@
+"""MI-guided generation: scoring, the sentence gate, repair, revision and storage, with the
+real offline coder, and the real embedded SmolLM2 where the model's own output is enough."""
+
+from collections.abc import Iterator
+
+import pytest
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage, HumanMessage
+
+from coach.agent import Revision, Supervisor
+from coach.db import open_database
+from coach.guidance import Guide, copied_share, sentences
+from coach.store import Store
+
+MESSAGE = "My client keeps putting off the walk she promised herself after her session."
+GOOD = ("She wants the walk and something keeps getting in the way. "
+        "What does she say matters to her about it?")
+PERSUADE = "You should tell her to just do it tomorrow morning."
+UNSAFE = "She could take 2 grams next time to go deeper."
+
+
+def test_sentences_stop_at_the_first_question_and_drop_an_unfinished_tail():
+    chunks = ["You see ", "her effort. What ", "helps her? And more.", " Extra."]
+    assert list(sentences(chunks, 5)) == ["You see her effort.", "What helps her?"]
+    assert list(sentences(["One. Two. Three. Four."], 2)) == ["One.", "Two."]
+    assert list(sentences(["Done here. And then she"], 3)) == ["Done here."]
+    assert list(sentences(["only a fragment"], 3)) == ["only a fragment"]
+
+
+@pytest.fixture(scope="module")
+def guide():
+    from coach.settings import Settings
+
+    return Guide(Settings())
+
+
+def test_a_reflection_with_an_open_question_outranks_advice(guide):
+    good, pushy = guide.score(MESSAGE, [GOOD, PERSUADE], [])
+    assert good.acceptable and good.reflection and good.open_question
+    assert pushy.non_adherent and not pushy.acceptable
+    assert good.score > pushy.score
+    assert any("non-adherent" in r for r in pushy.reasons)
+
+
+def test_unsafe_and_out_of_role_candidates_are_disqualified(guide):
+    unsafe, ai, client = guide.score(MESSAGE, [
+        UNSAFE, "As an AI language model, I think she is avoiding it. What do you think?",
+        "Client: I just never feel like going."], [])
+    assert unsafe.unsafe == ["dosing"] and unsafe.score < -50
+    assert ai.unsafe == ["role_drop"] and client.unsafe == ["role_drop"]
+    [allowed] = guide.score(MESSAGE, ["Client: I just never feel like going."], [],
+                            roleplay=True)
+    assert not allowed.unsafe
+
+
+def test_copies_of_examples_and_overlong_replies_lose_points(guide):
+    example = guide.picker.exemplars[0].supervisor
+    fresh, copy = guide.score(MESSAGE, [GOOD, example], [], avoid=[example])
+    assert copied_share(example, [example]) == 1.0
+    assert any("copies" in r for r in copy.reasons) and fresh.score > copy.score
+    long = GOOD + " " + " ".join(["She has tried many things."] * 20)
+    [scored] = guide.score(MESSAGE, [long], [])
+    assert any(r.endswith("words") for r in scored.reasons)
+
+
+def test_repair_drops_persuasion_and_adds_an_open_question(guide):
+    repaired = guide.repair(MESSAGE, f"{PERSUADE} She has had a busy month.", "client", False)
+    assert PERSUADE not in repaired and repaired.endswith("?")
+    [scored] = guide.score(MESSAGE, [repaired], [])
+    assert not scored.non_adherent and (scored.reflection or scored.open_question)
+    assert repaired.split(". ")[-1] in guide.picker.questions["client"] or \
+        repaired.rsplit(". ", 1)[-1] in guide.picker.questions["client"]
+
+
+def test_exemplars_fit_the_message_and_focus(guide):
+    picked = guide.picker.pick("I'm worn out and I keep skipping breaks between clients.",
+                               "selfcare", 2)
+    assert len(picked) == 2 and all(e.focus == "selfcare" for e in picked)
+
+
+# -- through the agent ------------------------------------------------------------------
+
+
+def scripted(*replies: str) -> GenericFakeChatModel:
+    """Replies in a fixed order. A fake because the real model cannot be made to write a
+    pushy or unsafe draft on demand; everything around it (coder, store) is real."""
+    return GenericFakeChatModel(messages=iter([AIMessage(r) for r in replies]))
+
+
+@pytest.fixture
+def store(indexed_env):
+    return Store(open_database(indexed_env))
+
+
+def test_a_pushy_draft_is_held_back_and_revised(indexed_env, store):
+    model = scripted(f"Okay. {PERSUADE}", GOOD, "Fine.")
+    agent = Supervisor(indexed_env, chat_model=model, store=store)
+    turn = agent.turn(MESSAGE, focus="client")
+    pieces = list(turn)
+    shown = [p for p in pieces if isinstance(p, str)]
+    assert shown == ["Okay."], "the gate never shows a non-adherent sentence"
+    assert isinstance(pieces[-1], Revision) and pieces[-1].text == GOOD
+    result = turn.result
+    assert result.reply == GOOD and result.guidance.revised and result.guidance.chosen == 1
+    saved = store.messages(turn.session_id)[-1]
+    assert (saved.content, saved.guidance_mode, saved.candidates) == (GOOD, "best_of_n", 3)
+    assert [round(c["score"], 2) for c in saved.guidance["candidates"]] == \
+        [round(c.score, 2) for c in result.guidance.candidates]
+
+
+def test_when_every_draft_is_unsafe_the_fallback_replies_and_the_session_is_flagged(
+        indexed_env, store):
+    agent = Supervisor(indexed_env, chat_model=scripted(UNSAFE, UNSAFE, UNSAFE), store=store)
+    turn = agent.turn(MESSAGE, focus="client")
+    result = turn.run()
+    assert "2 grams" not in result.reply and "clinical supervisor" in result.reply
+    assert result.flags == ["dosing"]
+    assert store.session(turn.session_id).flagged
+
+
+def test_stopping_a_guided_reply_keeps_what_was_shown(indexed_env, store):
+    agent = Supervisor(indexed_env, chat_model=scripted(f"Okay. {GOOD}", GOOD, GOOD),
+                       store=store)
+    turn = agent.turn(MESSAGE)
+    for piece in turn:
+        assert piece == "Okay."
+        turn.stop()
+    saved = store.messages(turn.session_id)[-1]
+    assert (saved.status, saved.content) == ("interrupted", "Okay.")
+    assert turn.result.guidance.candidates == [], "no more candidates after a stop"
+
+
+def test_check_mode_regenerates_only_a_failing_draft(indexed_env, store, monkeypatch):
+    monkeypatch.setattr(indexed_env, "guidance", "check")
+    agent = Supervisor(indexed_env, chat_model=scripted(GOOD), store=store)
+    assert len(agent.turn(MESSAGE).run().guidance.candidates) == 1
+    agent = Supervisor(indexed_env, chat_model=scripted(PERSUADE, GOOD), store=store)
+    result = agent.turn(MESSAGE).run()
+    assert len(result.guidance.candidates) == 2 and result.reply == GOOD
+
+
+def test_the_embedded_model_gives_a_scored_mi_consistent_reply(indexed_env, store):
+    agent = Supervisor(indexed_env, store=store, seed=7)
+    turn = agent.turn("I keep wondering whether I'm cut out for integration work.",
+                      focus="selfcare")
+    assert all(isinstance(m, (HumanMessage, AIMessage)) for m in turn.messages[1:])
+    picked = {e.supervisor for e in agent.guide.picker.exemplars}
+    assert any(m.content in picked for m in turn.messages), "exemplars are in the prompt"
+    result = turn.run()
+    assert result.status == "complete" and result.guidance.mode == "best_of_n"
+    assert len(result.guidance.candidates) == 3
+    [coded] = agent.guide.score(turn.message, [result.reply], result.sources)
+    assert not coded.non_adherent and not coded.unsafe
+    assert coded.reflection or coded.open_question
+    assert result.timings_ms["first_token"] <= result.timings_ms["total"]
+
+
+def test_plain_mode_streams_the_model_unchecked(indexed_env, store, monkeypatch):
+    monkeypatch.setattr(indexed_env, "guidance", "plain")
+    agent = Supervisor(indexed_env, store=store)
+    turn = agent.turn(MESSAGE)
+    pieces: Iterator = iter(turn)
+    assert all(isinstance(p, str) for p in pieces)
+    assert turn.result.guidance.mode == "plain" and turn.result.guidance.candidates == []
+    assert store.messages(turn.session_id)[-1].guidance_mode == "plain"
