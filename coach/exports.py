@@ -26,7 +26,8 @@ def to_dict(review: SessionReview) -> dict[str, Any]:
         "messages": [{
             "number": m.number, "id": m.id, "role": m.role, "content": m.content,
             "status": m.status, "created_at": m.created_at.isoformat(), "model": m.model,
-            "sources": m.sources,
+            "sources": m.sources, "guidance_mode": m.guidance_mode, "candidates": m.candidates,
+            "flags": list(m.flags),
             "codes": m.codes.model_dump(mode="json", exclude={"text"}) if m.codes else None,
         } for m in review.messages],
         "miti_summary": review.summary.model_dump(mode="json"),

@@ -47,6 +47,8 @@ DRAFT_CATEGORY = {"dosing": "dosing", "sourcing": "sourcing", "legal_advice": "l
 REVISION_MARGIN = 1.0  # points by which a candidate must beat the shown draft to replace it
 COPY_NGRAM = 4
 COPY_LIMIT = 0.3  # above this share of copied 4-grams, a candidate counts as a copy
+# Prompt format a small model copies into its reply: quote marks, bold, and "[doc-id]" labels.
+MARKUP = re.compile(r"^\s*>+\s*|\*+|\[[\w' -]+\]\s*|^\s*(?:Supervisor|Trainer)\s*:\s*", re.I)
 SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+|\s*\n+\s*")
 
 
@@ -108,15 +110,19 @@ def sentences(chunks: Iterable[str], limit: int) -> Iterator[str]:
         buffer += chunk
         while match := SENTENCE_END.search(buffer):
             sentence, buffer = buffer[:match.start()].strip(), buffer[match.end():]
-            sentence = (sentence + match.group(0).strip()).strip()
+            sentence = tidy(sentence + match.group(0).strip())
             if sentence:
                 yield sentence
                 count += 1
                 if count >= limit or sentence.endswith("?"):
                     return
-    tail = buffer.strip()
+    tail = tidy(buffer)
     if tail and (count == 0 or tail[-1] in ".!?"):
         yield tail
+
+
+def tidy(sentence: str) -> str:
+    return " ".join(MARKUP.sub("", sentence).split())
 
 
 def shingles(text: str, n: int = COPY_NGRAM) -> set[tuple[str, ...]]:

@@ -1,8 +1,10 @@
-"""`make bench`: latency, throughput and memory of 20 supervision turns on the embedded model.
+"""`make bench`: latency, throughput and memory of 20 supervision turns on the embedded model,
+in plain mode and with guided generation.
 
-Prints the median and p95 of retrieval, prompt assembly, time to first token and total turn
-time; generation speed in tokens per second; the process's peak memory; and the time of a
-no-op re-ingest. Turns run as 4 sessions of 5, so history grows as it does in real use.
+Prints the median and p95 of retrieval, prompt assembly, time to the first visible text and
+total turn time for each mode; plain generation speed in tokens per second; the process's peak
+memory; and the time of a no-op re-ingest. Turns run as 4 sessions of 5, so history grows as
+it does in real use.
 """
 
 from __future__ import annotations
@@ -59,31 +61,40 @@ def main() -> None:
     noop = ingest(settings)
     noop_seconds = time.perf_counter() - started
 
-    agent = Supervisor.open(settings)
-    agent.turn("warm-up").run()  # model load and the cached prompt prefix are one-off costs
-    rows: dict[str, list[float]] = {"retrieval": [], "prompt": [], "first_token": [], "total": []}
-    rates: list[float] = []
-    for messages in SESSIONS:
-        session = agent.store.create_session(channel="bench")
-        for message in messages:
-            turn = agent.turn(message, session_id=session)
-            pieces = sum(1 for _ in turn)
-            t = turn.result.timings_ms
-            for key in rows:
-                rows[key].append(t[key])
-            generating = (t["total"] - t["first_token"]) / 1000
-            if pieces > 1 and generating > 0:
-                rates.append((pieces - 1) / generating)  # llama.cpp streams one token a chunk
-
-    table = Table("metric (ms)", "p50", "p95", title=f"{sum(map(len, SESSIONS))} turns, "
+    table = Table("metric (ms)", title=f"{sum(map(len, SESSIONS))} turns per mode, "
                   f"{settings.llm_backend} backend, model {settings.model}")
-    for key, values in rows.items():
-        table.add_row(key, f"{statistics.median(values):.1f}", f"{pct(values, 0.95):.1f}")
-    both = [r + p for r, p in zip(rows["retrieval"], rows["prompt"], strict=True)]
-    table.add_row("retrieval + prompt", f"{statistics.median(both):.1f}", f"{pct(both, 0.95):.1f}")
+    columns: dict[str, dict[str, list[float]]] = {}
+    rates: list[float] = []
+    for mode in ("plain", settings.guidance if settings.guidance != "plain" else "best_of_n"):
+        agent = Supervisor.open(settings.model_copy(update={"guidance": mode}))
+        agent.turn("warm-up").run()  # model load and the cached prompt prefix are one-offs
+        rows: dict[str, list[float]] = {"retrieval": [], "prompt": [], "first_token": [],
+                                        "total": []}
+        for messages in SESSIONS:
+            session = agent.store.create_session(channel="bench")
+            for message in messages:
+                turn = agent.turn(message, session_id=session)
+                pieces = sum(1 for _ in turn)
+                t = turn.result.timings_ms
+                for key in rows:
+                    rows[key].append(t[key])
+                generating = (t["total"] - t["first_token"]) / 1000
+                if mode == "plain" and pieces > 1 and generating > 0:
+                    rates.append((pieces - 1) / generating)  # one token per streamed chunk
+        rows["retrieval + prompt"] = [r + p for r, p in
+                                      zip(rows["retrieval"], rows["prompt"], strict=True)]
+        columns[mode] = rows
+        table.add_column(f"{mode} p50", justify="right")
+        table.add_column(f"{mode} p95", justify="right")
+    for key in columns["plain"]:
+        cells = []
+        for rows in columns.values():
+            cells += [f"{statistics.median(rows[key]):.1f}", f"{pct(rows[key], 0.95):.1f}"]
+        table.add_row("first visible text" if key == "first_token" else key, *cells)
     console = Console()
     console.print(table)
-    console.print(f"generation: {statistics.median(rates):.0f} tokens/s (median per turn)")
+    console.print(f"generation (plain): {statistics.median(rates):.0f} tokens/s "
+                  "(median per turn)")
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     console.print(f"peak memory: {peak_mib:.0f} MiB (max RSS)")
     console.print(f"no-op re-ingest: {noop_seconds * 1000:.0f} ms "

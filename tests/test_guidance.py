@@ -25,6 +25,9 @@ def test_sentences_stop_at_the_first_question_and_drop_an_unfinished_tail():
     assert list(sentences(["One. Two. Three. Four."], 2)) == ["One.", "Two."]
     assert list(sentences(["Done here. And then she"], 3)) == ["Done here."]
     assert list(sentences(["only a fragment"], 3)) == ["only a fragment"]
+    # prompt format the model copies is removed; a role label that breaks role is kept
+    assert list(sentences(["> **You care** [mi-spirit] about her. Client: I do."], 3)) == [
+        "You care about her.", "Client: I do."]
 
 
 @pytest.fixture(scope="module")

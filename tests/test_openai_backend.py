@@ -60,6 +60,9 @@ def test_ask_through_the_openai_backend(cli, indexed_env, server_url):
     payload = json.loads(result.stdout)
     assert payload["backend"] == "openai" and payload["model"] == "smollm2"
     assert payload["reply"].strip() and payload["sources"]
+    # the server sampled every candidate (side by side) and each was scored
+    assert payload["guidance"]["mode"] == "best_of_n"
+    assert payload["guidance"]["candidates"] == 3
 
 
 def test_streaming_ask_prints_the_reply(cli, indexed_env, server_url):
