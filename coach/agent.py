@@ -261,11 +261,13 @@ class Supervisor:
         return cls(settings, store=Store(open_database(settings)))
 
     def build_messages(self, message: str, passages: list[Passage],
-                       history: list[tuple[str, str]], focus: str = "open") -> list[BaseMessage]:
+                       history: list[tuple[str, str]], focus: str = "open",
+                       opening: str | None = None) -> list[BaseMessage]:
         """System text and examples first, then as much recent history as fits, then the
-        notes and the new message. Plain mode uses the template's fixed examples (so the
-        embedded model caches them); the guided modes use the exemplars that fit the
-        message best (the system text stays cached)."""
+        notes and the new message. Plain mode uses the template's fixed examples. The
+        guided modes pick the exemplars that fit the session's ``opening`` message (this
+        one, in a new session) and keep them for the whole session: the prompt then only
+        grows, and the embedded model's KV cache holds everything but the new turn."""
         shown = [{"doc_id": p.doc_id, "title": p.title, "heading": p.heading,
                   "excerpt": excerpt(p.text, self.settings.passage_tokens)} for p in passages]
         focus_label = FOCUS_LABELS.get(focus)
@@ -273,12 +275,13 @@ class Supervisor:
             "user", passages=shown, focus=focus_label, message=message))
         prefix = self.prefix
         if self.settings.guidance != "plain":
-            prefix = [self.prefix[0]]
-            for example in self.guide.picker.pick(message, focus, self.settings.exemplars):
+            prefix = self.prefix[:1]
+            for example in self.guide.picker.pick(opening or message, focus,
+                                                  self.settings.exemplars):
                 prefix += [HumanMessage(example.trainee), AIMessage(example.supervisor)]
-        prefix_tokens = sum(count_tokens(str(m.content)) + 4 for m in prefix)
-        budget = (self.settings.context_tokens - self.settings.max_tokens - prefix_tokens
-                  - count_tokens(str(user.content)) - 4 - HISTORY_MARGIN_TOKENS)
+        fixed = sum(count_tokens(str(m.content)) + 4 for m in [*prefix, user])
+        budget = (self.settings.context_tokens - self.settings.max_tokens - fixed
+                  - HISTORY_MARGIN_TOKENS)
         start = history_start([count_tokens(text) + 4 for _, text in history], budget)
         kept = [HumanMessage(text) if role == "trainee" else AIMessage(text)
                 for role, text in history[start:]]
@@ -299,14 +302,16 @@ class Supervisor:
             if not detections and self.safety_judge:
                 detections = self.safety_judge.screen(message)
         history: list[tuple[str, str]] = []
+        opening = None
         if self.store and session_id:
             self.store.require_session(session_id)
             history = self.store.history(session_id)
+            opening = self.store.opening_message(session_id)
         t = time.perf_counter()
         passages = self.retriever.search(message)
         timings = {"retrieval": _ms(t)}
         t = time.perf_counter()
-        messages = self.build_messages(message, passages, history, focus)
+        messages = self.build_messages(message, passages, history, focus, opening)
         timings["prompt"] = _ms(t)
         if self.store:
             session_id = session_id or self.store.create_session(focus=focus, channel=channel,

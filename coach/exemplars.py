@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from coach.errors import ConfigError, first_problem
+from coach.templates import load_prompt_file
 
 FOCUS_BONUS = 0.05  # cosine similarity added to exemplars written for the session's focus
 
@@ -47,17 +46,7 @@ class ExemplarPicker:
     def __init__(self, path: Path) -> None:
         from coach.embeddings import get_embeddings
 
-        try:
-            data = ExemplarFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-        except FileNotFoundError as exc:
-            raise ConfigError(f"The prompt file {path} does not exist.") from exc
-        except ValidationError as exc:
-            where, problem = first_problem(exc, "the file")
-            raise ConfigError(f"The prompt file {path} is invalid at {where}: "
-                              f"{problem}.") from exc
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            first = str(exc).strip().splitlines()[0]
-            raise ConfigError(f"The prompt file {path} is invalid: {first}") from exc
+        data = load_prompt_file(path, ExemplarFile)
         self.exemplars = data.exemplars
         self.questions = data.questions
         self.embedder = get_embeddings()

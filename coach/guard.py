@@ -14,13 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from jinja2 import Environment, StrictUndefined
 from langchain_core.language_models import BaseChatModel
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from coach.errors import ConfigError, first_problem
 from coach.settings import Settings
+from coach.templates import load_prompt_file, load_template
 
 Category = Literal["crisis_self", "crisis_client", "medical_emergency", "dosing", "combination",
                    "sourcing", "legal", "diagnosis", "role_drop"]
@@ -211,16 +210,7 @@ _jinja = Environment(undefined=StrictUndefined, autoescape=False)
 
 
 def load_boundaries(path: Path) -> Boundaries:
-    try:
-        return Boundaries.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except FileNotFoundError as exc:
-        raise ConfigError(f"The prompt file {path} does not exist.") from exc
-    except ValidationError as exc:
-        where, problem = first_problem(exc, "the file")
-        raise ConfigError(f"The prompt file {path} is invalid at {where}: {problem}.") from exc
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise ConfigError(f"The prompt file {path} is invalid: {first}") from exc
+    return load_prompt_file(path, Boundaries)
 
 
 def boundary_reply(boundaries: Boundaries, categories: list[Category], resources: str) -> str:
@@ -240,8 +230,6 @@ class SafetyJudge:
     fast detectors let through. Worth it with a capable model; off by default."""
 
     def __init__(self, settings: Settings, chat_model: BaseChatModel) -> None:
-        from coach.templates import load_template
-
         self.settings = settings
         self.model = chat_model
         self.template = load_template(settings.prompts_dir / "safety_judge.yaml")

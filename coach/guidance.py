@@ -158,7 +158,7 @@ class Guide:
         self.boundaries = load_boundaries(settings.prompts_dir / "boundaries.yaml")
 
     def code(self, message: str, texts: Sequence[str]) -> list[UtteranceCodes]:
-        """Each text coded as the counsellor's reply to ``message``, in one batch."""
+        """Each text coded as the counsellor's reply to ``message``."""
         coded = code_many([[("client", message), ("therapist", t)] for t in texts])
         return [c.utterances[1] for c in coded]
 

@@ -83,6 +83,15 @@ class Store:
             )
             return [(r.role, r.prompt or r.content) for r in rows]
 
+    def opening_message(self, session_id: str) -> str | None:
+        """The session's first trainee message, as the trainee wrote it."""
+        with self.factory() as db:
+            return db.scalar(
+                select(MessageRow.content)
+                .where(MessageRow.session_id == session_id, MessageRow.role == "trainee")
+                .order_by(MessageRow.id).limit(1)
+            )
+
     def add_message(self, session_id: str, role: str, content: str, **fields: Any) -> int:
         with self.factory.begin() as db:
             row = MessageRow(session_id=session_id, role=role, content=content, **fields)

@@ -5,13 +5,15 @@ from __future__ import annotations
 import hashlib
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 import yaml
 from jinja2 import Environment, StrictUndefined, TemplateSyntaxError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from coach.errors import ConfigError
+from coach.errors import ConfigError, first_problem
 
+M = TypeVar("M", bound=BaseModel)
 _jinja = Environment(undefined=StrictUndefined, keep_trailing_newline=False, autoescape=False)
 
 
@@ -42,18 +44,28 @@ class PromptTemplate(BaseModel):
         return _jinja.from_string(source).render(**values).strip()
 
 
-def load_template(path: Path) -> PromptTemplate:
+def load_prompt_file(path: Path, model: type[M]) -> M:
+    """A YAML file in ``prompts/`` validated as ``model``; any problem is one sentence."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        template = PromptTemplate.model_validate(data)
-        for part in ("system", "user"):
-            if getattr(template, part):
-                _jinja.parse(getattr(template, part))
+        return model.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
     except FileNotFoundError as exc:
         raise ConfigError(f"The prompt file {path} does not exist.") from exc
-    except (yaml.YAMLError, ValidationError, TemplateSyntaxError, UnicodeDecodeError) as exc:
+    except ValidationError as exc:
+        where, problem = first_problem(exc, "top level")
+        raise ConfigError(f"The prompt file {path} is invalid ({where}): {problem}.") from exc
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
         first = str(exc).strip().splitlines()[0]
         raise ConfigError(f"The prompt file {path} is invalid: {first}") from exc
+
+
+def load_template(path: Path) -> PromptTemplate:
+    template = load_prompt_file(path, PromptTemplate)
+    for part in ("system", "user"):
+        try:
+            if getattr(template, part):
+                _jinja.parse(getattr(template, part))
+        except TemplateSyntaxError as exc:
+            raise ConfigError(f"The prompt file {path} is invalid: {part}: {exc}") from exc
     return template
 
 

@@ -13,7 +13,7 @@ from coach.guidance import Guide, copied_share, sentences
 from coach.store import Store
 
 MESSAGE = "My client keeps putting off the walk she promised herself after her session."
-GOOD = ("She wants the walk and something keeps getting in the way. "
+GOOD = ("It sounds like she really wants the walk, and something keeps getting in the way. "
         "What does she say matters to her about it?")
 PERSUADE = "You should tell her to just do it tomorrow morning."
 UNSAFE = "She could take 2 grams next time to go deeper."
@@ -119,6 +119,16 @@ def test_when_every_draft_is_unsafe_the_fallback_replies_and_the_session_is_flag
     assert "2 grams" not in result.reply and "clinical supervisor" in result.reply
     assert result.flags == ["dosing"]
     assert store.session(turn.session_id).flagged
+
+
+def test_a_session_keeps_its_exemplars_so_the_prompt_only_grows(indexed_env, store):
+    agent = Supervisor(indexed_env, chat_model=scripted(GOOD, GOOD, GOOD), store=store)
+    first = agent.turn(MESSAGE, focus="client")
+    first.run()
+    second = agent.turn("I'm exhausted and I dread Mondays.", session_id=first.session_id)
+    # the first prompt is a prefix of the second, so the model's KV cache stays valid
+    assert second.messages[:len(first.messages)] == first.messages
+    assert second.messages[len(first.messages)] == AIMessage(GOOD)
 
 
 def test_stopping_a_guided_reply_keeps_what_was_shown(indexed_env, store):
