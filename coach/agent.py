@@ -149,6 +149,8 @@ class Turn:
                 if self._stopped:
                     status = "interrupted"
                     break
+            if self._stopped:  # also when the stop came between pieces, while sampling
+                status = "interrupted"
             if not shown.strip() and status == "complete":
                 failure = CoachError("The model returned an empty reply; try again.")
                 status, error = "failed", str(failure)

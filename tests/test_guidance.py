@@ -2,6 +2,7 @@
 real offline coder, and the real embedded SmolLM2 where the model's own output is enough."""
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
@@ -141,6 +142,29 @@ def test_stopping_a_guided_reply_keeps_what_was_shown(indexed_env, store):
     saved = store.messages(turn.session_id)[-1]
     assert (saved.status, saved.content) == ("interrupted", "Okay.")
     assert turn.result.guidance.candidates == [], "no more candidates after a stop"
+
+
+class StopsWhileSampling(GenericFakeChatModel):
+    """Presses Stop while the second candidate is sampled, after the draft was shown: a
+    timing the real model cannot be made to hit on demand."""
+
+    turn: Any = None
+    calls: int = 0
+
+    def _stream(self, *args, **kwargs):
+        self.calls += 1
+        if self.calls == 2:
+            self.turn.stop()
+        yield from super()._stream(*args, **kwargs)
+
+
+def test_a_stop_between_pieces_still_interrupts(indexed_env, store):
+    model = StopsWhileSampling(messages=iter([AIMessage(GOOD)] * 3))
+    agent = Supervisor(indexed_env, chat_model=model, store=store)
+    model.turn = turn = agent.turn(MESSAGE)
+    assert all(isinstance(p, str) for p in turn)
+    saved = store.messages(turn.session_id)[-1]
+    assert (saved.status, saved.content) == ("interrupted", GOOD)
 
 
 def test_check_mode_regenerates_only_a_failing_draft(indexed_env, store, monkeypatch):
