@@ -285,13 +285,14 @@ class GuidedReply:
         return sample(self.model, self.messages, settings.reply_sentences, self.stopped,
                       **options)
 
-    def _extra(self, count: int, offset: int = 1) -> list[str]:
+    def _extra(self, count: int) -> list[str]:
+        """Candidates 1..count, after the draft (candidate 0)."""
         if count <= 0 or self.stopped():
             return []
         if parallel_backend(self.guide.settings):
             with ThreadPoolExecutor(max_workers=count) as pool:
-                return list(pool.map(self._sample, range(offset, offset + count)))
-        return [self._sample(i) for i in range(offset, offset + count)]
+                return list(pool.map(self._sample, range(1, count + 1)))
+        return [self._sample(i) for i in range(1, count + 1)]
 
     def __iter__(self) -> Iterator[str | Revision]:
         settings, guide = self.guide.settings, self.guide
