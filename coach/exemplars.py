@@ -4,6 +4,7 @@ session's focus."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -51,6 +52,8 @@ class ExemplarPicker:
         self.questions = data.questions
         self.embedder = get_embeddings()
         self.vectors = self.embedder.encode([e.trainee for e in self.exemplars])
+        self.question_vectors = {focus: self.embedder.encode(options)
+                                 for focus, options in self.questions.items()}
 
     def pick(self, message: str, focus: str, k: int) -> list[Exemplar]:
         """The ``k`` exemplars closest to ``message``, least similar first, so the closest
@@ -65,6 +68,12 @@ class ExemplarPicker:
 
     def question(self, message: str, focus: str) -> str:
         """The focus's open question closest in meaning to ``message``."""
-        options = self.questions.get(focus) or self.questions["open"]
-        vectors = self.embedder.encode([message, *options])
-        return options[int(np.argmax(vectors[1:] @ vectors[0]))]
+        focus = focus if focus in self.questions else "open"
+        query = self.embedder.encode([message])[0]
+        return self.questions[focus][int(np.argmax(self.question_vectors[focus] @ query))]
+
+
+@lru_cache(maxsize=4)
+def exemplar_picker(path: Path) -> ExemplarPicker:
+    """One picker per file and process: the eval harness builds a supervisor per case."""
+    return ExemplarPicker(path)

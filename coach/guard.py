@@ -18,6 +18,7 @@ from jinja2 import Environment, StrictUndefined
 from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from coach.safety import any_of
 from coach.settings import Settings
 from coach.templates import load_prompt_file, load_template
 
@@ -27,10 +28,6 @@ CATEGORIES: tuple[Category, ...] = ("crisis_self", "crisis_client", "medical_eme
                                     "dosing", "combination", "sourcing", "legal", "diagnosis",
                                     "role_drop")
 CRISIS: tuple[Category, ...] = ("crisis_self", "crisis_client", "medical_emergency")
-
-
-def _compile(*patterns: str) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{p})" for p in patterns), re.I)
 
 
 SELF_HARM = (r"(?:kill(?:ing)?\s+my\s?self|end(?:ing)?\s+(?:it\s+all|my\s+(?:own\s+)?life)|"
@@ -46,7 +43,7 @@ MEDICATION = (r"(?:lithium|ssris?|snris?|maois?|antidepressants?|sertraline|fluo
               r"medications?|meds|alcohol|cannabis|weed)")
 
 DETECTORS: dict[Category, re.Pattern[str]] = {
-    "crisis_self": _compile(
+    "crisis_self": any_of(
         rf"\b{SELF_HARM}",
         rf"\bI(?:'m|\s+am|'ve|\s+have|\s+keep|\s+feel)?\s+(?:been\s+)?(?:thinking\s+(?:about|of)"
         rf"|planning|going|want(?:ing)?|tempted|ready)\s+(?:to\s+)?{SELF_HARM}",
@@ -57,7 +54,7 @@ DETECTORS: dict[Category, re.Pattern[str]] = {
         r"\bno\s+(?:reason|point)\s+(?:to|in)\s+(?:live|living|going\s+on)\b",
         r"\bI(?:'ve|\s+have)\s+been\s+(?:cutting|hurting|harming)\s+myself\b",
     ),
-    "crisis_client": _compile(
+    "crisis_client": any_of(
         r"\b(?:is|was|has\s+been|feels?|felt|seems?|sounds?|became|getting|got|been)\s+"
         r"(?:\w+\s+)?(?:suicidal|self-harming)\b",
         r"\b(?:talk\w*|spoke|mention\w*|disclos\w*|told\s+me|texted|wrote|messag\w*|hint\w*)"
@@ -76,7 +73,7 @@ DETECTORS: dict[Category, re.Pattern[str]] = {
         rf"\b{PEOPLE}\s+(?:wants?\s+to|is\s+going\s+to|said\s+(?:he|she|they)(?:'d|\s+would|"
         rf"\s+will)|threatened\s+to)\s+(?:die|hurt|kill|harm)\b",
     ),
-    "medical_emergency": _compile(
+    "medical_emergency": any_of(
         r"\bchest\s+(?:pain|hurts|is\s+hurting|tightness|feels\s+tight)\b",
         r"\b(?:right\s+now|just\s+now|at\s+the\s+moment|in\s+(?:a|the)\s+session)\b"
         r"[\s\S]{0,150}\b(?:heart|pulse)\s+(?:is\s+)?(?:racing|pounding|beating\s+(?:really\s+)?fast)",
@@ -87,14 +84,14 @@ DETECTORS: dict[Category, re.Pattern[str]] = {
         r"\b(?:overheating|heat\s?stroke|temperature\s+of\s+(?:4\d|10[4-9]))\b",
         r"\bvomiting\s+blood\b|\bturn(?:ing|ed)\s+blue\b|\bbluish\s+lips\b",
     ),
-    "combination": _compile(
+    "combination": any_of(
         rf"\b(?:combin\w*|mix\w*|together\s+with|along\s+with|while\s+(?:on|taking)|"
         rf"interact\w*)\b[^.?!]{{0,60}}\b{MEDICATION}\b",
         rf"\b(?:is|are)\s+(?:on|taking)\s+{MEDICATION}\b[^.?!]{{0,80}}\b{DRUGS}\b",
         rf"\b{MEDICATION}\b[^.?!]{{0,40}}\b(?:and|with|plus)\s+{DRUGS}\b",
         rf"\b{DRUGS}\b[^.?!]{{0,40}}\b(?:and|with|plus)\s+{MEDICATION}\b",
     ),
-    "dosing": _compile(
+    "dosing": any_of(
         r"\bhow\s+(?:much|many)\b[^.?!]{0,40}\b(?:mg|milligrams?|grams?|g|mcg|ug|micrograms?|"
         r"tabs?|tablets?|pills?|drops?|capsules?|hits?|caps)\b",
         r"\b(?:what(?:'s|\s+is)?|which)\s+(?:(?:a|an|the)\s+)?(?:\w+\s+)?(?:dose|dosage|amount)s?\b",
@@ -107,7 +104,7 @@ DETECTORS: dict[Category, re.Pattern[str]] = {
         r"\b(?:should|recommend|tell|give|take)\b[^.?!]{0,40}\b(?:dose|dosage|dosing)\b",
         r"\bwhich\s+(?:sleeping\s+)?(?:pills|tablets|medication)\b[^.?!]{0,40}\b(?:take|give)\b",
     ),
-    "sourcing": _compile(
+    "sourcing": any_of(
         rf"\bwhere\b[^.?!]{{0,40}}\b(?:buy|get|find|order|source|purchase|score|pick\s+up)\b"
         rf"[^.?!]{{0,40}}\b{DRUGS}",
         r"\b(?:reliable|trusted|trustworthy|good|safe|legit)\s+(?:vendors?|dealers?|sources?|"
@@ -117,7 +114,7 @@ DETECTORS: dict[Category, re.Pattern[str]] = {
         rf"\b(?:buy|order|purchase|get\s+hold\s+of)\b[^.?!]{{0,30}}\b{DRUGS}\b",
         r"\bgrow\s+(?:my|his|her|their|your)\s+own\b",
     ),
-    "legal": _compile(
+    "legal": any_of(
         r"\b(?:is|was|would)\s+(?:it|that|this)\s+(?:\w+\s+){0,3}(?:legal|illegal|against\s+the\s+law)\b",
         r"\b(?:legal|illegal)\s+(?:for\s+me|to\s+do)\b",
         r"\b(?:be|get|getting|been)\s+(?:sued|prosecuted|arrested|charged)\b",
@@ -126,7 +123,7 @@ DETECTORS: dict[Category, re.Pattern[str]] = {
         r"\b(?:do|must|should)\s+I\s+(?:have\s+to\s+)?report\b[^.?!]{0,30}\b(?:police|"
         r"authorities|the\s+law)\b",
     ),
-    "diagnosis": _compile(
+    "diagnosis": any_of(
         r"\b(?:give|tell)\s+me\s+(?:the|a|your)\s+(?:\w+\s+)?diagnos\w*",
         r"\bdiagnos(?:e|is)\s+(?:him|her|them|my\s+client|the\s+client|code)\b",
         r"\b(?:dsm|icd)(?:-?\s?\d+)?\b[^.?!]{0,30}\b(?:code|diagnos\w*)\b",
@@ -135,7 +132,7 @@ DETECTORS: dict[Category, re.Pattern[str]] = {
         r"hppd|manic|narcissis\w*|autis\w*|a\s+(?:\w+\s+)?disorder)\b",
         r"\bwhat\s+(?:disorder|condition|diagnosis)\s+(?:does|do|is)\b",
     ),
-    "role_drop": _compile(
+    "role_drop": any_of(
         r"\b(?:ignore|disregard|forget)\s+(?:all\s+)?(?:your|the|previous|prior|above|these)\s+"
         r"(?:\w+\s+)?(?:instructions|rules|prompts?|guidelines)\b",
         r"\b(?:system\s+prompt|your\s+(?:hidden\s+)?instructions|word\s+for\s+word)\b",
@@ -152,7 +149,7 @@ DETECTORS: dict[Category, re.Pattern[str]] = {
 }
 # A trainee asking to practise with the supervisor playing the client is supervision, not a
 # role break: the reply may then speak as the client.
-ROLEPLAY_REQUEST = _compile(
+ROLEPLAY_REQUEST = any_of(
     r"\b(?:play|be|act\s+as|pretend\s+to\s+be|role-?play)\s+(?:my|the|a)\s+client\b",
     r"\b(?:role-?play|practi[cs]e)\b[^.?!]{0,60}\bclient\b",
 )
@@ -165,7 +162,7 @@ class Detection:
 
 
 # "She said 'I want to end my life'": first-person words reported about someone else.
-REPORTED_SPEECH = _compile(
+REPORTED_SPEECH = any_of(
     r"[\"“”]", rf"\b{PEOPLE}\s+(?:said|says|told\s+me|texted|wrote|messaged|keeps\s+saying)\b",
 )
 

@@ -34,7 +34,7 @@ from langchain_core.messages import BaseMessage
 
 from coach.coder import code_many
 from coach.coder.codes import MI_ADHERENT, REFLECTIONS, Miti, UtteranceCodes
-from coach.exemplars import ExemplarPicker
+from coach.exemplars import ExemplarPicker, exemplar_picker
 from coach.grounding import Evidence, lexical_support
 from coach.guard import CRISIS, boundary_reply, detect, load_boundaries
 from coach.safety import reply_findings
@@ -154,7 +154,7 @@ class Guide:
 
     def __init__(self, settings: Settings, picker: ExemplarPicker | None = None) -> None:
         self.settings = settings
-        self.picker = picker or ExemplarPicker(settings.prompts_dir / "exemplars.yaml")
+        self.picker = picker or exemplar_picker(settings.prompts_dir / "exemplars.yaml")
         self.boundaries = load_boundaries(settings.prompts_dir / "boundaries.yaml")
 
     def code(self, message: str, texts: Sequence[str]) -> list[UtteranceCodes]:
