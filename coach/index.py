@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from coach.embeddings import MODEL_NAME
 from coach.knowledge import Document, chunk_document, load_documents
 from coach.settings import Settings
-from coach.vectorstore import knowledge_collection
+from coach.vectorstore import chroma_client, knowledge_collection, questions_collection
 
 
 @dataclass
@@ -50,7 +50,9 @@ def ingest(settings: Settings, progress: Callable[[str], None] | None = None) ->
     """Bring the index in line with ``knowledge_dir``; touch only what changed."""
     start = time.perf_counter()
     docs = load_documents(settings.knowledge_dir)  # parse everything before writing anything
-    collection = knowledge_collection(settings)
+    client = chroma_client(settings)
+    collection = knowledge_collection(settings, client)
+    questions = questions_collection(settings, client)
     current = indexed_hashes(collection)
     report = IngestReport()
 
@@ -58,6 +60,7 @@ def ingest(settings: Settings, progress: Callable[[str], None] | None = None) ->
     stale = [doc_id for doc_id in current if doc_id not in wanted]
     for doc_id in stale:
         collection.delete(where={"doc_id": doc_id})
+        questions.delete(where={"doc_id": doc_id})
         report.removed.append(doc_id)
 
     todo = [(doc, h) for doc_id, (doc, h) in wanted.items() if current.get(doc_id) != h]
@@ -73,6 +76,7 @@ def ingest(settings: Settings, progress: Callable[[str], None] | None = None) ->
             vectors = embedder.encode([c.embedding_text for c in chunks])
             if doc.meta.id in current:
                 collection.delete(where={"doc_id": doc.meta.id})
+                questions.delete(where={"doc_id": doc.meta.id})
                 report.updated.append(doc.meta.id)
             else:
                 report.added.append(doc.meta.id)
@@ -87,6 +91,14 @@ def ingest(settings: Settings, progress: Callable[[str], None] | None = None) ->
                 } for c in chunks],
             )
             report.chunks_written += len(chunks)
+            if doc.meta.questions:
+                questions.upsert(
+                    ids=[f"{doc.meta.id}?{i}" for i in range(len(doc.meta.questions))],
+                    embeddings=embedder.encode(doc.meta.questions).tolist(),
+                    documents=doc.meta.questions,
+                    metadatas=[{"doc_id": doc.meta.id, "index_hash": doc_hash}
+                               for _ in doc.meta.questions],
+                )
 
     report.version = index_version({k: h for k, (_, h) in wanted.items()})
     report.seconds = time.perf_counter() - start

@@ -31,6 +31,17 @@ class DocumentMeta(BaseModel):
     mi_process: MiProcess
     audience: list[Audience] = Field(min_length=1)
     sources: list[str] = Field(min_length=1)
+    # Questions a trainee might bring that this document answers, in a trainee's words. They
+    # are extra retrieval keys (matched, never shown), bridging situations to concepts.
+    questions: list[str] = Field(default_factory=list)
+
+    @field_validator("questions")
+    @classmethod
+    def _questions_are_sentences(cls, value: list[str]) -> list[str]:
+        short = next((q for q in value if len(q.split()) < 4), None)
+        if short is not None:
+            raise ValueError(f"the question '{short}' is too short to match anything")
+        return value
 
     @field_validator("audience", mode="before")
     @classmethod

@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(4000, ge=1, description="Longest trainee message accepted.")
     retrieval_mode: Literal["dense", "bm25", "hybrid"] = Field(
         "hybrid", description="dense, bm25, or hybrid (reciprocal-rank fusion of both).")
+    retrieval_questions: bool = Field(
+        True, description="In hybrid mode, also match each document's example questions.")
     retrieval_k: int = Field(3, ge=1, le=20, description="Passages retrieved per turn.")
     chunk_tokens: int = Field(350, ge=50, description="Largest knowledge chunk, in tokens.")
 

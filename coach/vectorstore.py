@@ -37,3 +37,11 @@ def knowledge_collection(settings: Settings, client: ClientAPI | None = None) ->
     return client.get_or_create_collection(
         settings.collection, metadata=COLLECTION_METADATA, embedding_function=None
     )
+
+
+def questions_collection(settings: Settings, client: ClientAPI | None = None) -> Collection:
+    """The documents' example questions, one entry each, kept in step with the passages."""
+    client = client or chroma_client(settings)
+    return client.get_or_create_collection(
+        f"{settings.collection}-questions", metadata=COLLECTION_METADATA, embedding_function=None
+    )

@@ -23,10 +23,11 @@ def retrieval(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     show_misses: bool = typer.Option(False, "--misses", help="List questions missed at 3."),
 ) -> None:
-    """Recall@1, recall@3 and MRR (document level) for BM25, dense and hybrid retrieval over
-    the same chunks, side by side; the configured mode is marked."""
+    """Recall@1, recall@3 and MRR (document level) for BM25, dense, the documents' example
+    questions, and hybrid retrieval without and with them, side by side; the configured mode
+    is marked."""
     from coach.knowledge import load_documents
-    from coach.retrieval_eval import evaluate, load_questions
+    from coach.retrieval_eval import PASSAGES_ONLY, evaluate, load_questions
 
     settings = load_settings()
     known = {d.meta.id for d in load_documents(settings.knowledge_dir)}
@@ -38,7 +39,10 @@ def retrieval(
     table = Table("retriever", "recall@1", "recall@3", "MRR", "ms/query",
                   title=f"{len(items)} questions, {len(known)} documents")
     for r in results:
-        name = r.mode + (" (configured)" if r.mode == settings.retrieval_mode else "")
+        configured = r.mode == settings.retrieval_mode or (
+            r.mode == PASSAGES_ONLY and settings.retrieval_mode == "hybrid"
+            and not settings.retrieval_questions)
+        name = r.mode + (" (configured)" if configured else "")
         table.add_row(name, f"{r.recall_at_1:.3f}", f"{r.recall_at_3:.3f}", f"{r.mrr:.3f}",
                       f"{r.ms_per_query:.1f}")
     console = Console()
