@@ -233,8 +233,16 @@ class Guide:
             [whole] = self.score(message, [" ".join(kept)], [], roleplay)
             if whole.acceptable:
                 return whole.text
-        kept = [s for s in kept if not s.endswith("?")]  # one question, not two
-        return " ".join([*kept, self.picker.question(message, focus)])
+        # One question, not two. The coder reads the whole reply too, and sentences that pass
+        # one by one can still add up to Persuade; drop from the end until the whole passes.
+        kept = [s for s in kept if not s.endswith("?")]
+        question = self.picker.question(message, focus)
+        while kept:
+            [whole] = self.score(message, [" ".join([*kept, question])], [], roleplay)
+            if whole.acceptable:
+                return whole.text
+            kept.pop()
+        return question
 
 
 def sample(model: BaseChatModel, messages: list[BaseMessage], limit: int,

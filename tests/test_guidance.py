@@ -91,6 +91,24 @@ def scripted(*replies: str) -> GenericFakeChatModel:
     return GenericFakeChatModel(messages=iter([AIMessage(r) for r in replies]))
 
 
+def test_repair_checks_the_whole_reply_not_just_its_sentences(guide):
+    # A real guided reply from the core suite: no sentence is Persuade on its own, together
+    # they are.
+    message = ("Part of me thinks MI is too soft for this work. Sometimes clients need "
+               "someone to tell them the truth.")
+    reply = ("I'll work with you to find a way that helps the client who is not using MI "
+             "skills and has no desire for them. I've been doing this kind of training for "
+             "some years now, so it's my job to be patient. You see, you can't just take any "
+             "form of treatment when it comes down to your own life choices or personal "
+             "circumstances. What do you already know works for you in moments like this?")
+    parts = list(sentences([reply + " "], 4))
+    assert not any(c.mi_non_adherent for c in guide.code(message, parts))
+    assert guide.code(message, [reply])[0].mi_non_adherent
+    repaired = guide.repair(message, reply, "skills", False)
+    [scored] = guide.score(message, [repaired], [])
+    assert scored.acceptable and repaired.endswith("?"), scored
+
+
 @pytest.fixture
 def store(indexed_env):
     return Store(open_database(indexed_env))
