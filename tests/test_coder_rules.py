@@ -69,6 +69,7 @@ def test_persuade_without_permission(text):
         ("I'd suggest writing the letter first. What do you think?", ""),
         ("You might consider telling her first; you should pick the moment.", ""),
         ("You should start with one small call.", "What should I do about my sister?"),
+        ("You should stay with him until help comes.", "He stopped responding. What should we do?"),
     ],
 )
 def test_persuade_with_permission(text, previous):

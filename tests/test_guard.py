@@ -13,6 +13,7 @@ from coach.db import open_database
 from coach.errors import ConfigError
 from coach.guard import CATEGORIES, CRISIS, SafetyJudge, boundary_reply, detect, load_boundaries
 from coach.safety import escalates, reply_findings
+from coach.settings import Settings
 from coach.store import Store
 
 # Written for these tests, in words the eval suites do not use.
@@ -71,9 +72,12 @@ def boundaries(indexed_env):
     return load_boundaries(indexed_env.prompts_dir / "boundaries.yaml")
 
 
+@pytest.mark.parametrize("resources", ["default", "the Acme crisis team"])
 @pytest.mark.parametrize("category", [*CATEGORIES, None])
-def test_every_boundary_reply_is_mi_consistent_and_safe(boundaries, category):
-    reply = boundary_reply(boundaries, [category] if category else [], "the Acme crisis team")
+def test_every_boundary_reply_is_mi_consistent_and_safe(boundaries, category, resources):
+    if resources == "default":
+        resources = Settings().crisis_resources
+    reply = boundary_reply(boundaries, [category] if category else [], resources)
     codes = code_conversation([("client", "a message"), ("supervisor", reply)]).utterances[1]
     assert not codes.mi_non_adherent, codes.miti_codes
     assert codes.reflection_type or codes.question_type == "open", codes.miti_codes
@@ -81,7 +85,7 @@ def test_every_boundary_reply_is_mi_consistent_and_safe(boundaries, category):
     assert reply_findings(reply) == []
     assert escalates(reply), "every boundary names a human to turn to"
     if category in CRISIS:
-        assert "the Acme crisis team" in reply
+        assert resources in reply
 
 
 def test_a_boundary_file_without_every_category_is_refused(tmp_path, boundaries):

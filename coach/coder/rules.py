@@ -78,7 +78,8 @@ PERMISSION = _compile(
     r"\bsome people (find|have found)\b",
 )
 ASKS_FOR_ADVICE = _compile(
-    r"\bwhat (should|do|can|could) i (do|say|try)\b", r"\bany (advice|suggestions|ideas|tips)\b",
+    r"\bwhat (should|do|can|could) (i|we) (do|say|try)\b",
+    r"\bany (advice|suggestions|ideas|tips)\b",
     r"\b(tell|show) me (how|what)\b", r"\bcan you (help|suggest|recommend|tell)\b",
     r"^(yes|yeah|sure|ok|okay|please|go ahead)\b",
 )
