@@ -22,7 +22,7 @@ from coach.settings import Settings
 from coach.vectorstore import chroma_client, knowledge_collection, questions_collection
 
 Mode = Literal["dense", "bm25", "questions", "hybrid"]
-RRF_K = 60  # the usual reciprocal-rank-fusion constant: damps the weight of rank 1
+RRF_K = 10  # reciprocal-rank-fusion constant; lower than the usual 60, see README
 CANDIDATES = 20  # per retriever, before fusion
 QUESTION_CANDIDATES = 40  # example questions fetched before they are grouped by document
 WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
