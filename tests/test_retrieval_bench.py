@@ -8,7 +8,7 @@ import yaml
 from coach.index import ingest
 from coach.knowledge import load_documents
 from coach.retriever import Retriever, words
-from coach.settings import REPO_ROOT
+from coach.settings import REPO_ROOT, Settings
 from tests.conftest import KNOWLEDGE
 
 QUESTIONS = REPO_ROOT / "eval/retrieval.yaml"
@@ -16,8 +16,6 @@ QUESTIONS = REPO_ROOT / "eval/retrieval.yaml"
 
 @pytest.fixture
 def settings_with_copy(knowledge_copy, tmp_path):
-    from coach.settings import Settings
-
     return Settings(knowledge_dir=knowledge_copy, data_dir=tmp_path / "data"), knowledge_copy
 
 
