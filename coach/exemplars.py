@@ -11,17 +11,16 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from coach.templates import load_prompt_file
+from coach.templates import Example, load_prompt_file
 
 FOCUS_BONUS = 0.05  # cosine similarity added to exemplars written for the session's focus
+Focus = Literal["client", "skills", "selfcare", "open"]
 
 
-class Exemplar(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Exemplar(Example):
+    """A few-shot exchange written for one session focus."""
 
-    focus: Literal["client", "skills", "selfcare", "open"]
-    trainee: str = Field(min_length=1)
-    supervisor: str = Field(min_length=1)
+    focus: Focus
 
 
 class ExemplarFile(BaseModel):
@@ -30,7 +29,7 @@ class ExemplarFile(BaseModel):
     name: str
     description: str
     exemplars: list[Exemplar] = Field(min_length=1)
-    questions: dict[Literal["client", "skills", "selfcare", "open"], list[str]]
+    questions: dict[Focus, list[str]]
 
     @model_validator(mode="after")
     def _questions_for_every_focus(self) -> ExemplarFile:

@@ -13,9 +13,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from coach.errors import InputError, first_problem
+from coach.exemplars import Focus
 from coach.files import read_utf8
 
-Focus = Literal["client", "skills", "selfcare", "open"]
 # Friendly names for MITI codes in suites; "reflection" is either kind, "question" either type.
 CodeName = Literal[
     "reflection", "simple_reflection", "complex_reflection", "question", "open_question",
