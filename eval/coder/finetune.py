@@ -86,10 +86,21 @@ def parse_args() -> argparse.Namespace:
         help="hold out N train transcripts and score them every epoch (model "
         "selection without touching dev); 0 trains on all train transcripts",
     )
+    p.add_argument(
+        "--folds",
+        type=int,
+        default=0,
+        help="with --fold: split train transcripts into N folds, hold out one, and write its "
+        "out-of-fold logits to OUT/oof.npz (for experiments such as eval/coder/talk_context.py)",
+    )
+    p.add_argument("--fold", type=int, default=0, help="which fold to hold out (0-based)")
     p.add_argument("--max-steps", type=int, default=0, help="stop early (speed checks)")
     p.add_argument("--no-export", action="store_true", help="skip ONNX export and benchmark")
     p.add_argument("--bench-batch", type=int, default=64)
-    return p.parse_args()
+    args = p.parse_args()
+    if args.folds and not 0 <= args.fold < args.folds:
+        p.error(f"--fold must be between 0 and {args.folds - 1}")
+    return args
 
 
 # ---------------------------------------------------------------- data
@@ -169,6 +180,12 @@ def load_rows(data: Path) -> pd.DataFrame:
     for head, values in labels.items():
         rows[f"y_{head}"] = encode(values, HEADS[head])
     return rows
+
+
+def fold_transcripts(ids: list[int], folds: int, seed: int) -> list[list[int]]:
+    """Train transcripts dealt into ``folds`` disjoint groups, the same for every fold run."""
+    shuffled = np.random.default_rng(seed).permutation(ids).tolist()
+    return [sorted(shuffled[k::folds]) for k in range(folds)]
 
 
 def make_tokenizer(max_length: int):  # -> tokenizers.Tokenizer
@@ -542,14 +559,17 @@ def main() -> None:
     train_rows, dev_rows = rows[~is_dev].reset_index(drop=True), rows[is_dev].reset_index(drop=True)
     assert not set(train_rows["transcript_id"]) & dev_ids  # never train on dev
     val = None
-    if args.val_transcripts:
+    if args.val_transcripts or args.folds:
         # Model selection inside train only, held out by transcript.
         ids = sorted(train_rows["transcript_id"].unique())
-        held = set(
-            np.random.default_rng(args.seed)
-            .choice(ids, args.val_transcripts, replace=False)
-            .tolist()
-        )
+        if args.folds:
+            held = set(fold_transcripts(ids, args.folds, args.seed)[args.fold])
+        else:
+            held = set(
+                np.random.default_rng(args.seed)
+                .choice(ids, args.val_transcripts, replace=False)
+                .tolist()
+            )
         val_rows = train_rows[train_rows["transcript_id"].isin(held)].reset_index(drop=True)
         train_rows = train_rows[~train_rows["transcript_id"].isin(held)].reset_index(drop=True)
     print(
@@ -561,7 +581,7 @@ def main() -> None:
     tok = make_tokenizer(args.max_length)
     train_enc = encode_pairs(tok, train_rows)
     dev_enc = encode_pairs(tok, dev_rows)
-    if args.val_transcripts:
+    if args.val_transcripts or args.folds:
         val = (val_rows, encode_pairs(tok, val_rows))
 
     model = build_model(args.layers, args.dropout)
@@ -579,7 +599,16 @@ def main() -> None:
         "train_seconds": round(train_seconds, 1),
         "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
     }
-    if args.no_export:
+    if args.folds:
+        assert val is not None
+        logits = predict_torch(model, val[1])
+        np.savez(
+            args.out / "oof.npz",
+            transcript_id=val_rows["transcript_id"].to_numpy(),
+            utterance_id=val_rows["utterance_id"].to_numpy(),
+            **logits,
+        )
+    if args.no_export or args.folds:
         (args.out / "report.json").write_text(json.dumps(report, indent=1))
         return
 
