@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+COLLECTION_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$")
 
 
 def _default_data_dir() -> Path:
@@ -55,7 +57,9 @@ class Settings(BaseSettings):
     chroma_host: str | None = Field(None, description="Chroma server host; unset: embedded.")
     chroma_port: int = Field(8000, description="Chroma server port.")
     chroma_path: Path | None = Field(None, description="Embedded Chroma dir; default: data dir.")
-    collection: str = Field("knowledge", description="Chroma collection name.")
+    collection: str = Field("knowledge", description="Chroma collection name: 3-502 letters, "
+                            "digits, '.', '_' or '-', starting and ending with a letter or "
+                            "digit.")
 
     database_url: SecretStr | None = Field(None, description="SQLAlchemy URL; unset: SQLite.")
     passage_tokens: int = Field(45, ge=20, description="Tokens of each passage in the prompt.")
@@ -88,6 +92,15 @@ class Settings(BaseSettings):
 
     host: str = Field("127.0.0.1", description="Web UI host.")
     port: int = Field(7860, description="Web UI port.")
+
+    @field_validator("collection")
+    @classmethod
+    def _chroma_name(cls, name: str) -> str:
+        # Chroma's naming rule, less room for the "-questions" suffix of the second collection.
+        if not (3 <= len(name) <= 502 and COLLECTION_NAME.match(name)):
+            raise ValueError("use 3-502 letters, digits, '.', '_' or '-', starting and ending "
+                             "with a letter or digit")
+        return name
 
     @property
     def chroma_dir(self) -> Path:

@@ -48,3 +48,11 @@ def test_invalid_setting_is_one_sentence_and_exit_2(cli):
     assert result.exit_code == 2
     assert result.stderr.startswith("Error: MIE_TEMPERATURE is invalid")
     assert "Traceback" not in result.output
+
+
+def test_a_collection_name_chroma_would_refuse_is_refused_up_front(cli):
+    result = cli("ingest", MIE_COLLECTION="my knowledge")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: MIE_COLLECTION is invalid: use 3-502 letters")
+    assert "Traceback" not in result.output
+    assert Settings(collection="team-a.knowledge_v2").collection == "team-a.knowledge_v2"

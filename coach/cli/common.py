@@ -27,4 +27,5 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         err = exc.errors()[0]
         name = "MIE_" + str(err["loc"][0]).upper() if err["loc"] else "a MIE_ setting"
-        raise ConfigError(f"{name} is invalid: {err['msg']}.") from None
+        reason = err["msg"].removeprefix("Value error, ")  # pydantic's prefix for validators
+        raise ConfigError(f"{name} is invalid: {reason}.") from None

@@ -71,6 +71,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--weight-decay", type=float, default=0.01)
     p.add_argument("--dropout", type=float, default=0.1)
     p.add_argument("--aux-weight", type=float, default=0.5, help="loss weight of non-main heads")
+    p.add_argument("--talk-weight", type=float, default=1.0, help="loss weight of the talk head")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument(
         "--bf16",
@@ -364,6 +365,7 @@ def train(
                 y = torch.from_numpy(targets[h][idx])
                 if (y != IGNORE).any():
                     w = 1.0 if h in MAIN_HEADS else args.aux_weight
+                    w *= args.talk_weight if h == "talk" else 1.0
                     loss = loss + w * F.cross_entropy(
                         out, y, weight=weights[h], ignore_index=IGNORE
                     )
@@ -665,6 +667,7 @@ def main() -> None:
             "lr": args.lr,
             "batch_size": args.batch_size,
             "aux_weight": args.aux_weight,
+            "talk_weight": args.talk_weight,
         },
         "labels_source": (
             "behaviour/talk from AnnoMI-simple; flags and subtypes from "
