@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import asdict, dataclass, replace
 from functools import cached_property
 from typing import Literal
@@ -25,6 +26,10 @@ Mode = Literal["dense", "bm25", "questions", "hybrid"]
 RRF_K = 10  # reciprocal-rank-fusion constant; lower than the usual 60, see README
 CANDIDATES = 20  # per retriever, before fusion
 QUESTION_CANDIDATES = 40  # example questions fetched before they are grouped by document
+# How often a long-lived retriever (the web app's) checks for a re-ingest by another process;
+# a check reads every chunk's index hash, about 7 ms.
+FRESHNESS_SECONDS = 5.0
+LEXICAL_CACHES = ("_bm25", "_first_passages", "_question_bm25")
 WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 STOPWORDS = frozenset(
     "a an and are as at be but by do does did for from has have how i i'm if in is it its "
@@ -84,9 +89,12 @@ class Retriever:
             client=client, collection_name=settings.collection,
             embedding_function=self.embeddings, collection_metadata={"hnsw:space": "cosine"},
         )
+        self._version = ""
+        self._checked_at = -FRESHNESS_SECONDS
 
     def search(self, query: str, k: int | None = None) -> list[Passage]:
         k = k or self.settings.retrieval_k
+        self.refresh_if_reindexed()
         if self.mode == "dense":
             return self.dense(query, k)
         if self.mode == "bm25":
@@ -105,6 +113,21 @@ class Retriever:
                     text=doc.page_content, score=round(1.0 - float(distance), 4))
             for doc, distance in hits
         ]
+
+    def refresh_if_reindexed(self) -> None:
+        """Rebuild the lexical indexes on next use when the knowledge index has changed
+        (dense search always reads Chroma live)."""
+        from coach.index import index_version, indexed_hashes
+
+        now = time.monotonic()
+        if now - self._checked_at < FRESHNESS_SECONDS:
+            return
+        self._checked_at = now
+        version = index_version(indexed_hashes(self.collection))
+        if version != self._version:
+            self._version = version
+            for name in LEXICAL_CACHES:
+                self.__dict__.pop(name, None)
 
     @cached_property
     def _bm25(self) -> tuple[object, list[Passage]]:

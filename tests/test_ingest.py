@@ -101,3 +101,19 @@ def test_ingest_cli_names_the_unreadable_file_and_line(cli, knowledge_copy):
     assert result.exit_code == 2
     assert "oars.md, line 3: the file is not valid UTF-8." in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_a_running_retriever_sees_a_reingest_by_another_process(settings, knowledge_copy,
+                                                                 monkeypatch):
+    import coach.retriever
+
+    ingest(settings)
+    retriever = Retriever(settings, mode="bm25")  # as the web app holds one
+    assert not any("quokka" in p.text for p in retriever.search("quokka sanctuary", k=3))
+
+    oars = knowledge_copy / "oars.md"
+    oars.write_text(oars.read_text() + "\n## Quokka reflections\nA quokka sanctuary note.\n")
+    ingest(settings)
+    monkeypatch.setattr(coach.retriever, "FRESHNESS_SECONDS", 0.0)
+    found = retriever.search("quokka sanctuary", k=3)
+    assert found[0].doc_id == "oars" and "quokka" in found[0].text
