@@ -1,10 +1,12 @@
-"""User accounts: argon2id password hashes, roles, supervisor-trainee assignments."""
+"""User accounts: argon2id password hashes, roles, supervisor-trainee assignments, and a
+lockout after repeated wrong passwords."""
 
 from __future__ import annotations
 
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from argon2 import PasswordHasher
@@ -19,6 +21,10 @@ Role = Literal["trainee", "supervisor", "admin"]
 ROLES: tuple[Role, ...] = ("trainee", "supervisor", "admin")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MIN_PASSWORD = 10
+# Online guessing: after this many wrong passwords in a row an account is locked for a while.
+# Kept in the database, so every web worker and a restart see the same count.
+MAX_FAILED_LOGINS = 5
+LOCKOUT = timedelta(minutes=15)
 DEMO = (("demo-trainee", "trainee"), ("demo-supervisor", "supervisor"), ("demo-admin", "admin"))
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 # Verified when the username is unknown, so a wrong name costs as long as a wrong password.
@@ -31,11 +37,20 @@ class User:
     username: str
     role: Role
     disabled: bool
+    locked_until: datetime | None = None
 
     @classmethod
     def of(cls, row: UserRow) -> User:
         return cls(id=row.id, username=row.username, role=row.role,  # type: ignore[arg-type]
-                   disabled=row.disabled)
+                   disabled=row.disabled, locked_until=aware(row.locked_until))
+
+    def locked(self, now: datetime | None = None) -> bool:
+        return self.locked_until is not None and (now or datetime.now(UTC)) < self.locked_until
+
+
+def aware(moment: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; everything stored here is UTC."""
+    return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
 
 
 def new_password() -> str:
@@ -85,25 +100,45 @@ class Accounts:
         with self.factory() as db:
             return [User.of(r) for r in db.scalars(select(UserRow).order_by(UserRow.username))]
 
-    def authenticate(self, username: str, password: str) -> User | None:
-        """The enabled user these credentials belong to, or None. Rehashes old hashes."""
+    def authenticate(self, username: str, password: str,
+                     now: datetime | None = None) -> User | None:
+        """The enabled, unlocked user these credentials belong to, or None.
+
+        Every attempt costs one argon2 verification, so a wrong name, a wrong password and a
+        locked account take equally long. A locked account refuses even the right password
+        until the lockout ends; attempts during it do not extend it.
+        """
+        now = now or datetime.now(UTC)
         with self.factory.begin() as db:
             row = db.scalar(select(UserRow).where(UserRow.username == username.strip().lower()))
+            locked = row is not None and User.of(row).locked(now)
             try:
-                _hasher.verify(row.password_hash if row else _DUMMY_HASH, password)
+                _hasher.verify(row.password_hash if row and not locked else _DUMMY_HASH,
+                               password)
             except (VerificationError, InvalidHashError):
+                if row is not None and not locked:
+                    row.failed_logins += 1
+                    if row.failed_logins >= MAX_FAILED_LOGINS:
+                        row.failed_logins, row.locked_until = 0, now + LOCKOUT
                 return None
-            if row is None or row.disabled:
+            if row is None or row.disabled or locked:
                 return None
+            row.failed_logins, row.locked_until = 0, None
             if _hasher.check_needs_rehash(row.password_hash):
                 row.password_hash = _hasher.hash(password)
             return User.of(row)
+
+    def unlock(self, username: str) -> None:
+        with self.factory.begin() as db:
+            row = self._row(db, username)
+            row.failed_logins, row.locked_until = 0, None
 
     def set_password(self, username: str, password: str) -> None:
         check_password(password)
         with self.factory.begin() as db:
             row = self._row(db, username)
             row.password_hash = _hasher.hash(password)
+            row.failed_logins, row.locked_until = 0, None  # a new password ends a lockout
 
     def set_disabled(self, username: str, disabled: bool = True) -> None:
         with self.factory.begin() as db:

@@ -32,6 +32,9 @@ class UserRow(Base):
     password_hash: Mapped[str] = mapped_column(String(255))  # argon2id, never the password
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    # Wrong passwords in a row, and the lockout they triggered (coach/accounts.py).
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class AssignmentRow(Base):

@@ -42,6 +42,33 @@ def test_assign_list_passwd_and_disable(cli):
     assert accounts().authenticate("bob", new)
 
 
+def test_repeated_wrong_passwords_lock_the_account_for_a_while(cli):
+    from datetime import UTC, datetime
+
+    from coach.accounts import LOCKOUT, MAX_FAILED_LOGINS
+
+    added = cli("users", "add", "dana")
+    password = re.search(r"Password \(shown once\): (\S+)", added.output).group(1)
+    start = datetime.now(UTC)
+    for _ in range(MAX_FAILED_LOGINS - 1):
+        assert accounts().authenticate("dana", "wrong-password", now=start) is None
+    assert accounts().authenticate("dana", password, now=start)  # success resets the count
+    for _ in range(MAX_FAILED_LOGINS):
+        assert accounts().authenticate("Dana", "wrong-password", now=start) is None
+    assert accounts().authenticate("dana", password, now=start) is None  # locked
+    assert re.search(r"dana\s+trainee\s+active, locked until \d{4}-\d\d-\d\d \d\d:\d\d UTC",
+                     cli("users", "list").output)
+    assert accounts().authenticate("dana", password, now=start + LOCKOUT / 2) is None
+    assert accounts().authenticate("dana", password, now=start + LOCKOUT)  # lockout over
+
+    for _ in range(MAX_FAILED_LOGINS):
+        accounts().authenticate("dana", "wrong-password")
+    assert accounts().authenticate("dana", password) is None
+    assert cli("users", "unlock", "dana").output == "'dana' can log in again.\n"
+    assert accounts().authenticate("dana", password)
+    assert "locked" not in cli("users", "list").output
+
+
 def test_bad_input_is_one_sentence_with_exit_2(cli):
     cli("users", "add", "bob")
     cases = [
@@ -50,6 +77,7 @@ def test_bad_input_is_one_sentence_with_exit_2(cli):
         (("users", "add", "bob"), "The user 'bob' already exists."),
         (("users", "assign", "bob", "bob"), "'bob' is a trainee, not a supervisor."),
         (("users", "passwd", "nobody"), "There is no user 'nobody'."),
+        (("users", "unlock", "nobody"), "There is no user 'nobody'."),
     ]
     for args, expected in cases:
         result = cli(*args)

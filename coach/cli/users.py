@@ -8,7 +8,7 @@ import typer
 
 from coach.cli.common import load_settings
 
-users = typer.Typer(help="Manage web accounts: add, list, assign, passwd, disable.",
+users = typer.Typer(help="Manage web accounts: add, list, assign, passwd, disable, unlock.",
                     no_args_is_help=True)
 
 
@@ -53,6 +53,8 @@ def list_users() -> None:
     for user in accounts.list():
         trainees = [t for s, t in pairs if s == user.username]
         status = "disabled" if user.disabled else "active"
+        if user.locked():
+            status += f", locked until {user.locked_until:%Y-%m-%d %H:%M} UTC"
         extra = f"  trainees: {', '.join(trainees)}" if trainees else ""
         typer.echo(f"{user.username:24} {user.role:11} {status}{extra}")
 
@@ -95,3 +97,10 @@ def disable(
     """Stop an account from logging in (its sessions are kept)."""
     _accounts().set_disabled(username, not enable)
     typer.echo(f"'{username}' is {'enabled' if enable else 'disabled'}.")
+
+
+@users.command()
+def unlock(username: str = typer.Argument(...)) -> None:
+    """End a lockout after repeated wrong passwords (a new password also ends it)."""
+    _accounts().unlock(username)
+    typer.echo(f"'{username}' can log in again.")

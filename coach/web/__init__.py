@@ -12,7 +12,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from coach.accounts import Accounts
+from coach.accounts import LOCKOUT, MAX_FAILED_LOGINS, Accounts
 from coach.agent import Supervisor
 from coach.db import open_database
 from coach.settings import Settings
@@ -73,6 +73,8 @@ def serve(settings: Settings) -> None:
         server_name=settings.host, server_port=settings.port, show_error=False,
         auth=lambda username, password: ctx.accounts.authenticate(username, password)
         is not None,
-        auth_message="Sign in with your MIE-IS Coach account.",
+        auth_message=f"Sign in with your MIE-IS Coach account. After {MAX_FAILED_LOGINS} wrong "
+                     f"passwords in a row an account is locked for "
+                     f"{LOCKOUT.seconds // 60} minutes; an admin can unlock it.",
         allowed_paths=[str(export_dir)],
     )

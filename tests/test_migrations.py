@@ -1,0 +1,30 @@
+"""Alembic migrations on a real SQLite file: an older database upgrades in place."""
+
+from alembic import command
+from alembic.config import Config
+from argon2 import PasswordHasher
+from sqlalchemy import text
+
+from coach.accounts import Accounts
+from coach.db import MIGRATIONS, make_engine, open_database
+from coach.settings import Settings
+
+
+def test_a_database_from_before_the_login_lockout_keeps_its_accounts(tmp_path):
+    settings = Settings(data_dir=tmp_path / "data")
+    settings.data_dir.mkdir(parents=True)
+    engine = make_engine(f"sqlite:///{settings.data_dir / 'coach.db'}")
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0003")
+        connection.execute(text(
+            "insert into users (username, role, password_hash, disabled, created_at) "
+            "values ('old-timer', 'supervisor', :hash, 0, '2026-01-01 00:00:00')"),
+            {"hash": PasswordHasher().hash("a-long-password")})
+    engine.dispose()
+
+    accounts = Accounts(open_database(settings))  # upgrades to the latest revision
+    user = accounts.authenticate("old-timer", "a-long-password")
+    assert user is not None and user.role == "supervisor" and not user.locked()
