@@ -47,6 +47,12 @@ class User:
     def locked(self, now: datetime | None = None) -> bool:
         return self.locked_until is not None and (now or datetime.now(UTC)) < self.locked_until
 
+    def status(self) -> str:
+        status = "disabled" if self.disabled else "active"
+        if self.locked():
+            status += f", locked until {self.locked_until:%Y-%m-%d %H:%M} UTC"
+        return status
+
 
 def aware(moment: datetime | None) -> datetime | None:
     """SQLite hands back naive datetimes; everything stored here is UTC."""

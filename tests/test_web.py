@@ -22,7 +22,7 @@ from tests.conftest import free_port, wait_for_http
 PASSWORD = "correct-horse-battery"
 LIST_FLAGGED = 5  # column of the supervisor's session list
 USERS = [("alice", "trainee"), ("bob", "trainee"), ("sue", "supervisor"),
-         ("sam", "supervisor"), ("ada", "admin")]
+         ("sam", "supervisor"), ("ada", "admin"), ("tom", "trainee")]
 
 
 @pytest.fixture(scope="module")
@@ -209,6 +209,29 @@ def test_ending_a_session_saves_summary_and_next_steps(web_url, web_data):
     alice = login(web_url, "alice")
     with pytest.raises(AppError, match="no session to end"):
         alice.predict("I will ask about her values.", [], api_name="/end_session")
+
+
+def test_wrong_passwords_lock_an_account_until_an_admin_unlocks_it(web_url):
+    import httpx
+
+    from coach.accounts import MAX_FAILED_LOGINS
+
+    def attempt(password: str) -> httpx.Response:
+        return httpx.post(web_url + "login", data={"username": "tom", "password": password})
+
+    for _ in range(MAX_FAILED_LOGINS):
+        assert attempt("not-toms-password").status_code == 400
+    assert attempt(PASSWORD).status_code == 400  # locked: even the right password fails
+    ada = login(web_url, "ada")
+    rows = ada.predict(api_name="/users")["data"]
+    assert "locked until" in next(r for r in rows if r[0] == "tom")[2]
+    with pytest.raises(AppError, match="needs an admin account"):
+        login(web_url, "sue").predict("tom", api_name="/unlock")
+    rows, message = ada.predict("tom", api_name="/unlock")
+    assert message == "'tom' can log in again."
+    assert next(r for r in rows["data"] if r[0] == "tom")[2] == "active"
+    ok = attempt(PASSWORD)
+    assert ok.status_code == 200 and "access-token" in ok.headers["set-cookie"]
 
 
 def test_admin_manages_accounts(web_url):

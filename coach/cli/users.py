@@ -52,11 +52,8 @@ def list_users() -> None:
     pairs = accounts.assignments()
     for user in accounts.list():
         trainees = [t for s, t in pairs if s == user.username]
-        status = "disabled" if user.disabled else "active"
-        if user.locked():
-            status += f", locked until {user.locked_until:%Y-%m-%d %H:%M} UTC"
         extra = f"  trainees: {', '.join(trainees)}" if trainees else ""
-        typer.echo(f"{user.username:24} {user.role:11} {status}{extra}")
+        typer.echo(f"{user.username:24} {user.role:11} {user.status()}{extra}")
 
 
 @users.command()

@@ -17,7 +17,7 @@ def build_admin_tab(ctx: WebContext) -> gr.Tab:
 
     def rows() -> list[list[Any]]:
         pairs = ctx.accounts.assignments()
-        return [[u.username, u.role, "disabled" if u.disabled else "active",
+        return [[u.username, u.role, u.status(),
                  ", ".join(t for s, t in pairs if s == u.username)]
                 for u in ctx.accounts.list()]
 
@@ -59,6 +59,12 @@ def build_admin_tab(ctx: WebContext) -> gr.Tab:
         ctx.accounts.set_password(username, password)
         return rows(), f"New password for '{username}' (shown once): `{password}`"
 
+    @shown_errors
+    def unlock(username: str, request: gr.Request) -> tuple[list, str]:
+        admin(request)
+        ctx.accounts.unlock(username)
+        return rows(), f"'{username}' can log in again."
+
     with gr.Tab("Admin", visible=False) as tab:
         users = gr.Dataframe(headers=["user", "role", "status", "assigned trainees"],
                              interactive=False)
@@ -70,6 +76,7 @@ def build_admin_tab(ctx: WebContext) -> gr.Tab:
             change_role = gr.Button("Set role")
             disable = gr.Button("Disable / enable")
             reset = gr.Button("New password")
+            unlock_button = gr.Button("Unlock")
         with gr.Row():
             supervisor = gr.Textbox(label="Supervisor")
             trainee = gr.Textbox(label="Trainee")
@@ -79,6 +86,7 @@ def build_admin_tab(ctx: WebContext) -> gr.Tab:
         change_role.click(set_role, [username, role], [users, message], api_name=False)
         disable.click(toggle, username, [users, message], api_name=False)
         reset.click(reset_password, username, [users, message], api_name=False)
+        unlock_button.click(unlock, username, [users, message], api_name="unlock")
         assign_button.click(assign, [supervisor, trainee], [users, message], api_name="assign")
         gr.Button("Refresh").click(list_users, None, users, api_name="users")
     return tab
