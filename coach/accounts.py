@@ -123,7 +123,10 @@ class Accounts:
                                password)
             except (VerificationError, InvalidHashError):
                 if row is not None and not locked:
-                    row.failed_logins += 1
+                    # Incremented in SQL, so concurrent wrong attempts all count.
+                    row.failed_logins = UserRow.failed_logins + 1
+                    db.flush()
+                    db.refresh(row, ["failed_logins"])
                     if row.failed_logins >= MAX_FAILED_LOGINS:
                         row.failed_logins, row.locked_until = 0, now + LOCKOUT
                 return None
