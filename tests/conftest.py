@@ -65,6 +65,61 @@ def cli():
     return run
 
 
+def _postgres_bin() -> Path | None:
+    """Where initdb and pg_ctl live: on PATH, or Debian's versioned folder."""
+    import glob
+
+    found = shutil.which("pg_ctl")
+    candidates = [Path(found).resolve().parent] if found else []
+    candidates += [Path(p) for p in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)]
+    return next((c for c in candidates if (c / "initdb").exists()), None)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real, throwaway PostgreSQL server on loopback (Debian's package: initdb, pg_ctl).
+
+    Yields a function that creates a fresh database and returns its URL. The server is not
+    downloaded: .ci/run installs Debian's postgresql package when it is missing.
+    """
+    import subprocess
+    import tempfile
+
+    bin_dir = _postgres_bin()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL is not installed here (Debian: apt-get install postgresql); "
+                    ".ci/run installs it")
+    root = Path(tempfile.mkdtemp(prefix="mie-postgres-"))
+    as_postgres: list[str] = []
+    if os.geteuid() == 0:  # the server refuses to run as root
+        shutil.chown(root, "postgres")
+        as_postgres = ["runuser", "-u", "postgres", "--"]
+    data, port = root / "data", free_port()
+
+    def run(*args: object) -> None:
+        subprocess.run([*as_postgres, *map(str, args)], check=True, capture_output=True)
+
+    run(bin_dir / "initdb", "-D", data, "--auth=trust", "-U", "postgres", "-E", "UTF8")
+    run(bin_dir / "pg_ctl", "-D", data, "-w", "-l", root / "server.log", "-o",
+        f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
+    server = f"postgresql://postgres@127.0.0.1:{port}"
+    created = 0
+
+    def new_database() -> str:
+        import psycopg
+
+        nonlocal created
+        created += 1
+        name = f"coach_{created}"
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {name}")
+        return f"{server}/{name}"
+
+    yield new_database
+    run(bin_dir / "pg_ctl", "-D", data, "-m", "immediate", "stop")
+    shutil.rmtree(root, ignore_errors=True)
+
+
 def wait_for_http(url: str, proc, seconds: float = 90, headers: dict | None = None) -> None:
     """Poll ``url`` until it answers; fail the test if ``proc`` dies or time runs out."""
     import time
