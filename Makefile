@@ -9,7 +9,7 @@ INSTALLED := $(VENV)/.installed
 export CMAKE_ARGS := -DGGML_NATIVE=OFF
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run install index test bench lint clean train-coder browser
+.PHONY: run install index test bench lint clean train-coder browser postgres
 
 run: index
 	$(BIN)/mie-coach serve
@@ -32,7 +32,13 @@ index: install
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 
-test: install browser
+# tests/test_postgres.py starts a throwaway server from Debian's package (skipped without it).
+postgres:
+	@command -v pg_ctl >/dev/null || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 \
+		|| (apt-get update -qq && apt-get install -y -qq postgresql) \
+		|| echo "PostgreSQL is not installed; tests/test_postgres.py will be skipped" >&2
+
+test: install browser postgres
 	$(BIN)/ruff check coach tests eval app.py
 	$(BIN)/python -m pytest -q
 

@@ -80,7 +80,7 @@ def postgres_server():
     """A real, throwaway PostgreSQL server on loopback (Debian's package: initdb, pg_ctl).
 
     Yields a function that creates a fresh database and returns its URL. The server is not
-    downloaded: .ci/run installs Debian's postgresql package when it is missing.
+    downloaded: `make test` installs Debian's postgresql package when it is missing.
     """
     import subprocess
     import tempfile
@@ -88,7 +88,7 @@ def postgres_server():
     bin_dir = _postgres_bin()
     if bin_dir is None:
         pytest.skip("PostgreSQL is not installed here (Debian: apt-get install postgresql); "
-                    ".ci/run installs it")
+                    "`make test` installs it")
     root = Path(tempfile.mkdtemp(prefix="mie-postgres-"))
     as_postgres: list[str] = []
     if os.geteuid() == 0:  # the server refuses to run as root
