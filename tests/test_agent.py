@@ -62,6 +62,29 @@ def test_a_session_keeps_its_history(cli, indexed_env):
     assert reply.model and reply.prompt_version and reply.sources and reply.timings_ms["total"]
 
 
+def test_a_cli_session_can_be_recorded_as_a_trainees(cli, indexed_env):
+    from coach.accounts import Accounts
+
+    accounts = Accounts(open_database(indexed_env))
+    alice = accounts.add("alice", "trainee", "a-long-password")
+    accounts.add("bob", "trainee", "a-long-password")
+    accounts.add("sue", "supervisor", "a-long-password")
+    first = cli("ask", MESSAGE, "--trainee", "alice", "--json")
+    assert first.exit_code == 0, first.output
+    session = json.loads(first.stdout)["session_id"]
+    assert Store(open_database(indexed_env)).session(session).user_id == alice.id
+
+    refused = [
+        (("--trainee", "bob", "--session", session), f"Session {session} is not one of bob's"),
+        (("--trainee", "sue"), "'sue' is a supervisor, not a trainee."),
+        (("--trainee", "nobody"), "There is no user 'nobody'."),
+    ]
+    for args, expected in refused:
+        result = cli("ask", "Another question.", *args)
+        assert result.exit_code == 2 and expected in result.stderr, args
+    assert len(Store(open_database(indexed_env)).messages(session)) == 2  # nothing added
+
+
 def test_an_unknown_session_is_refused(cli, indexed_env):
     result = cli("ask", "hello", "--session", "nope")
     assert result.exit_code == 2 and "There is no session 'nope'" in result.stderr

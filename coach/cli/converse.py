@@ -8,15 +8,33 @@ import sys
 import typer
 
 from coach.cli.common import load_settings
-from coach.errors import CoachError
+from coach.errors import CoachError, InputError
 
 FOCUS_HELP = "Session focus: client, skills, selfcare or open."
+TRAINEE_HELP = ("Record the session as this trainee's, so their supervisor sees it (and any "
+                "safety flag) in the web review.")
 
 
 def _supervisor():
     from coach.agent import Supervisor
 
     return Supervisor.open(load_settings())
+
+
+def _owner(agent, trainee: str | None, session: str | None) -> int | None:
+    """The trainee account a CLI session belongs to (None: unattributed)."""
+    from coach.accounts import Accounts
+
+    if session:
+        agent.store.require_session(session)
+    if trainee is None:
+        return None
+    user = Accounts(agent.store.factory).get(trainee)
+    if user.role != "trainee":
+        raise InputError(f"'{user.username}' is a {user.role}, not a trainee.")
+    if session and agent.store.session(session).user_id != user.id:
+        raise InputError(f"Session {session} is not one of {user.username}'s sessions.")
+    return user.id
 
 
 def _stream(turn) -> None:
@@ -54,11 +72,13 @@ def register(app: typer.Typer) -> None:
         message: str = typer.Argument(..., help="What you want to bring to supervision."),
         session: str | None = typer.Option(None, "--session", help="Continue this session."),
         focus: str = typer.Option("open", "--focus", help=FOCUS_HELP),
+        trainee: str | None = typer.Option(None, "--trainee", help=TRAINEE_HELP),
         as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     ) -> None:
         """Run one supervision turn and print the reply (streamed unless --json)."""
         agent = _supervisor()
-        turn = agent.turn(message, session_id=session, focus=focus)
+        owner = _owner(agent, trainee, session)
+        turn = agent.turn(message, session_id=session, focus=focus, user_id=owner)
         session_id = turn.session_id
         if as_json:
             result = turn.run()
@@ -73,11 +93,11 @@ def register(app: typer.Typer) -> None:
     def chat(
         session: str | None = typer.Option(None, "--session", help="Continue this session."),
         focus: str = typer.Option("open", "--focus", help=FOCUS_HELP),
+        trainee: str | None = typer.Option(None, "--trainee", help=TRAINEE_HELP),
     ) -> None:
         """Chat with the supervisor in the terminal, with streaming. Ctrl-D or 'exit' ends."""
         agent = _supervisor()
-        if session:
-            agent.store.require_session(session)
+        owner = _owner(agent, trainee, session)
         session_id = session  # a new session starts with the first valid message
         typer.secho("Type 'exit' or press Ctrl-D to leave.", dim=True)
         while True:
@@ -88,7 +108,7 @@ def register(app: typer.Typer) -> None:
             if message.strip().lower() in {"exit", "quit"}:
                 break
             try:
-                turn = agent.turn(message, session_id=session_id, focus=focus)
+                turn = agent.turn(message, session_id=session_id, focus=focus, user_id=owner)
                 session_id = turn.session_id
                 sys.stdout.write("supervisor> ")
                 _stream(turn)
