@@ -72,6 +72,12 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--dropout", type=float, default=0.1)
     p.add_argument("--aux-weight", type=float, default=0.5, help="loss weight of non-main heads")
     p.add_argument("--talk-weight", type=float, default=1.0, help="loss weight of the talk head")
+    p.add_argument(
+        "--talk-balance",
+        type=float,
+        default=1.0,
+        help="talk class weights as this power of the balanced ones (0: none, 0.5: square root)",
+    )
     p.add_argument("--threads", type=int, default=2)
     p.add_argument(
         "--bf16",
@@ -324,7 +330,7 @@ def train(
     targets = {h: rows[f"y_{h}"].to_numpy() for h in HEADS}
     weights = {
         h: torch.tensor(
-            class_weights(targets[h], len(HEADS[h]))
+            class_weights(targets[h], len(HEADS[h])) ** (args.talk_balance if h == "talk" else 1.0)
             if h in BALANCED_HEADS
             else np.ones(len(HEADS[h])),
             dtype=torch.float32,
@@ -668,6 +674,7 @@ def main() -> None:
             "batch_size": args.batch_size,
             "aux_weight": args.aux_weight,
             "talk_weight": args.talk_weight,
+            "talk_balance": args.talk_balance,
         },
         "labels_source": (
             "behaviour/talk from AnnoMI-simple; flags and subtypes from "
