@@ -75,6 +75,6 @@ def serve(settings: Settings) -> None:
         is not None,
         auth_message=f"Sign in with your MIE-IS Coach account. After {MAX_FAILED_LOGINS} wrong "
                      f"passwords in a row an account is locked for "
-                     f"{LOCKOUT.seconds // 60} minutes; an admin can unlock it.",
+                     f"{LOCKOUT.total_seconds() / 60:.0f} minutes; an admin can unlock it.",
         allowed_paths=[str(export_dir)],
     )

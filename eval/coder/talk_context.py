@@ -33,6 +33,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 from sklearn.model_selection import GroupKFold
 
+from coach.coder.offline import softmax
 from coach.settings import REPO_ROOT
 
 TALK = ("change", "neutral", "sustain")
@@ -63,8 +64,7 @@ def load_oof(folders: list[Path], data: Path) -> pd.DataFrame:
     parts = []
     for folder in folders:
         arrays = np.load(folder / "oof.npz")
-        logits = arrays["talk"] - arrays["talk"].max(axis=1, keepdims=True)
-        probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+        probs = softmax(arrays["talk"])
         parts.append(pd.DataFrame({"transcript_id": arrays["transcript_id"],
                                    "utterance_id": arrays["utterance_id"],
                                    **{f"p_{t}": probs[:, i] for i, t in enumerate(TALK)}}))
