@@ -167,3 +167,33 @@ def test_tampered_coder_weights_are_refused(tmp_path):
         handle.write(b"\0")
     with pytest.raises(ConfigError, match="failed its sha256 check"):
         load_classifier(tmp_path)
+
+
+def test_the_model_reads_the_configured_number_of_earlier_utterances_in_its_conversation():
+    from coach.coder.offline import FinetunedClassifier
+
+    classifier = FinetunedClassifier()
+    speakers = ["therapist", "client", "therapist", "client"]
+    texts = ["How was the week?", "Hard.", "Hard how?", "I drank again."]
+    starts = np.array([True, False, True, False])  # two conversations of two utterances
+    classifier.context = 2
+    assert classifier.pairs(speakers, texts, starts) == [
+        ("", "therapist: How was the week?"),
+        ("therapist: How was the week?", "client: Hard."),
+        ("", "therapist: Hard how?"),
+        ("therapist: Hard how?", "client: I drank again."),
+    ]
+    starts = np.array([True, False, False, False])  # one conversation
+    assert classifier.pairs(speakers, texts, starts)[3] == (
+        "client: Hard. therapist: Hard how?", "client: I drank again.")
+    classifier.context = 1
+    assert classifier.pairs(speakers, texts, starts)[3] == (
+        "therapist: Hard how?", "client: I drank again.")
+
+
+def test_parallel_runs_code_each_utterance_as_if_it_were_alone():
+    conversation = MI_CONSISTENT + MI_INCONSISTENT
+    whole = code_conversation(conversation).utterances
+    for i in (1, 5, len(conversation) - 1):
+        window = code_conversation(conversation[: i + 1]).utterances
+        assert window[-1] == whole[i]  # same context, same codes, whatever ran beside it

