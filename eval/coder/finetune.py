@@ -52,6 +52,7 @@ MAIN_HEADS = ("behaviour", "talk")
 # Class-balanced loss where macro-F1 is the target or a class is rare (options: ~70 rows).
 BALANCED_HEADS = ("behaviour", "talk", "input_subtype")
 CONTEXT_FORMAT = "{speaker}: {text}"
+TARGET_FORMAT = "(target: {target})"
 IGNORE = -100  # label of a row a head does not apply to
 INPUT_NAMES = ["input_ids", "attention_mask", "token_type_ids"]
 
@@ -83,6 +84,11 @@ def parse_args() -> argparse.Namespace:
         type=float,
         default=1.0,
         help="talk class weights as this power of the balanced ones (0: none, 0.5: square root)",
+    )
+    p.add_argument(
+        "--target",
+        action="store_true",
+        help="end the context with the transcript's target behaviour (AnnoMI's topic)",
     )
     p.add_argument("--threads", type=int, default=2)
     p.add_argument(
@@ -144,7 +150,7 @@ def consensus(full: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def load_rows(data: Path, context: int = 1) -> pd.DataFrame:
+def load_rows(data: Path, context: int = 1, target: bool = False) -> pd.DataFrame:
     """AnnoMI-simple rows in order, with up to ``context`` previous utterances and every
     head's label."""
     simple = pd.read_csv(data / "AnnoMI-simple.csv")
@@ -155,6 +161,9 @@ def load_rows(data: Path, context: int = 1) -> pd.DataFrame:
     ]
     by_transcript = simple.groupby("transcript_id")["current"]
     earlier = [by_transcript.shift(k).fillna("") for k in range(context, 0, -1)]
+    if target:
+        known = simple["topic"].where(simple["topic"].str.strip() != "unidentifiable", "")
+        earlier.append(known.map(lambda t: TARGET_FORMAT.format(target=t.strip()) if t else ""))
     simple["previous"] = [" ".join(t for t in texts if t) for texts in zip(*earlier, strict=True)]
     fine = consensus(pd.read_csv(data / "AnnoMI-full.csv"))
     rows = simple.merge(fine, on=["transcript_id", "utterance_id"], how="left")
@@ -566,7 +575,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     torch.use_deterministic_algorithms(True, warn_only=True)
 
-    rows = load_rows(args.data, args.context)
+    rows = load_rows(args.data, args.context, args.target)
     dev_ids = set(json.loads(args.split.read_text())["dev_transcripts"])
     is_dev = rows["transcript_id"].isin(dev_ids)
     train_rows, dev_rows = rows[~is_dev].reset_index(drop=True), rows[is_dev].reset_index(drop=True)
