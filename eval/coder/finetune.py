@@ -161,7 +161,7 @@ def load_rows(data: Path, context: int = 1, target: bool = False) -> pd.DataFram
     ]
     by_transcript = simple.groupby("transcript_id")["current"]
     earlier = [by_transcript.shift(k).fillna("") for k in range(context, 0, -1)]
-    if target:
+    if target:  # an experiment (README): the product has no target behaviour to give it
         known = simple["topic"].where(simple["topic"].str.strip() != "unidentifiable", "")
         earlier.append(known.map(lambda t: TARGET_FORMAT.format(target=t.strip()) if t else ""))
     simple["previous"] = [" ".join(t for t in texts if t) for texts in zip(*earlier, strict=True)]
