@@ -134,7 +134,7 @@ def main() -> None:
         console.print(f"{name.replace('_', '/')}: accuracy {r['accuracy']} on the "
                       f"{r['coverage']:.0%} of {r['n']} gold items the coder also detected")
     console.print(f"throughput: {results['utterances_per_second']} utterances/s (offline, "
-                  "whole pipeline: tokenising, model, rules)")
+                  "whole pipeline: model and rules)")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
 
