@@ -119,6 +119,11 @@ def parse_args() -> argparse.Namespace:
     args = p.parse_args()
     if args.folds and not 0 <= args.fold < args.folds:
         p.error(f"--fold must be between 0 and {args.folds - 1}")
+    if args.context < 1:
+        p.error("--context must be at least 1")
+    if args.target and not (args.folds or args.no_export):
+        # The product has no target behaviour to feed an exported model.
+        p.error("--target is for experiments; use it with --folds or --no-export")
     return args
 
 
