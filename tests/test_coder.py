@@ -75,7 +75,7 @@ SUSTAIN = [
 
 
 def test_client_change_talk_leans_away_from_sustain_talk():
-    """Client talk is the coder's weak spot (dev macro-F1 0.50, sustain F1 0.36): single
+    """Client talk is the coder's weak spot (dev macro-F1 0.51, sustain F1 0.36): single
     sustain statements are often missed, so this checks the direction on average, not each
     item. The margin is P(change) - P(sustain) from the talk head."""
     from coach.coder import get_coder
@@ -134,6 +134,19 @@ def test_empty_conversation_has_an_empty_summary():
     assert np.isclose(coded.summary.counsellor_utterances, 0)
 
 
+def copy_weights(folder, names):
+    import shutil
+
+    from coach.coder.offline import WEIGHTS
+
+    for name in names:
+        shutil.copy(WEIGHTS / name, folder / name)
+
+
+FINETUNED = ("coder.json", "tokenizer.json", "model.onnx")
+TALK_HEAD = ("talk_head.json", "talk_head.npz", "frozen.onnx")
+
+
 def test_the_fine_tuned_model_is_the_default_and_the_heads_are_the_fallback(tmp_path):
     import shutil
 
@@ -156,14 +169,75 @@ def test_the_fine_tuned_model_is_the_default_and_the_heads_are_the_fallback(tmp_
 
 
 def test_tampered_coder_weights_are_refused(tmp_path):
-    import shutil
-
-    from coach.coder.offline import WEIGHTS, load_classifier
+    from coach.coder.offline import load_classifier
     from coach.errors import ConfigError
 
-    for name in ("coder.json", "tokenizer.json", "model.onnx"):
-        shutil.copy(WEIGHTS / name, tmp_path / name)
+    copy_weights(tmp_path, FINETUNED)
     with (tmp_path / "model.onnx").open("ab") as handle:
+        handle.write(b"\0")
+    with pytest.raises(ConfigError, match="failed its sha256 check"):
+        load_classifier(tmp_path)
+
+
+def test_client_talk_averages_both_opinions_and_leaves_therapist_rows_alone():
+    from coach.coder.offline import FinetunedClassifier
+
+    classifier = FinetunedClassifier()
+    head = classifier.talk_head
+    speakers = ["therapist", "client", "therapist", "client"]
+    texts = ["What brings you in?", "I'm not going to stop drinking, it's the only thing "
+             "that helps.", "It helps you cope.", "I guess I could cut back on weekdays."]
+    starts = np.array([True, False, False, False])
+    blended = classifier.probabilities(speakers, texts, starts)["talk"]
+    classifier.talk_head = None
+    tuned = classifier.probabilities(speakers, texts, starts)["talk"]
+    frozen = head.probabilities([texts[1], texts[3]])
+
+    assert np.array_equal(blended[[0, 2]], tuned[[0, 2]])
+    assert np.allclose(blended[[1, 3]], (1 - head.blend) * tuned[[1, 3]] + head.blend * frozen)
+    assert not np.allclose(frozen, tuned[[1, 3]], atol=0.05)  # a second, different opinion
+    assert np.allclose(blended.sum(axis=1), 1)
+
+
+def test_frozen_vectors_do_not_depend_on_what_runs_beside_them():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from coach.coder.offline import FinetunedClassifier
+
+    encoder = FinetunedClassifier().talk_head.encoder
+    texts = ["I want to quit smoking.", "I'd like to stop smoking.", "The bus was late today.",
+             "Honestly, I don't see the point of any of this."]
+    with ThreadPoolExecutor(2) as pool:
+        together = encoder.encode(texts, pool)
+        alone = np.concatenate([encoder.encode([t], pool) for t in texts])
+    assert np.array_equal(together, alone)
+    assert np.allclose(np.linalg.norm(together, axis=1), 1, atol=1e-5)
+    assert together[0] @ together[1] > together[0] @ together[2] + 0.3  # it encodes meaning
+
+
+def test_without_a_talk_head_the_fine_tuned_model_codes_talk_alone(tmp_path):
+    from coach.coder.offline import load_classifier
+
+    copy_weights(tmp_path, FINETUNED)
+    classifier = load_classifier(tmp_path)
+    assert classifier.talk_head is None
+    probs = classifier.probabilities(["client"], ["I want to stop."], np.array([True]))
+    assert np.allclose(probs["talk"].sum(axis=1), 1)
+
+
+def test_a_tampered_or_mismatched_talk_head_is_refused(tmp_path):
+    import json
+
+    from coach.coder.offline import load_classifier
+    from coach.errors import ConfigError
+
+    copy_weights(tmp_path, FINETUNED + TALK_HEAD)
+    meta = json.loads((tmp_path / "talk_head.json").read_text())
+    (tmp_path / "talk_head.json").write_text(json.dumps(meta | {"labels": meta["labels"][::-1]}))
+    with pytest.raises(ConfigError, match="talk head's labels"):
+        load_classifier(tmp_path)
+    (tmp_path / "talk_head.json").write_text(json.dumps(meta))
+    with (tmp_path / "frozen.onnx").open("ab") as handle:
         handle.write(b"\0")
     with pytest.raises(ConfigError, match="failed its sha256 check"):
         load_classifier(tmp_path)

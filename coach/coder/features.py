@@ -32,6 +32,11 @@ def hand_features(texts: Sequence[str]) -> np.ndarray:
     return np.asarray(rows, dtype=np.float32)
 
 
+def utterance_features(vectors: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+    """[utterance embedding, hand features]: what the frozen talk head reads."""
+    return np.hstack([vectors, hand_features(texts)])
+
+
 def previous_rows(matrix: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """Each row's predecessor within its conversation; zeros where a conversation starts."""
     shifted = np.zeros_like(matrix)

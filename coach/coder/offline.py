@@ -11,7 +11,6 @@ import json
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +19,9 @@ import numpy as np
 from coach.coder import rules
 from coach.coder.codes import Miti, UtteranceCodes
 from coach.coder.features import feature_matrix
+from coach.coder.frozen import META as TALK_HEAD_META
+from coach.coder.frozen import FrozenTalkHead
+from coach.coder.heads import Head, softmax
 from coach.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -38,26 +40,6 @@ def available_cores() -> int:
 
 
 WORKERS = min(8, available_cores())
-
-
-@dataclass(frozen=True)
-class Head:
-    labels: tuple[str, ...]
-    coef: np.ndarray
-    intercept: np.ndarray
-
-    def probabilities(self, features: np.ndarray) -> np.ndarray:
-        logits = features @ self.coef.T + self.intercept
-        if len(self.labels) == 2:  # sklearn stores one logit for binary problems
-            yes = 1 / (1 + np.exp(-logits[:, 0]))
-            return np.stack([1 - yes, yes], axis=1)
-        return softmax(logits)
-
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    logits = logits - logits.max(axis=1, keepdims=True)
-    exp = np.exp(logits)
-    return exp / exp.sum(axis=1, keepdims=True)
 
 
 class EmbeddingClassifier:
@@ -86,7 +68,8 @@ class EmbeddingClassifier:
 
 class FinetunedClassifier:
     """A fine-tuned multi-task MiniLM over (previous, current) utterance pairs, int8 ONNX
-    (eval/coder/finetune.py). One forward pass gives every head's logits."""
+    (eval/coder/finetune.py). One forward pass gives every head's logits. Where a talk head
+    is committed beside it (coach/coder/frozen.py), client talk type averages the two."""
 
     def __init__(self, folder: Path = WEIGHTS) -> None:
         import onnxruntime as ort
@@ -107,6 +90,8 @@ class FinetunedClassifier:
         self.outputs = self.meta["outputs"]
         self.context = int(self.meta.get("context_utterances", 1))
         self.pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="coder")
+        self.talk_head = (FrozenTalkHead(folder, self.pool, self.labels["talk"])
+                          if (folder / TALK_HEAD_META).exists() else None)
 
     def pairs(self, speakers: Sequence[str], texts: Sequence[str],
               starts: np.ndarray) -> list[tuple[str, str]]:
@@ -124,9 +109,12 @@ class FinetunedClassifier:
                       starts: np.ndarray) -> dict[str, np.ndarray]:
         encoded = self.tokenizer.encode_batch(self.pairs(speakers, texts, starts))
         runs = list(self.pool.map(self._run, encoded))
-        return {name: softmax(np.concatenate([run[h] for run in runs]))
-                if runs else np.empty((0, len(self.labels[name])), dtype=np.float32)
-                for h, name in enumerate(self.outputs)}
+        probs = {name: softmax(np.concatenate([run[h] for run in runs]))
+                 if runs else np.empty((0, len(self.labels[name])), dtype=np.float32)
+                 for h, name in enumerate(self.outputs)}
+        if self.talk_head is not None:
+            probs["talk"] = self.talk_head.blend_into(probs["talk"], speakers, texts)
+        return probs
 
     def _run(self, encoding: Encoding) -> list[np.ndarray]:
         feeds = {"input_ids": [encoding.ids], "attention_mask": [encoding.attention_mask],

@@ -33,7 +33,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 from sklearn.model_selection import GroupKFold
 
-from coach.coder.offline import softmax
+from coach.coder.heads import softmax
 from coach.settings import REPO_ROOT
 
 TALK = ("change", "neutral", "sustain")
