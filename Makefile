@@ -52,6 +52,7 @@ bench: index
 # Retrain the offline coder's heads from ../shared/data/annomi (weights are committed).
 train-coder: install
 	$(BIN)/python eval/coder/train_heads.py
+	$(BIN)/python eval/coder/train_talk_head.py
 
 lint: install
 	$(BIN)/ruff check coach tests eval app.py
