@@ -1,4 +1,4 @@
-"""The coder's training script refuses flag combinations it cannot honour, before any work
+"""The coder's training scripts refuse flags they cannot honour, before any work
 (argparse only: the product venv has no torch, and nothing here trains)."""
 
 import subprocess
@@ -20,3 +20,29 @@ def test_bad_training_flags_get_one_sentence_and_exit_2(flags, message):
     assert result.returncode == 2
     assert result.stderr.strip().endswith(message)
     assert "Traceback" not in result.stderr
+
+
+def run_talk_head_script(*flags: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(REPO_ROOT / "eval/coder/train_talk_head.py"),
+                           *flags], capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--weights", "/nonexistent"],
+     "/nonexistent/frozen.onnx is missing; run eval/coder/export_frozen.py first"),
+    (["--data", "/nonexistent"], "--data /nonexistent holds no AnnoMI-simple.csv"),
+])
+def test_bad_talk_head_flags_get_one_sentence_and_exit_2(flags, message):
+    result = run_talk_head_script(*flags)
+    assert result.returncode == 2
+    assert result.stderr.strip().endswith(message)
+    assert "Traceback" not in result.stderr
+
+
+def test_talk_head_out_of_fold_check_names_the_missing_fold_run(tmp_path):
+    (tmp_path / "AnnoMI-simple.csv").write_text("transcript_id\n")
+    result = run_talk_head_script("--data", str(tmp_path), "--oof", str(tmp_path / "fold"))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().endswith(
+        f"{tmp_path}/fold0/oof.npz is missing; run finetune.py --folds 4 --fold K "
+        "--out PREFIXK for K = 0..3 first")

@@ -121,6 +121,13 @@ def main() -> None:
     model = args.weights / "frozen.onnx"
     if not model.exists():
         parser.error(f"{model} is missing; run eval/coder/export_frozen.py first")
+    if not (args.data / "AnnoMI-simple.csv").exists():
+        parser.error(f"--data {args.data} holds no AnnoMI-simple.csv")
+    missing = [f"{args.oof}{k}/oof.npz" for k in range(4)
+               if args.oof and not Path(f"{args.oof}{k}/oof.npz").exists()]
+    if missing:
+        parser.error(f"--oof {args.oof}: {missing[0]} is missing; run finetune.py --folds 4 "
+                     "--fold K --out PREFIXK for K = 0..3 first")
     digest = hashlib.sha256(model.read_bytes()).hexdigest()
     encoder = FrozenEncoder(model, args.weights / "tokenizer.json", digest)
     data = load_annomi(args.data)
