@@ -1,7 +1,7 @@
 """A second opinion on client talk type: logistic regression on frozen MiniLM vectors.
 
 The fine-tuned coder and this head make different mistakes, so the coder averages their talk
-probabilities. Out of fold on the train transcripts the average scored client macro-F1 0.523
+probabilities. Out of fold on the train transcripts the average scored client macro-F1 0.519
 against 0.503 for the fine-tuned model alone (eval/coder/train_talk_head.py; README).
 """
 
@@ -74,7 +74,7 @@ class FrozenTalkHead:
         self.pool = pool
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
-        """Talk probabilities for each of ``texts``, client utterances all."""
+        """Talk probabilities for each text, all of them client utterances."""
         if not texts:
             return np.zeros((0, len(self.head.labels)), dtype=np.float32)
         vectors = self.encoder.encode(texts, self.pool)
