@@ -271,3 +271,32 @@ def test_parallel_runs_code_each_utterance_as_if_it_were_alone():
     for i in (1, 5, len(conversation) - 1):
         window = code_conversation(conversation[: i + 1]).utterances
         assert window[-1] == whole[i]  # same context, same codes, whatever ran beside it
+
+
+def test_int8_products_are_exact_on_every_cpu(tmp_path):
+    """uint8 x int8 products whose pairwise sums overflow 16 bits come out exact, so every CPU
+    gives the same codes. Without the exact-kernel option an AVX2-only CPU returns 1048544
+    here, not 2072640 (coach/coder/runtime.py); a VNNI or AMX CPU is exact either way."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    from coach.coder.offline import FinetunedClassifier
+    from coach.coder.runtime import EXACT_INT8, int8_session
+
+    depth = 64
+    weights = numpy_helper.from_array(np.full((depth, 4), 127, dtype=np.int8), "B")
+    graph = helper.make_graph(
+        [helper.make_node("MatMulInteger", ["A", "B"], ["Y"])], "products",
+        [helper.make_tensor_value_info("A", TensorProto.UINT8, [None, depth])],
+        [helper.make_tensor_value_info("Y", TensorProto.INT32, [None, 4])], [weights])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, tmp_path / "products.onnx")
+
+    activations = np.full((3, depth), 255, dtype=np.uint8)
+    result = int8_session(tmp_path / "products.onnx").run(None, {"A": activations})[0]
+    assert (result == 255 * 127 * depth).all()
+
+    coder = FinetunedClassifier()
+    for session in (coder.session, coder.talk_head.encoder.session):
+        assert session.get_session_options().get_session_config_entry(EXACT_INT8[0]) == "1"

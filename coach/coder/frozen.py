@@ -17,6 +17,7 @@ import numpy as np
 
 from coach.coder.features import utterance_features
 from coach.coder.heads import Head
+from coach.coder.runtime import int8_session
 from coach.embeddings import DIMENSION, verify_sha256
 from coach.errors import ConfigError
 
@@ -32,15 +33,10 @@ class FrozenEncoder:
     activations per run: batched, a text's vector would depend on its batch."""
 
     def __init__(self, model: Path, tokenizer: Path, sha256: str) -> None:
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
         verify_sha256(model, sha256)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(str(model), options,
-                                            providers=["CPUExecutionProvider"])
+        self.session = int8_session(model)
         self.tokenizer = Tokenizer.from_file(str(tokenizer))
         self.tokenizer.no_padding()
 

@@ -8,7 +8,6 @@ holds, their subtypes, and client talk type. Rules add what AnnoMI does not labe
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -22,24 +21,13 @@ from coach.coder.features import feature_matrix
 from coach.coder.frozen import META as TALK_HEAD_META
 from coach.coder.frozen import FrozenTalkHead
 from coach.coder.heads import Head, softmax
+from coach.coder.runtime import WORKERS, int8_session
 from coach.errors import ConfigError
 
 if TYPE_CHECKING:
     from tokenizers import Encoding
 
 WEIGHTS = Path(__file__).parent / "weights"
-# One utterance per ONNX run: the int8 model quantizes activations per run, so in a batch an
-# utterance's codes could depend on its neighbours (about 4% of AnnoMI utterances changed a
-# code). Runs go in parallel instead, one thread each: on 2 cores that codes 1.6x as many
-# utterances per second as one run at a time on 2 threads.
-def available_cores() -> int:
-    """Cores this process may run on (a container's share, not the host's count)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
-
-
-WORKERS = min(8, available_cores())
 
 
 class EmbeddingClassifier:
@@ -72,18 +60,13 @@ class FinetunedClassifier:
     is committed beside it (coach/coder/frozen.py), client talk type averages the two."""
 
     def __init__(self, folder: Path = WEIGHTS) -> None:
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
         from coach.embeddings import verify_sha256
 
         self.meta = json.loads((folder / "coder.json").read_text())
         verify_sha256(folder / "model.onnx", self.meta["onnx_sha256"])
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(str(folder / "model.onnx"), options,
-                                            providers=["CPUExecutionProvider"])
+        self.session = int8_session(folder / "model.onnx")
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.no_padding()  # one utterance per run: nothing to pad to
         self.labels = {name: tuple(v) for name, v in self.meta["labels"].items()}

@@ -4,7 +4,8 @@
 
 Prints therapist 4-class and client 3-class macro-F1, per-class F1 and Cohen's kappa on the
 held-out dev transcripts (eval/coder/split.json); open/closed and simple/complex accuracy;
-human-human agreement on the multi-annotated transcripts (the ceiling); and throughput.
+human-human agreement on the multi-annotated transcripts (the ceiling); and throughput, with
+the CPU it was measured on.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from train_heads import SPLIT, load_annomi
 
 from coach.coder import code_many
+from coach.coder.runtime import WORKERS, cpu_description
 from coach.settings import REPO_ROOT
 
 BEHAVIOURS = ["reflection", "question", "therapist_input", "other"]
@@ -117,6 +119,10 @@ def main() -> None:
         "human_human": human_agreement(pd.read_csv(args.data / "AnnoMI-full.csv"),
                                        split["multi_annotated"]),
         "utterances_per_second": round(throughput(dev), 1),
+        # Throughput depends on the CPU's int8 instructions: 2 cores gave 431 utterances/s with
+        # AMX and VNNI, 106 with AVX2 only (README).
+        "cpu": cpu_description(),
+        "workers": WORKERS,
     }
 
     console = Console()
@@ -134,7 +140,7 @@ def main() -> None:
         console.print(f"{name.replace('_', '/')}: accuracy {r['accuracy']} on the "
                       f"{r['coverage']:.0%} of {r['n']} gold items the coder also detected")
     console.print(f"throughput: {results['utterances_per_second']} utterances/s (offline, "
-                  "whole pipeline: model and rules)")
+                  f"whole pipeline: model and rules; {WORKERS} workers on {results['cpu']})")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
 

@@ -540,6 +540,8 @@ def session(path: Path, threads: int):
     so = ort.SessionOptions()
     so.intra_op_num_threads = threads
     so.inter_op_num_threads = 1
+    # Exact int8 products on CPUs without VNNI, as the product runs it (coach/coder/runtime.py).
+    so.add_session_config_entry("session.x64quantprecision", "1")
     return ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
 
 

@@ -35,7 +35,7 @@ from train_heads import SPLIT, WEIGHTS, load_annomi
 from coach.coder.features import feature_matrix, previous_rows, utterance_features
 from coach.coder.frozen import META, FrozenEncoder
 from coach.coder.heads import softmax
-from coach.coder.offline import WORKERS
+from coach.coder.runtime import WORKERS
 from coach.settings import REPO_ROOT
 
 TALK = ("change", "neutral", "sustain")
