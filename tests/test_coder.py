@@ -300,3 +300,13 @@ def test_int8_products_are_exact_on_every_cpu(tmp_path):
     coder = FinetunedClassifier()
     for session in (coder.session, coder.talk_head.encoder.session):
         assert session.get_session_options().get_session_config_entry(EXACT_INT8[0]) == "1"
+
+
+def test_benchmarks_name_the_cpu_and_its_int8_instructions(tmp_path):
+    from coach.coder.runtime import cpu_description
+
+    intel, amd = tmp_path / "intel", tmp_path / "amd"
+    intel.write_text("model name\t: Intel Xeon\nflags\t\t: fpu avx2 avx512_vnni amx_int8\n")
+    amd.write_text("model name\t: AMD EPYC\nflags\t\t: fpu avx avx2 fma\n")
+    assert cpu_description(intel) == "Intel Xeon, AVX512-VNNI, AMX"
+    assert cpu_description(amd) == "AMD EPYC, no int8 dot-product instructions"

@@ -19,8 +19,8 @@ if TYPE_CHECKING:
 
 # On x86 CPUs without VNNI or AMX, ONNX Runtime's default int8 kernel adds pairs of uint8 x int8
 # products in 16 bits, which saturate. On such a CPU (AVX2 only) that changed the behaviour of
-# 3.8% of dev utterances. This option picks the exact kernel there (about 8% slower); other
-# CPUs compute exactly anyway, so every machine gets the same codes.
+# 3.8% of dev utterances. This option picks an exact kernel there (18% slower); other CPUs
+# compute exactly anyway, so every machine gets the same codes.
 EXACT_INT8 = ("session.x64quantprecision", "1")
 # /proc/cpuinfo flags of int8 dot-product instructions, as benchmark reports name them.
 INT8_FLAGS = {"avx512_vnni": "AVX512-VNNI", "avx_vnni": "AVX-VNNI", "amx_int8": "AMX",
@@ -49,11 +49,11 @@ def int8_session(model: Path) -> ort.InferenceSession:
 
 
 @cache
-def cpu_description() -> str:
+def cpu_description(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
     """The CPU model and its int8 dot-product instructions, to go with benchmark figures."""
     name, flags = platform.processor() or platform.machine(), set()
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
+        for line in cpuinfo.read_text().splitlines():
             key, _, value = line.partition(":")
             if key.strip() == "model name":
                 name = value.strip()

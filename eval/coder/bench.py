@@ -120,7 +120,7 @@ def main() -> None:
                                        split["multi_annotated"]),
         "utterances_per_second": round(throughput(dev), 1),
         # Throughput depends on the CPU's int8 instructions: 2 cores gave 431 utterances/s with
-        # AMX and VNNI, 106 with AVX2 only (README).
+        # AMX and VNNI, 96 with AVX2 only (README).
         "cpu": cpu_description(),
         "workers": WORKERS,
     }
