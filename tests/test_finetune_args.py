@@ -46,3 +46,19 @@ def test_talk_head_out_of_fold_check_names_the_missing_fold_run(tmp_path):
     assert result.stderr.strip().endswith(
         f"{tmp_path}/fold0/oof.npz is missing; run finetune.py --folds 4 --fold K "
         "--out PREFIXK for K = 0..3 first")
+
+
+@pytest.mark.parametrize(("has_config", "data", "message"), [
+    (False, None, "holds no config.json; give a Hugging Face model folder"),
+    (True, "/nonexistent", "--data /nonexistent holds no AnnoMI-simple.csv"),
+])
+def test_bad_encoder_probe_arguments_get_one_sentence_and_exit_2(tmp_path, has_config, data,
+                                                                 message):
+    if has_config:
+        (tmp_path / "config.json").write_text("{}")
+    flags = [str(tmp_path), *(["--data", data] if data else [])]
+    result = subprocess.run([sys.executable, str(REPO_ROOT / "eval/coder/probe_encoder.py"),
+                             *flags], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip().endswith(message)
+    assert "Traceback" not in result.stderr
