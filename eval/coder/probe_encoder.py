@@ -36,7 +36,8 @@ def train_rows(data: Path) -> pd.DataFrame:
 
 
 def layer_vectors(model_dir: Path, texts: list[str]) -> np.ndarray:
-    """(texts, layers + 1, hidden) mean-pooled hidden states, shortest texts first."""
+    """(texts, layers + 1, hidden) mean-pooled hidden states, in input order (run shortest
+    first, so batches pad little)."""
     import torch
     from transformers import AutoModel, AutoTokenizer
 
