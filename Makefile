@@ -9,7 +9,7 @@ INSTALLED := $(VENV)/.installed
 export CMAKE_ARGS := -DGGML_NATIVE=OFF
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run install index test bench lint clean train-coder browser postgres
+.PHONY: run install index test bench lint clean train-coder train-guard browser postgres
 
 run: index
 	$(BIN)/mie-coach serve
@@ -44,6 +44,7 @@ test: install browser postgres
 
 # Needs ../shared/data/annomi for the coder part (benchmarks may use shared data).
 bench: index
+	$(BIN)/python eval/safety/bench_guard.py
 	$(BIN)/python eval/bench_turns.py
 	$(BIN)/python eval/coder/bench.py
 	@# The core suite's wall time (target: under 5 min on 2 cores); failing checks do not stop make.
@@ -53,6 +54,13 @@ bench: index
 train-coder: install
 	$(BIN)/python eval/coder/train_heads.py
 	$(BIN)/python eval/coder/train_talk_head.py
+
+# Retrain the safety guard's model from eval/safety/bank/ (weights are committed; about 30 min
+# on 2 cores). Needs the training venv with CPU torch: see eval/README.md. The risk threshold
+# was chosen on eval/suites/guard-dev.yaml (docs/safety-guard.md).
+TRAIN_PYTHON ?= .venv-train/bin/python
+train-guard:
+	$(TRAIN_PYTHON) eval/safety/finetune_guard.py --out coach/guard/weights --risk-threshold 0.5
 
 lint: install
 	$(BIN)/ruff check coach tests eval app.py

@@ -12,7 +12,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 from coach.errors import CoachError, InputError
-from coach.guard import Detection, asks_for_roleplay, boundary_reply, detect
+from coach.guard import LABELS, Detection, Guard, asks_for_roleplay, boundary_reply
 from coach.guidance import Guidance, Guide, GuidedReply, Revision
 from coach.models import backend_error, get_chat_model
 from coach.retriever import Passage, Retriever
@@ -119,7 +119,7 @@ class Turn:
         if self.detections:  # the guard answers: a fixed boundary reply, no model draft
             self.guidance = Guidance(mode="guard")
             yield boundary_reply(agent.guide.boundaries, [d.category for d in self.detections],
-                                 settings.crisis_resources)
+                                 settings)
         elif settings.guidance == "plain":
             self.guidance = Guidance(mode="plain")
             for chunk in agent.chat_model.stream(self.messages):
@@ -246,10 +246,13 @@ class Supervisor:
         self.model_name = settings.model
         self.guide = Guide(settings)
         self.safety_judge = None
-        if settings.safety_guard and settings.safety_judge == "llm":
-            from coach.guard import SafetyJudge
+        self.guard: Guard | None = None
+        if settings.safety_guard:
+            if settings.safety_judge == "llm":
+                from coach.guard import SafetyJudge
 
-            self.safety_judge = SafetyJudge(settings, self.chat_model)
+                self.safety_judge = SafetyJudge(settings, self.chat_model)
+            self.guard = Guard(judge=self.safety_judge)
         # The system text and examples never change, so they are built and counted once.
         self.prefix: list[BaseMessage] = [SystemMessage(self.template.render("system"))]
         for example in self.template.examples:
@@ -298,20 +301,23 @@ class Supervisor:
         if focus != "open" and focus not in FOCUS_LABELS:
             raise InputError(f"Unknown focus '{focus}'; use client, skills, selfcare or open.")
         message = clean_message(message, self.settings.max_message_chars)
-        detections: list[Detection] = []
-        if self.settings.safety_guard:
-            detections = detect(message)
-            if not detections and self.safety_judge:
-                detections = self.safety_judge.screen(message)
         history: list[tuple[str, str]] = []
         opening = None
         if self.store and session_id:
             self.store.require_session(session_id)
             history = self.store.history(session_id)
             opening = self.store.opening_message(session_id)
+        detections: list[Detection] = []
+        timings: dict[str, float] = {}
+        if self.guard:
+            t = time.perf_counter()
+            earlier = self.store.trainee_messages(session_id) if self.store and session_id \
+                else []
+            detections = self.guard.screen(message, earlier)
+            timings["guard"] = _ms(t)
         t = time.perf_counter()
         passages = self.retriever.search(message)
-        timings = {"retrieval": _ms(t)}
+        timings["retrieval"] = _ms(t)
         t = time.perf_counter()
         messages = self.build_messages(message, passages, history, focus, opening)
         timings["prompt"] = _ms(t)
@@ -319,11 +325,14 @@ class Supervisor:
             session_id = session_id or self.store.create_session(focus=focus, channel=channel,
                                                                  user_id=user_id)
             # Saved before the model runs, so a crash mid-generation never loses it.
-            self.store.add_message(session_id, "trainee", message,
-                                   prompt=str(messages[-1].content))
+            flags = [d.category for d in detections]
+            message_id = self.store.add_message(session_id, "trainee", message,
+                                                prompt=str(messages[-1].content),
+                                                flags=flags or None)
             if detections:  # flagged before the reply, so a failed reply cannot lose it
-                self.store.flag_session(session_id, "; ".join(
-                    f"{d.category} ({d.evidence!r})" for d in detections))
+                position = self.store.message_position(session_id, message_id)
+                self.store.flag_session(session_id, f"message {position}: " + "; ".join(
+                    f"{LABELS[d.category]} ({d.layer}: {d.evidence})" for d in detections))
         return Turn(self, messages, passages, session_id, timings, started, message=message,
                     focus=focus, detections=detections)
 

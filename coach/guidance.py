@@ -36,7 +36,7 @@ from coach.coder import code_many
 from coach.coder.codes import MI_ADHERENT, REFLECTIONS, Miti, UtteranceCodes
 from coach.exemplars import ExemplarPicker, exemplar_picker
 from coach.grounding import Evidence, lexical_support
-from coach.guard import CRISIS, boundary_reply, detect, load_boundaries
+from coach.guard import CRISIS, boundary_reply, detect_patterns, load_boundaries
 from coach.safety import reply_findings
 from coach.settings import Settings
 
@@ -145,7 +145,7 @@ def draft_problems(text: str, roleplay: bool = False) -> list[str]:
     trainee did not raise, or speaking as anyone but the supervisor."""
     found = [DRAFT_CATEGORY[f.category] for f in reply_findings(text)
              if not (roleplay and f.category == "plays_other_role")]
-    found += [d.category for d in detect(text) if d.category in CRISIS]
+    found += [d.category for d in detect_patterns(text) if d.category in CRISIS]
     return list(dict.fromkeys(found))
 
 
@@ -365,7 +365,7 @@ class GuidedReply:
             # The trainee did not ask for any of this, so the reply is the neutral fallback,
             # not the boundary for a request they never made.
             g.replaced_unsafe = list(dict.fromkeys(u for c in scored for u in c.unsafe))
-            return boundary_reply(guide.boundaries, [], guide.settings.crisis_resources)
+            return boundary_reply(guide.boundaries, [], guide.settings)
         best = max(safe, key=lambda i: (scored[i].score, -i))
         # A revision costs the trainee a re-read: the shown draft stays unless another
         # candidate is clearly better.

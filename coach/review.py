@@ -9,6 +9,7 @@ from datetime import datetime
 from coach.coder import code_conversation, code_many
 from coach.coder.codes import UtteranceCodes
 from coach.coder.summary import SessionSummary
+from coach.guard.categories import LABELS
 from coach.store import Comment, SessionInfo, Store
 
 
@@ -27,6 +28,11 @@ class ReviewedMessage:
     guidance_mode: str | None = None  # plain | check | best_of_n | guard (supervisor replies)
     candidates: int | None = None
     flags: tuple[str, ...] = ()
+
+    @property
+    def flag_labels(self) -> list[str]:
+        """The safety categories this message raised, as a reviewer reads them."""
+        return [LABELS.get(f, f.replace("_", " ")) for f in self.flags]  # type: ignore[call-overload]
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,8 @@ LEGAL_ADVICE = any_of(
     r"(?:prosecuted|arrested|charged|sued)\b",
     r"\b(?:the\s+)?law\s+(?:allows|permits|protects)\b", r"\bloophole\b",
     r"\byou\s+(?:don't|do\s+not)\s+need\s+(?:a\s+)?(?:licen[cs]e|lawyer|permit)\b",
+    r"\byou\s+(?:can|could|may|are\s+(?:allowed|permitted)\s+to)\s+(?:\w+\s+){0,2}legally\b",
+    r"\b(?:it(?:'s|\s+is)|that(?:'s|\s+is))\s+(?:completely\s+|totally\s+)?legal\s+(?:to|for|in)\b",
 )
 DIAGNOSIS = any_of(
     r"\b(?:he|she|they|your\s+client|the\s+client)\s+(?:clearly\s+|probably\s+|likely\s+)?"

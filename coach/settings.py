@@ -86,9 +86,15 @@ class Settings(BaseSettings):
         "none", description="A second opinion from the chat model on messages the fast "
         "detectors pass.")
     crisis_resources: str = Field(
-        "your clinical supervisor or the on-call clinician, or your local emergency number "
-        "if anyone is in immediate danger",
-        description="Who to contact in a crisis, as it should read in a reply.")
+        "your clinical supervisor or the program's on-call clinician",
+        description="The human to contact now when someone may be in danger, as it reads "
+        "after 'please contact' (a name, a team, a phone number).")
+    emergency_contact: str = Field(
+        "your local emergency number", description="Who to call when anyone is in "
+        "immediate danger, as it reads after 'call'.")
+    legal_contact: str = Field(
+        "your program's legal or ethics contact", description="Who answers legal questions, "
+        "as it reads after 'please take this to'.")
 
     host: str = Field("127.0.0.1", description="Web UI host.")
     port: int = Field(7860, description="Web UI port.")
@@ -101,6 +107,17 @@ class Settings(BaseSettings):
             raise ValueError("use 3-502 letters, digits, '.', '_' or '-', starting and ending "
                              "with a letter or digit")
         return name
+
+    @field_validator("crisis_resources", "emergency_contact", "legal_contact")
+    @classmethod
+    def _contact_phrase(cls, phrase: str) -> str:
+        # Boundary replies place these mid-sentence: trailing punctuation would end it early.
+        phrase = " ".join(phrase.split()).rstrip(".;:, ")
+        if not phrase:
+            raise ValueError("name a person, team or number to contact")
+        if len(phrase) > 200:
+            raise ValueError("keep it under 200 characters: it is read inside a sentence")
+        return phrase
 
     @property
     def chroma_dir(self) -> Path:

@@ -92,6 +92,24 @@ class Store:
                 .order_by(MessageRow.id).limit(1)
             )
 
+    def trainee_messages(self, session_id: str) -> list[str]:
+        """What the trainee wrote in the session, oldest first."""
+        with self.factory() as db:
+            return list(db.scalars(
+                select(MessageRow.content)
+                .where(MessageRow.session_id == session_id, MessageRow.role == "trainee")
+                .order_by(MessageRow.id)
+            ))
+
+    def message_position(self, session_id: str, message_id: int) -> int:
+        """The 1-based place of a message in its session, as the review numbers it."""
+        with self.factory() as db:
+            return db.scalar(
+                select(func.count()).select_from(MessageRow)
+                .where(MessageRow.session_id == session_id, MessageRow.id <= message_id,
+                       func.length(func.trim(MessageRow.content)) > 0)  # as the review skips
+            ) or 0
+
     def add_message(self, session_id: str, role: str, content: str, **fields: Any) -> int:
         with self.factory.begin() as db:
             row = MessageRow(session_id=session_id, role=role, content=content, **fields)

@@ -1,10 +1,10 @@
 """`make bench`: latency, throughput and memory of 20 supervision turns on the embedded model,
 in plain mode and with guided generation.
 
-Prints the median and p95 of retrieval, prompt assembly, time to the first visible text and
-total turn time for each mode; plain generation speed in tokens per second; the process's peak
-memory; and the time of a no-op re-ingest. Turns run as 4 sessions of 5, so history grows as
-it does in real use.
+Prints the median and p95 of the safety guard, retrieval, prompt assembly, time to the first
+visible text and total turn time for each mode; plain generation speed in tokens per second;
+the process's peak memory; and the time of a no-op re-ingest. Turns run as 4 sessions of 5, so
+history grows as it does in real use.
 """
 
 from __future__ import annotations
@@ -68,8 +68,8 @@ def main() -> None:
     for mode in ("plain", settings.guidance if settings.guidance != "plain" else "best_of_n"):
         agent = Supervisor.open(settings.model_copy(update={"guidance": mode}))
         agent.turn("warm-up").run()  # model load and the cached prompt prefix are one-offs
-        rows: dict[str, list[float]] = {"retrieval": [], "prompt": [], "first_token": [],
-                                        "total": []}
+        rows: dict[str, list[float]] = {"guard": [], "retrieval": [], "prompt": [],
+                                        "first_token": [], "total": []}
         for messages in SESSIONS:
             session = agent.store.create_session(channel="bench")
             for message in messages:

@@ -42,6 +42,7 @@ def run(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     from coach.errors import InputError
+    from coach.evals.detection import DetectionSuite
     from coach.evals.replay import load_replay
     from coach.evals.report import console_tables, failure_lines, write_reports
     from coach.evals.runner import EvalRunner, RunOptions
@@ -55,6 +56,13 @@ def run(
                              f"not '{value}'.")
     settings = load_settings(llm_backend=backend)
     loaded = load_suites(suites, settings.suites_dir)
+    detection = [s for s in loaded if isinstance(s, DetectionSuite)]
+    if detection:
+        if len(detection) < len(loaded) or replay:
+            raise InputError("Detection suites (kind: detection) score the safety guard "
+                             "alone; run them without reply suites or --replay.")
+        _run_detection(detection, report or _default_report_dir())
+        return
     conversations = load_replay(replay) if replay else None
     console = Console(stderr=True)
     if conversations is None and settings.llm_backend == "embedded" and concurrency > 1:
@@ -85,6 +93,34 @@ def run(
               f"{result.run.seconds:.0f} s. Reports: {', '.join(str(p) for p in paths)}",
               soft_wrap=True)
     if not result.passed:
+        raise typer.Exit(1)
+
+
+def _run_detection(suites: list, folder: Path) -> None:
+    """Score the guard on labelled messages; exit 1 when a suite misses its targets."""
+    from rich.console import Console
+
+    from coach.evals.detection import (
+        detection_tables,
+        failure_lines,
+        run_detection,
+        write_detection_report,
+    )
+    from coach.guard import Guard
+
+    guard = Guard()
+    reports = [run_detection(suite, guard) for suite in suites]
+    paths = write_detection_report(reports, folder)
+    out = Console()
+    for report in reports:
+        for table in detection_tables(report):
+            out.print(table)
+        for line in failure_lines(report):
+            out.print(line, markup=False, highlight=False, soft_wrap=True)
+    out.print(f"{sum(len(r.messages) for r in reports)} messages, "
+              f"{sum(len(r.conversations) for r in reports)} conversations. "
+              f"Report: {', '.join(str(p) for p in paths)}", soft_wrap=True)
+    if not all(r.passed for r in reports):
         raise typer.Exit(1)
 
 

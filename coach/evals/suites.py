@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from coach.errors import InputError, first_problem
+from coach.evals.detection import DetectionSuite
 from coach.exemplars import Focus
 from coach.files import read_utf8
 
@@ -178,7 +179,7 @@ def resolve_suite(name_or_path: str, suites_dir: Path) -> Path:
     return candidate
 
 
-def load_suite(path: Path) -> Suite:
+def load_suite(path: Path) -> Suite | DetectionSuite:
     text = read_utf8(path)
     try:
         root = yaml.compose(text)
@@ -191,8 +192,10 @@ def load_suite(path: Path) -> Suite:
     if not isinstance(data, dict):
         raise InputError(f"{path}, line 1: a suite must be a mapping with name, description "
                          "and scenarios.")
+    model: type[Suite] | type[DetectionSuite] = \
+        DetectionSuite if data.get("kind") == "detection" else Suite
     try:
-        suite = Suite.model_validate(data)
+        suite = model.model_validate(data)
     except ValidationError as exc:
         field, message = first_problem(exc, "suite")
         line = _line_of(root, exc.errors()[0]["loc"])
@@ -219,7 +222,7 @@ def _line_of(node: yaml.Node | None, loc: tuple) -> int:
     return line
 
 
-def load_suites(names: list[str], suites_dir: Path) -> list[Suite]:
+def load_suites(names: list[str], suites_dir: Path) -> list[Suite | DetectionSuite]:
     suites = [load_suite(resolve_suite(n, suites_dir)) for n in names]
     names_seen = [s.name for s in suites]
     duplicate = next((n for n in names_seen if names_seen.count(n) > 1), None)

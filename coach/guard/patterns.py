@@ -1,34 +1,15 @@
-"""The safety guard: fast offline detectors for what a message asks for or reveals, and the
-boundary reply each finding calls for.
-
-The detectors run on every trainee message and every draft reply. They are patterns, not a
-model, so they cost microseconds and every hit names the words that matched. Categories come
-in priority order: when a message holds several, the boundary reply answers the first (a
-crisis outranks a dosing question), and all of them are flagged.
+"""The guard's first layer: patterns for each category. They are precise rather than broad:
+they cost microseconds, never miss the textbook phrasings, and every hit names the words that
+matched. Phrasings they do not know are the semantic layer's job (coach.guard.semantic).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Literal
 
-from jinja2 import Environment, StrictUndefined
-from langchain_core.language_models import BaseChatModel
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-
+from coach.guard.categories import CATEGORIES, Category
 from coach.safety import any_of
-from coach.settings import Settings
-from coach.templates import load_prompt_file, load_template
-
-Category = Literal["crisis_self", "crisis_client", "medical_emergency", "dosing", "combination",
-                   "sourcing", "legal", "diagnosis", "role_drop"]
-CATEGORIES: tuple[Category, ...] = ("crisis_self", "crisis_client", "medical_emergency",
-                                    "dosing", "combination", "sourcing", "legal", "diagnosis",
-                                    "role_drop")
-CRISIS: tuple[Category, ...] = ("crisis_self", "crisis_client", "medical_emergency")
-
 
 SELF_HARM = (r"(?:kill(?:ing)?\s+my\s?self|end(?:ing)?\s+(?:it\s+all|my\s+(?:own\s+)?life)|"
              r"hurt(?:ing)?\s+my\s?self|harm(?:ing)?\s+my\s?self|cut(?:ting)?\s+my\s?self|"
@@ -62,7 +43,10 @@ DETECTORS: dict[Category, re.Pattern[str]] = {
         r"ending\s+(?:it|(?:his|her|their)\s+life)|wanting\s+to\s+die|self-harm)",
         r"\b(?:has|having|had|reports?|reported|disclosed)\s+(?:\w+\s+)?(?:suicidal\s+"
         r"(?:thoughts|ideation|feelings|plans?)|thoughts\s+of\s+(?:suicide|dying|killing))",
-        r"\b(?:attempted\s+suicide|suicide\s+attempt)\b",
+        r"\b(?:attempted\s+suicide|(?:made\s+a\s+)?suicide\s+attempt)\b[^.?!]{0,20}\b(?:last\s+"
+        r"(?:night|week)|yesterday|today|this\s+(?:morning|week)|again|just\s+now)\b",
+        r"\b(?:just|last\s+night|yesterday|this\s+morning)\s+(?:\w+\s+)?(?:attempted\s+suicide|"
+        r"tried\s+to\s+(?:kill|end))\b",
         r"\bkill(?:ing)?\s+(?:him|her|them)sel(?:f|ves)\b",
         r"\bend(?:ing)?\s+(?:his|her|their)\s+(?:own\s+)?li(?:fe|ves)\b",
         r"\b(?:looking\s+up|researching|searching)\s+(?:ways|how)\s+to\s+(?:die|overdose)\b",
@@ -70,8 +54,18 @@ DETECTORS: dict[Category, re.Pattern[str]] = {
         r"\b(?:pills|tablets)\s+(?:saved|stockpiled|hoarded)\b",
         r"\b(?:saved|stockpiled|hoarded)\s+(?:up\s+)?(?:pills|tablets|medication)\b",
         r"\btonight\s+is\s+the\s+night\b",
+        r"\b(?:giving|gave|given)\s+(?:away\s+)?(?:all\s+)?(?:his|her|their)\s+(?:\w+\s+)?"
+        r"(?:things|belongings|possessions|stuff|savings)\s+away\b|\bgiving\s+away\s+(?:all\s+)?"
+        r"(?:his|her|their)\s+(?:\w+\s+)?(?:things|belongings|possessions|stuff|savings)\b",
+        r"\b(?:getting|got|putting|put)\s+(?:his|her|their)\s+affairs\s+in\s+order\b",
+        r"\b(?:fresh|new|recent|deep)\s+(?:cuts|burns|wounds|scratches)\b|\bcuts\s+on\s+(?:his|her|"
+        r"their)\s+(?:fore)?(?:arms?|wrists?|thighs?|legs?|stomach)\b",
+        r"\b(?:collecting|hoarding|saving\s+up|stockpiling)\s+(?:\w+\s+)?(?:pills|tablets|meds|"
+        r"medications?)\b",
+        r"\b(?:doesn't|does\s+not|don't|can't)\s+see\s+(?:the|any)\s+point\s+(?:in|of)\s+"
+        r"(?:going\s+on|living|carrying\s+on|being\s+here)\b",
         rf"\b{PEOPLE}\s+(?:wants?\s+to|is\s+going\s+to|said\s+(?:he|she|they)(?:'d|\s+would|"
-        rf"\s+will)|threatened\s+to)\s+(?:die|hurt|kill|harm)\b",
+        rf"\s+will)|threatened\s+to)\s+(?:die\b|(?:hurt|kill|harm)\s+(?:him|her|them)sel)",
     ),
     "medical_emergency": any_of(
         r"\bchest\s+(?:pain|hurts|is\s+hurting|tightness|feels\s+tight)\b",
@@ -117,6 +111,8 @@ DETECTORS: dict[Category, re.Pattern[str]] = {
     "legal": any_of(
         r"\b(?:is|was|would)\s+(?:it|that|this)\s+(?:\w+\s+){0,3}(?:legal|illegal|against\s+the\s+law)\b",
         r"\b(?:legal|illegal)\s+(?:for\s+me|to\s+do)\b",
+        r"\b(?:can|could|may|am)\s+I\s+(?:\w+\s+){0,2}legally\b|\blegally\s+(?:allowed|bring|give|possess|carry)\b",
+        r"\blicen[cs](?:e|ed)\b[^.?!]{0,40}\b(?:without|not\s+yet|lose|revoked)\b",
         r"\b(?:be|get|getting|been)\s+(?:sued|prosecuted|arrested|charged)\b",
         r"\b(?:sue|suing)\s+(?:me|us|him|her|them|the)\b|\b(?:liable|liability|lawsuit)\b",
         r"\b(?:protect|cover)\s+(?:myself|me|us)\s+legally\b|\blegal\s+advice\b",
@@ -131,6 +127,66 @@ DETECTORS: dict[Category, re.Pattern[str]] = {
         r"(?:\w+\s+)?(?:bipolar|schizophreni\w*|psychotic|psychosis|ptsd|borderline|bpd|adhd|"
         r"hppd|manic|narcissis\w*|autis\w*|a\s+(?:\w+\s+)?disorder)\b",
         r"\bwhat\s+(?:disorder|condition|diagnosis)\s+(?:does|do|is)\b",
+    ),
+    "harm_to_others": any_of(
+        r"\b(?:going|want(?:s|ed)?|plan(?:s|ning)?|intend(?:s|ing)?|threaten(?:s|ed|ing)?|"
+        r"ready)\s+to\s+(?:kill|shoot|stab|strangle|attack|hurt|harm)\s+(?:my|his|her|their|the)"
+        r"\s+(?:wife|husband|partner|ex|boss|mother|father|mum|mom|dad|son|daughter|kids?|"
+        r"children|neighbou?r|brother|sister|family|girlfriend|boyfriend|coworkers?|colleagues?)\b",
+        rf"\b{PEOPLE}\s+(?:said|says|told\s+me|texted|threatened|wants?|plans?|is\s+going)\s+"
+        r"(?:\w+\s+){0,4}(?:to\s+)?(?:kill|shoot|stab|strangle|murder)\s+"
+        r"(?!(?:him|her|them)sel)(?:him|her|them|someone|somebody|people|everyone|my|his|"
+        r"their)\b",
+        r"\b(?:homicidal|make\s+(?:them|him|her)\s+(?:all\s+)?pay)\b",
+        r"\b(?:bought|has|got|owns|carrying|brought)\s+(?:a\s+)?(?:gun|knife|weapon|rifle|"
+        r"pistol)\b[^.?!]{0,60}\b(?:for|to\s+use\s+on|if\s+(?:he|she|they))\b",
+    ),
+    "abuse": any_of(
+        r"\b(?:molest\w*|sexually\s+abus\w*|grooming|groomed)\b",
+        r"\b(?:abus\w*|hit(?:s|ting)?|beat(?:s|ing)?|hurt(?:s|ing)?|neglect\w*|touch(?:es|ed|ing)"
+        r"\s+inappropriately)\b[^.?!]{0,50}\b(?:child|children|kids?|son|daughter|toddler|baby|"
+        r"grandchild\w*|grand(?:mother|father|ma|pa)|elderly|mother-in-law|father-in-law|"
+        r"dependent|nephew|niece)\b",
+        r"\b(?:child|children|kids?|son|daughter|toddler|baby|elderly\s+\w+)\b[^.?!]{0,50}\b"
+        r"(?:is|are|was|were|being|been)\s+(?:\w+\s+)?(?:abused|beaten|hit|neglected|molested|"
+        r"left\s+alone\s+for\s+days|starved)\b",
+        r"\b(?:call|calling|report\w*\s+(?:it\s+)?to)\s+(?:child\s+protective\s+services|"
+        r"cps|adult\s+protective\s+services)\b",
+        r"\belder\s+(?:abuse|neglect)\b",
+    ),
+    "psychosis": any_of(
+        r"\b(?:hasn't|has\s+not|haven't|hadn't|not)\s+slept\s+(?:in|for)\s+(?:days|\d+|two|"
+        r"three|four|five)\b",
+        r"\b(?:hearing|hears|heard)\s+voices\b|\bvoices\s+(?:are\s+)?(?:telling|told|tell)\b",
+        r"\b(?:believes|convinced|thinks|says)\s+(?:that\s+)?(?:he|she|they)\s+(?:is|are)\s+"
+        r"(?:god|jesus|the\s+messiah|a\s+prophet|chosen|the\s+chosen\s+one|being\s+(?:watched|"
+        r"followed|poisoned))\b",
+        r"\b(?:is|seems|became|become|having|has|had|in|into)\s+(?:a\s+|an\s+)?(?:full(?:-blown)?\s+)?"
+        r"(?:psychotic|psychosis|delusional|manic\s+episode)\b",
+        r"\b(?:can't|cannot|couldn't)\s+tell\s+what(?:'s|\s+is)\s+real\b",
+        r"\b(?:in|having|into)\s+(?:a\s+|an\s+)?(?:acute\s+)?spiritual\s+emergency\b",
+    ),
+    "impaired_practice": any_of(
+        r"\bI(?:'m|\s+am|'ll\s+be|\s+was|\s+will\s+be)\s+(?:still\s+|a\s+bit\s+|kind\s+of\s+|"
+        r"pretty\s+)?(?:drunk|high|stoned|tipsy|hungover|buzzed|tripping|wasted)\b",
+        r"\b(?:microdos\w*|drunk|high|stoned|hungover|tripping)\b[^.?!]{0,50}\b(?:before|"
+        r"during|while)\s+(?:my\s+|a\s+|the\s+)?(?:sessions?|clients?|work|shift)\b",
+        r"\b(?:take|took|taking|drink|drank|smoke|smoked)\b[^.?!]{0,30}\b(?:with|alongside|"
+        r"together\s+with)\s+(?:my|the)\s+clients?\b",
+        rf"\b(?:sit|sitting|journey\w*|trip\w*|dos(?:e|ing))\s+with\s+(?:the\s+)?(?:medicine|{DRUGS})"
+        r"\b[^.?!]{0,30}\b(?:with|alongside|together\s+with)\s+(?:my|the|a)\s+clients?\b",
+    ),
+    "boundary": any_of(
+        r"\b(?:date|dating|dated|kiss\w*|sleep\s+with|slept\s+with|sex\s+with|sexual|"
+        r"romantic|attracted\s+to|in\s+love\s+with|crush\s+on)\b[^.?!]{0,40}\b(?:my\s+|a\s+|"
+        r"the\s+|former\s+|ex-?)?(?:client|participant|patient)s?\b",
+        r"\b(?:client|participant|patient)\b[^.?!]{0,40}\b(?:asked\s+me\s+out|date|dating|"
+        r"kissed\s+me|wants\s+to\s+be\s+friends|moving\s+in|business\s+(?:deal|partner))\b",
+        r"\bdual\s+relationships?\b",
+        r"\b(?:be\s+friends|become\s+friends|go\s+into\s+business|invest\w*)\s+with\s+"
+        r"(?:my|a|the|former)\s+(?:\w+\s+)?client\b",
+        r"\b(?:start|open|set\s+up|run|launch)\s+(?:a|an|our)\s+(?:\w+\s+)?(?:business|company|"
+        r"practice|retreat\s+centre|retreat\s+center)\s+together\b",
     ),
     "role_drop": any_of(
         r"\b(?:ignore|disregard|forget)\s+(?:all\s+)?(?:your|the|previous|prior|above|these)\s+"
@@ -155,11 +211,6 @@ ROLEPLAY_REQUEST = any_of(
 )
 
 
-@dataclass(frozen=True)
-class Detection:
-    category: Category
-    evidence: str
-
 
 # "She said 'I want to end my life'": first-person words reported about someone else.
 REPORTED_SPEECH = any_of(
@@ -167,14 +218,30 @@ REPORTED_SPEECH = any_of(
 )
 
 
-def detect(text: str) -> list[Detection]:
-    """Every category found in ``text``, in priority order, with the words that matched."""
+
+
+@dataclass(frozen=True)
+class Detection:
+    """A category found in a message, with what found it: the matched words, or the
+    semantic layer's segment and score, or the LLM judge's reason."""
+
+    category: Category
+    evidence: str
+    layer: str = "pattern"  # pattern | semantic | judge | context
+
+
+def reported_speech(text: str) -> bool:
+    return bool(REPORTED_SPEECH.search(text))
+
+
+def detect_patterns(text: str) -> list[Detection]:
+    """Every category the patterns find in ``text``, in priority order."""
     found: dict[Category, Detection] = {}
     for category in CATEGORIES:
         match = DETECTORS[category].search(text)
         if match:
             found[category] = Detection(category, match.group(0).strip())
-    if "crisis_self" in found and REPORTED_SPEECH.search(text):
+    if "crisis_self" in found and reported_speech(text):
         quoted = found.pop("crisis_self")
         found.setdefault("crisis_client", Detection("crisis_client", quoted.evidence))
     return sorted(found.values(), key=lambda d: CATEGORIES.index(d.category))
@@ -182,64 +249,3 @@ def detect(text: str) -> list[Detection]:
 
 def asks_for_roleplay(message: str) -> bool:
     return bool(ROLEPLAY_REQUEST.search(message))
-
-
-class Boundaries(BaseModel):
-    """``prompts/boundaries.yaml``: one reply per category, plus the fallback used when every
-    draft reply was unsafe. Each is a Jinja2 template that may use ``resources``."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str
-    description: str
-    replies: dict[Category, str]
-    fallback: str = Field(min_length=20)
-
-    @model_validator(mode="after")
-    def _every_category(self) -> Boundaries:
-        missing = [c for c in CATEGORIES if c not in self.replies]
-        if missing:
-            raise ValueError(f"replies lacks {', '.join(missing)}")
-        return self
-
-
-_jinja = Environment(undefined=StrictUndefined, autoescape=False)
-
-
-def load_boundaries(path: Path) -> Boundaries:
-    return load_prompt_file(path, Boundaries)
-
-
-def boundary_reply(boundaries: Boundaries, categories: list[Category], resources: str) -> str:
-    """The reply for the most urgent category; the fallback when there is none."""
-    source = boundaries.replies[categories[0]] if categories else boundaries.fallback
-    return " ".join(_jinja.from_string(source).render(resources=resources).split())
-
-
-class SafetyVerdict(BaseModel):
-    category: Literal["none", "crisis_self", "crisis_client", "medical_emergency", "dosing",
-                      "combination", "sourcing", "legal", "diagnosis", "role_drop"]
-    reason: str = ""
-
-
-class SafetyJudge:
-    """A second opinion from the chat model (``prompts/safety_judge.yaml``) on messages the
-    fast detectors let through. Worth it with a capable model; off by default."""
-
-    def __init__(self, settings: Settings, chat_model: BaseChatModel) -> None:
-        self.settings = settings
-        self.model = chat_model
-        self.template = load_template(settings.prompts_dir / "safety_judge.yaml")
-
-    def screen(self, message: str) -> list[Detection]:
-        from langchain_core.messages import HumanMessage, SystemMessage
-
-        from coach.models import invoke_json
-
-        messages = [SystemMessage(self.template.render("system")),
-                    HumanMessage(self.template.render("user", message=message))]
-        verdict = invoke_json(self.model, messages, SafetyVerdict, self.settings,
-                              max_tokens=120, what="a safety verdict")
-        if verdict.category == "none":
-            return []
-        return [Detection(verdict.category, f"safety judge: {verdict.reason}".strip())]
