@@ -92,7 +92,7 @@ def test_detection_and_reply_suites_do_not_mix(cli, tmp_path):
     assert result.exit_code == 2 and "run them without reply suites" in result.output
 
 
-@pytest.mark.parametrize("name", ["guard-dev", "guard-heldout"])
+@pytest.mark.parametrize("name", ["guard-dev", "guard-dev2", "guard-heldout"])
 def test_the_shipped_guard_suites_cover_every_category(name):
     suite = load_suite(SUITES / f"{name}.yaml")
     counts = Counter(c for m in suite.messages for c in m.expect)

@@ -292,7 +292,8 @@ def test_a_crisis_message_escalates_and_the_supervisor_sees_the_flag(web_url, we
     [row] = sue.predict("alice", "", "", "(all)", True, api_name="/sessions")["data"]
     assert row[LIST_FLAGGED] == "yes"
     page, _, _ = sue.predict(row[0], api_name="/review")
-    assert "flagged: crisis_self" in page and "safety: crisis_self" in page
+    assert "flagged: message 1: trainee risk to self" in page
+    assert "raised: trainee risk to self" in page and "safety: trainee risk to self" in page
     assert "guard" in page
     assert db_count(web_data, "select count(*) from messages where guidance_mode = 'guard' "
                               "and flags like '%crisis_self%'") == 1

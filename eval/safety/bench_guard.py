@@ -34,7 +34,7 @@ def timed(fn, text: str) -> float:
 def main() -> None:
     settings = Settings()
     texts = []
-    for name in ("guard-dev", "guard-heldout"):
+    for name in ("guard-dev", "guard-dev2", "guard-heldout"):
         suite = yaml.safe_load((settings.suites_dir / f"{name}.yaml").read_text())
         texts += [m["text"] for m in suite["messages"]]
     guard = Guard()
