@@ -60,7 +60,7 @@ train-coder: install
 # was chosen on eval/suites/guard-dev.yaml (docs/safety-guard.md).
 TRAIN_PYTHON ?= .venv-train/bin/python
 train-guard:
-	$(TRAIN_PYTHON) eval/safety/finetune_guard.py --out coach/guard/weights --risk-threshold 0.5
+	$(TRAIN_PYTHON) eval/safety/finetune_guard.py --out coach/guard/weights --risk-threshold 0.7
 
 lint: install
 	$(BIN)/ruff check coach tests eval app.py

@@ -310,3 +310,13 @@ def test_benchmarks_name_the_cpu_and_its_int8_instructions(tmp_path):
     amd.write_text("model name\t: AMD EPYC\nflags\t\t: fpu avx avx2 fma\n")
     assert cpu_description(intel) == "Intel Xeon, AVX512-VNNI, AMX"
     assert cpu_description(amd) == "AMD EPYC, no int8 dot-product instructions"
+
+
+def test_the_exact_int8_kernel_is_needed_only_without_dot_product_instructions(tmp_path):
+    from coach.coder.runtime import has_int8_dot_product
+
+    vnni, avx2, unreadable = tmp_path / "vnni", tmp_path / "avx2", tmp_path / "missing"
+    vnni.write_text("model name\t: Intel Xeon\nflags\t\t: fpu avx2 avx512_vnni\n")
+    avx2.write_text("model name\t: AMD EPYC\nflags\t\t: fpu avx avx2 fma\n")
+    assert has_int8_dot_product(vnni) and not has_int8_dot_product(avx2)
+    assert not has_int8_dot_product(unreadable)  # unknown: take the exact, slower kernel

@@ -49,6 +49,20 @@ def int8_session(model: Path) -> ort.InferenceSession:
 
 
 @cache
+def has_int8_dot_product(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
+    """Whether the CPU sums int8 products exactly without EXACT_INT8 (VNNI, AMX, ARM dot
+    product). Unknown CPUs count as lacking it: the exact kernel is slower, never wrong."""
+    try:
+        for line in cpuinfo.read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() in ("flags", "Features"):
+                return any(flag in value.split() for flag in INT8_FLAGS)
+    except OSError:
+        pass
+    return False
+
+
+@cache
 def cpu_description(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
     """The CPU model and its int8 dot-product instructions, to go with benchmark figures."""
     name, flags = platform.processor() or platform.machine(), set()

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from coach.coder.runtime import WORKERS
+from coach.coder.runtime import EXACT_INT8, WORKERS, has_int8_dot_product
 from coach.errors import ConfigError
 from coach.guard.categories import CATEGORIES, Category
 from coach.guard.patterns import Detection
@@ -73,6 +73,8 @@ class SemanticDetector:
         options = ort.SessionOptions()
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
+        if not has_int8_dot_product():  # int8 sums saturate there without the exact kernel
+            options.add_session_config_entry(*EXACT_INT8)
         self._session = ort.InferenceSession(str(model), options,
                                              providers=["CPUExecutionProvider"])
 
