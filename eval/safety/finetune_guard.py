@@ -116,13 +116,17 @@ def split(items, seed: int) -> tuple[list[int], list[int]]:
     return sorted(train), sorted(held)
 
 
+def target_of(labels: frozenset[str]) -> np.ndarray:
+    """A distribution over (none, *CATEGORIES): a message with two categories is half each."""
+    target = np.array([not labels] + [c in labels for c in CATEGORIES], dtype=np.float32)
+    return target / target.sum()
+
+
 def rows_for(items, indices) -> list[tuple[str, np.ndarray]]:
     rows = []
     for i in indices:
         text, labels = items[i]
-        # a distribution over (none, *CATEGORIES): a message with two categories is half each
-        target = np.array([not labels] + [c in labels for c in CATEGORIES], dtype=np.float32)
-        target /= target.sum()
+        target = target_of(labels)
         if labels:
             rows.append((text, target))
         else:
@@ -151,8 +155,7 @@ def augmented(items, indices, seed: int) -> list[tuple[str, np.ndarray]]:
     rows = []
     for i in indices:
         text, labels = items[i]
-        target = np.array([not labels] + [c in labels for c in CATEGORIES], dtype=np.float32)
-        target /= target.sum()
+        target = target_of(labels)
         if labels:
             before = " ".join(rng.sample(filler, rng.randint(0, 2)))
             after = " ".join(rng.sample(filler, rng.randint(1, 2)))
