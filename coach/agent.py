@@ -311,8 +311,10 @@ class Supervisor:
         timings: dict[str, float] = {}
         if self.guard:
             t = time.perf_counter()
-            earlier = self.store.trainee_messages(session_id) if self.store and session_id \
-                else []
+            # The previous message is read with this one, unless it was flagged already: a
+            # crisis that has been answered is not raised again by the trainee's next words.
+            earlier = self.store.trainee_messages(session_id, unflagged=True)[-1:] \
+                if self.store and session_id else []
             detections = self.guard.screen(message, earlier)
             timings["guard"] = _ms(t)
         t = time.perf_counter()

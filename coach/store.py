@@ -92,14 +92,19 @@ class Store:
                 .order_by(MessageRow.id).limit(1)
             )
 
-    def trainee_messages(self, session_id: str) -> list[str]:
-        """What the trainee wrote in the session, oldest first."""
+    def trainee_messages(self, session_id: str, unflagged: bool = False) -> list[str]:
+        """What the trainee wrote in the session, oldest first; with ``unflagged``, up to the
+        last message that raised a safety flag, and not that one."""
         with self.factory() as db:
-            return list(db.scalars(
-                select(MessageRow.content)
+            rows = db.execute(
+                select(MessageRow.content, MessageRow.flags)
                 .where(MessageRow.session_id == session_id, MessageRow.role == "trainee")
                 .order_by(MessageRow.id)
-            ))
+            ).all()
+        if unflagged:
+            last = max((i for i, row in enumerate(rows) if row.flags), default=-1)
+            rows = rows[last + 1 :]
+        return [row.content for row in rows]
 
     def message_position(self, session_id: str, message_id: int) -> int:
         """The 1-based place of a message in its session, as the review numbers it."""

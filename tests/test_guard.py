@@ -235,6 +235,9 @@ def test_a_risk_revealed_in_turn_three_flags_that_message_in_the_review(agent, m
     assert raised == {1: [], 3: [], 5: ["client risk to self"]}
     html = to_html(review)
     assert "raised: client risk to self" in html
+    # The answered crisis is not raised again by the trainee's next, ordinary words.
+    fourth = agent.turn("Okay. I'll call the on-call clinician right now.", sid)
+    assert fourth.detections == [] and fourth.run().guidance.mode == "plain"
 
 
 def test_ask_json_reports_flags_and_guidance(cli, indexed_env):
