@@ -146,8 +146,11 @@ def run_detection(suite: DetectionSuite, guard: Guard) -> DetectionReport:
             milliseconds=round(ms, 2)))
     conversations = []
     for conversation in suite.conversations:
-        raised = [[d.category for d in guard.screen(turn, conversation.turns[:i])]
-                  for i, turn in enumerate(conversation.turns)]
+        raised: list[list[str]] = []
+        for i, turn in enumerate(conversation.turns):
+            # as the agent does: the previous message is read too, unless it was flagged
+            earlier = [] if not i or raised[-1] else [conversation.turns[i - 1]]
+            raised.append([d.category for d in guard.screen(turn, earlier)])
         conversations.append(ConversationResult(id=conversation.id, flag_at=conversation.flag_at,
                                                 expect=list(conversation.expect),
                                                 raised_per_turn=raised))
