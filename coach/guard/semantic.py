@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from textwrap import shorten
 from typing import Any
 
 import numpy as np
@@ -28,6 +29,7 @@ from coach.guard.segments import segments
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 RETRAIN = "reinstall, or retrain with `make train-guard`"
+EVIDENCE_CHARS = 160  # of the segment quoted in a flag; the message itself is stored whole
 
 
 def _verified(path: Path, expected: str | None) -> Path:
@@ -115,7 +117,7 @@ class SemanticDetector:
             segment = int(values[:, j].argmax())
             if values[segment, j] >= self.thresholds[j]:
                 picks.setdefault(j, segment)
-        return [Detection(self.categories[j], f"{scored.segments[i]!r} "
+        return [Detection(self.categories[j], f"{shorten(scored.segments[i], EVIDENCE_CHARS)!r} "
                           f"({values[i, j]:.2f})", layer="semantic")
                 for j, i in sorted(picks.items())]
 
