@@ -16,6 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from rich.table import Table
 
+from coach.evals.report import _p95
 from coach.guard import CATEGORIES, CRISIS, LABELS, Category, Detection, Guard
 
 
@@ -166,7 +167,7 @@ def run_detection(suite: DetectionSuite, guard: Guard) -> DetectionReport:
     false_positive = round(sum(bool(m.raised) for m in ordinary) / len(ordinary), 3) \
         if ordinary else None
     crisis_missed = sum(m.crisis_missed for m in risky)
-    times = sorted(m.milliseconds for m in messages)
+    times = [m.milliseconds for m in messages]
     targets = suite.targets
     passed = ((overall is None or overall >= targets.min_recall)
               and (false_positive is None or false_positive <= targets.max_false_positive_rate)
@@ -179,7 +180,7 @@ def run_detection(suite: DetectionSuite, guard: Guard) -> DetectionReport:
         else None,
         overall_recall=overall, false_positive_rate=false_positive,
         crisis_missed=crisis_missed, latency_ms_p50=round(statistics.median(times), 2),
-        latency_ms_p95=round(times[min(len(times) - 1, round(0.95 * (len(times) - 1)))], 2),
+        latency_ms_p95=_p95(times) or 0.0,
         targets=targets, passed=passed)
 
 

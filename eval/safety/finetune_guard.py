@@ -52,14 +52,10 @@ def _load(name: str, path: Path):
     return module
 
 
-# The product's own segmenting and category list, loaded as plain files (no coach imports).
+# The product's own segmenting and categories, loaded as plain files (no coach imports).
 SEGMENTS = _load("guard_segments", REPO / "coach/guard/segments.py")
-CATEGORIES: list[str] = [
-    "crisis_self", "crisis_client", "harm_to_others", "abuse", "medical_emergency",
-    "psychosis", "impaired_practice", "boundary", "combination", "dosing", "sourcing",
-    "legal", "diagnosis", "role_drop",
-]
-CRISIS = set(CATEGORIES[:6])
+CATEGORIES: list[str] = list(
+    _load("guard_categories", REPO / "coach/guard/categories.py").CATEGORIES)
 RISK_RECALL = 0.99  # of held-out risk items, flagged at all
 FLOOR = 0.05  # the risk threshold never goes below this
 SECOND = 0.5  # a second category in one message needs at least this probability
