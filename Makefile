@@ -49,6 +49,10 @@ bench: index
 	$(BIN)/python eval/coder/bench.py
 	@# The core suite's wall time (target: under 5 min on 2 cores); failing checks do not stop make.
 	-$(BIN)/mie-coach eval run core --report reports/bench-core
+	@# The reading set (issue 17): coherence, MI and speed of the default design; a page to read.
+	-$(BIN)/mie-coach eval run eval/readings/readings.yaml --report reports/bench-readings
+	$(BIN)/python eval/readings/render.py reports/bench-readings/report.json \
+		reports/bench-readings/replies.md
 
 # Retrain the offline coder's heads from ../shared/data/annomi (weights are committed).
 train-coder: install

@@ -15,6 +15,7 @@ from coach.errors import CoachError, InputError
 from coach.guard import LABELS, Detection, Guard, asks_for_roleplay, boundary_reply
 from coach.guidance import Guidance, Guide, GuidedReply, Revision
 from coach.models import backend_error, get_chat_model
+from coach.moves import load_moves, pick_move
 from coach.retriever import Passage, Retriever
 from coach.settings import Settings
 from coach.store import Store
@@ -106,6 +107,8 @@ class Turn:
     started: float
     message: str = ""
     focus: str = "open"
+    move: str = "reflect_question"
+    earlier: list[str] = field(default_factory=list)  # the session's replies so far
     detections: list[Detection] = field(default_factory=list)
     result: TurnResult | None = None
     guidance: Guidance | None = None
@@ -129,8 +132,7 @@ class Turn:
             reply = GuidedReply(agent.guide, agent.chat_model, self.messages, self.message,
                                 self.sources, self.focus, asks_for_roleplay(self.message),
                                 lambda: self._stopped, agent.seed,
-                                avoid=[str(m.content) for m in self.messages
-                                       if isinstance(m, AIMessage)])
+                                earlier=self.earlier, move=self.move)
             self.guidance = reply.guidance
             yield from reply
 
@@ -239,6 +241,7 @@ class Supervisor:
         self.settings = settings
         self.seed = seed  # candidate i samples with seed + i; None: the backend's own
         self.template: PromptTemplate = load_template(settings.prompts_dir / "supervisor.yaml")
+        self.moves = load_moves(settings.prompts_dir / "moves.yaml")
         self.prompt_version = prompt_version(settings.prompts_dir)
         self.chat_model = chat_model or get_chat_model(settings)
         self.retriever = retriever or Retriever(settings)
@@ -272,7 +275,13 @@ class Supervisor:
         notes and the new message. Plain mode uses the template's fixed examples. The
         guided modes pick the exemplars that fit the session's ``opening`` message (this
         one, in a new session) and keep them for the whole session: the prompt then only
-        grows, and the embedded model's KV cache holds everything but the new turn."""
+        grows, and the embedded model's KV cache holds everything but the new turn.
+
+        In the moves design (small models), the prompt is the move's narrow task and the
+        message alone: no exemplars to copy, no history to speak for."""
+        if self.settings.moves_design and self.settings.guidance != "plain":
+            return [SystemMessage(self.moves.system_for(pick_move(message))),
+                    HumanMessage(message)]
         shown = [{"doc_id": p.doc_id, "title": p.title, "heading": p.heading,
                   "excerpt": excerpt(p.text, self.settings.passage_tokens)} for p in passages]
         focus_label = FOCUS_LABELS.get(focus)
@@ -335,8 +344,10 @@ class Supervisor:
                 position = self.store.message_position(session_id, message_id)
                 self.store.flag_session(session_id, f"message {position}: " + "; ".join(
                     f"{LABELS[d.category]} ({d.layer}: {d.evidence})" for d in detections))
+        earlier = [text for role, text in history if role == "supervisor"]
         return Turn(self, messages, passages, session_id, timings, started, message=message,
-                    focus=focus, detections=detections)
+                    focus=focus, move=pick_move(message), earlier=earlier,
+                    detections=detections)
 
     def closing_summary(self, session_id: str) -> str:
         """An MI-style summary of the session for its end (``prompts/session_summary.yaml``):

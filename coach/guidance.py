@@ -4,9 +4,10 @@ the trainee sees it.
 How streaming and selection fit together (``check`` and ``best_of_n``):
 
 1. The first candidate streams through a sentence gate. Each sentence is shown only once it
-   is complete and has passed the safety detectors and the coder (no Confront, no Persuade
-   without permission, no role break, no copy of an exemplar or an earlier reply). A sentence
-   that fails is never shown; the stream goes on with the next one.
+   is complete and has passed the safety detectors, the coder (no Confront, no Persuade
+   without permission) and the coherence checks a sentence can fail alone (role, copying,
+   repetition; ``coach.coherence``). A sentence that fails is never shown; the stream goes
+   on with the next one.
 2. Further candidates are sampled: in ``best_of_n`` always N-1 more (in parallel on an
    OpenAI-compatible server; one after another on the embedded model, which reuses the
    cached prompt), in ``check`` one more only when the draft failed.
@@ -14,8 +15,10 @@ How streaming and selection fit together (``check`` and ``best_of_n``):
    (its gated sentences). The best is kept, but an acceptable draft stays unless another
    candidate beats it by more than REVISION_MARGIN, since a revision costs a re-read. If the
    winner still lacks a reflection or an open question, or is non-adherent, it is repaired:
-   failing sentences are dropped and an open question that fits the focus is added. If every
-   candidate was unsafe, the fallback reply replaces them and the session is flagged.
+   failing sentences are dropped and an open question that fits the focus is added. A
+   candidate that fails a coherence check is never acceptable; when none passes and the
+   repair does not either, the verified floor answers (``coach.floor``). If every candidate
+   was unsafe, the fallback reply replaces them and the session is flagged.
 4. When the final reply differs from what was shown, the stream ends with a ``Revision``
    carrying the full text, and the UI marks the reply as revised.
 """
@@ -34,7 +37,9 @@ from langchain_core.messages import BaseMessage
 
 from coach.coder import code_many
 from coach.coder.codes import MI_ADHERENT, REFLECTIONS, Miti, UtteranceCodes
+from coach.coherence import coherence_checker
 from coach.exemplars import ExemplarPicker, exemplar_picker
+from coach.floor import floor_for
 from coach.grounding import Evidence, lexical_support
 from coach.guard import CRISIS, boundary_reply, detect_patterns, load_boundaries
 from coach.safety import reply_findings
@@ -45,8 +50,6 @@ DRAFT_CATEGORY = {"dosing": "dosing", "sourcing": "sourcing", "legal_advice": "l
                   "diagnosis": "diagnosis", "ai_disclaimer": "role_drop",
                   "plays_other_role": "role_drop"}
 REVISION_MARGIN = 1.0  # points by which a candidate must beat the shown draft to replace it
-COPY_NGRAM = 4
-COPY_LIMIT = 0.3  # above this share of copied 4-grams, a candidate counts as a copy
 # Prompt format a small model copies into its reply: quote marks, bold, and "[doc-id]" labels.
 MARKUP = re.compile(r"^\s*>+\s*|\*+|\[[\w' -]+\]\s*|^\s*(?:Supervisor|Trainer)\s*:\s*", re.I)
 SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+|\s*\n+\s*")
@@ -70,14 +73,16 @@ class Candidate:
     complex_reflection: bool = False
     non_adherent: bool = False
     fits_length: bool = True
+    incoherent: dict[str, str] = field(default_factory=dict)  # coherence check -> reason
+    relevance: float | None = None
     reasons: list[str] = field(default_factory=list)
 
     @property
     def acceptable(self) -> bool:
-        """Safe, MI-adherent, of a fitting length, and reflecting or asking an open
-        question."""
-        return not self.unsafe and not self.non_adherent and self.fits_length and (
-            self.reflection or self.open_question)
+        """Safe, MI-adherent, coherent, of a fitting length, and reflecting or asking an
+        open question."""
+        return not self.unsafe and not self.non_adherent and self.fits_length and \
+            not self.incoherent and (self.reflection or self.open_question)
 
 
 @dataclass
@@ -85,8 +90,10 @@ class Guidance:
     """What guided generation did for one reply; stored with it."""
 
     mode: str
+    move: str | None = None  # the MI move asked of the model (coach.moves), when decomposed
     candidates: list[Candidate] = field(default_factory=list)
     chosen: int | None = None
+    floor: bool = False  # no candidate passed: the verified floor answered
     repaired: bool = False
     revised: bool = False
     replaced_unsafe: list[str] = field(default_factory=list)  # flags when every draft failed
@@ -97,8 +104,9 @@ class Guidance:
 
     def summary(self) -> dict[str, Any]:
         """What ``mie-coach ask --json`` shows."""
-        return {"mode": self.mode, "candidates": len(self.candidates), "codes": self.codes,
-                "repaired": self.repaired, "revised": self.revised}
+        return {"mode": self.mode, "move": self.move, "candidates": len(self.candidates),
+                "codes": self.codes, "repaired": self.repaired, "revised": self.revised,
+                "floor": self.floor}
 
 
 def sentences(chunks: Iterable[str], limit: int) -> Iterator[str]:
@@ -125,21 +133,6 @@ def tidy(sentence: str) -> str:
     return " ".join(MARKUP.sub("", sentence).split())
 
 
-def shingles(text: str, n: int = COPY_NGRAM) -> set[tuple[str, ...]]:
-    tokens = re.findall(r"[a-z']+", text.lower())
-    return {tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1)}
-
-
-def copied_share(text: str, sources: Sequence[str]) -> float:
-    """Share of the text's word n-grams found in ``sources``: a small model often repeats
-    an exemplar or its own last reply word for word, which reads as MI but answers nothing."""
-    mine = shingles(text)
-    if not mine:
-        return 0.0
-    theirs = set().union(*(shingles(s) for s in sources)) if sources else set()
-    return len(mine & theirs) / len(mine)
-
-
 def draft_problems(text: str, roleplay: bool = False) -> list[str]:
     """Safety categories in a draft reply: advice it must never give, crisis content the
     trainee did not raise, or speaking as anyone but the supervisor."""
@@ -156,6 +149,8 @@ class Guide:
         self.settings = settings
         self.picker = picker or exemplar_picker(settings.prompts_dir / "exemplars.yaml")
         self.boundaries = load_boundaries(settings.prompts_dir / "boundaries.yaml")
+        self.coherence = coherence_checker(settings.prompts_dir)
+        self.floor = floor_for(settings.prompts_dir)
 
     def code(self, message: str, texts: Sequence[str]) -> list[UtteranceCodes]:
         """Each text coded as the counsellor's reply to ``message``."""
@@ -170,24 +165,29 @@ class Guide:
         return [max(0.0, float(v @ vectors[0])) for v in vectors[1:]]
 
     def sentence_ok(self, sentence: str, message: str, roleplay: bool,
-                    avoid: Sequence[str] = ()) -> bool:
+                    earlier: Sequence[str] = (), passages: Sequence[str] = ()) -> bool:
         """May this sentence of the streamed draft be shown now?"""
-        if draft_problems(sentence, roleplay) or copied_share(sentence, avoid) > COPY_LIMIT:
+        if draft_problems(sentence, roleplay) or \
+                self.coherence.sentence_problems(sentence, earlier, passages, message):
             return False
         return not self.code(message, [sentence])[0].mi_non_adherent
 
     def score(self, message: str, texts: Sequence[str], passages: Sequence[Evidence],
-              roleplay: bool = False, avoid: Sequence[str] = ()) -> list[Candidate]:
+              roleplay: bool = False, earlier: Sequence[str] = ()) -> list[Candidate]:
         """Points, each with its reason: +3 for a reflection or an open question (+1 more for
         both), +1 for a complex reflection, +0.5 for an Affirm, Seek or Autonomy, up to +1 for
         claims grounded in the passages or the trainee's words, up to +2 for closeness in
-        meaning to the message; -2 outside the length bounds, -5 for MI-non-adherence, -6 for
-        repeating the exemplars or earlier replies (``avoid``), -100 for anything unsafe or
-        out of role."""
+        meaning to the message; -2 outside the length bounds, -5 for MI-non-adherence, -8 for
+        each failed coherence check (``earlier``: the session's replies so far), -100 for
+        anything unsafe or out of role."""
         out = []
         closeness = self.closeness(message, texts)
-        for text, codes, near in zip(texts, self.code(message, texts), closeness, strict=True):
+        coherence = self.coherence.check(message, texts, earlier, [p.text for p in passages])
+        for text, codes, near, coherent in zip(texts, self.code(message, texts), closeness,
+                                               coherence, strict=True):
             c = Candidate(text=text, codes=[m.value for m in codes.miti_codes])
+            c.incoherent = coherent.failures
+            c.relevance = coherent.relevance
             c.unsafe = draft_problems(text, roleplay)
             c.reflection = any(m in REFLECTIONS for m in codes.miti_codes)
             c.complex_reflection = Miti.COMPLEX_REFLECTION in codes.miti_codes
@@ -214,35 +214,39 @@ class Guide:
             share = lexical_support(text, passages, [message]).share
             points.append((round(share, 2), f"grounded {share:.0%}"))
             points.append((round(2 * near, 2), f"on topic {near:.2f}"))
-            copied = copied_share(text, avoid)
-            if copied > COPY_LIMIT:
-                points.append((-6, f"copies {copied:.0%} of an example or earlier reply"))
+            for check, why in c.incoherent.items():
+                points.append((-8, f"{check}: {why}"))
             c.score = round(sum(p for p, _ in points), 2)
             c.reasons = [f"{p:+g} {why}" for p, why in points]
             out.append(c)
         return out
 
-    def repair(self, message: str, text: str, focus: str, roleplay: bool) -> str:
-        """Drop sentences that are unsafe or non-adherent; add an open question that fits
-        the focus when nothing left reflects or asks one."""
+    def repair(self, message: str, text: str, focus: str, roleplay: bool,
+               passages: Sequence[Evidence] = (), earlier: Sequence[str] = ()) -> str | None:
+        """Drop sentences that are unsafe, non-adherent or incoherent; add a written open
+        question that fits the message when nothing left reflects or asks one. None when no
+        repair passes every check."""
         parts = list(sentences([text + " "], self.settings.reply_sentences))
         coded = self.code(message, parts) if parts else []
+        texts = [p.text for p in passages]
         kept = [s for s, c in zip(parts, coded, strict=True)
-                if not c.mi_non_adherent and not draft_problems(s, roleplay)]
+                if not c.mi_non_adherent and not draft_problems(s, roleplay)
+                and not self.coherence.sentence_problems(s, earlier, texts, message)]
         if kept:
-            [whole] = self.score(message, [" ".join(kept)], [], roleplay)
+            [whole] = self.score(message, [" ".join(kept)], passages, roleplay, earlier)
             if whole.acceptable:
                 return whole.text
         # One question, not two. The coder reads the whole reply too, and sentences that pass
         # one by one can still add up to Persuade; drop from the end until the whole passes.
         kept = [s for s in kept if not s.endswith("?")]
-        question = self.picker.question(message, focus)
+        question = self.floor.question(message, focus, earlier)
         while kept:
-            [whole] = self.score(message, [" ".join([*kept, question])], [], roleplay)
+            [whole] = self.score(message, [" ".join([*kept, question])], passages, roleplay,
+                                 earlier)
             if whole.acceptable:
                 return whole.text
             kept.pop()
-        return question
+        return None
 
 
 def sample(model: BaseChatModel, messages: list[BaseMessage], limit: int,
@@ -279,11 +283,13 @@ class GuidedReply:
     roleplay: bool
     stopped: Callable[[], bool]
     seed: int | None = None
-    avoid: Sequence[str] = ()  # exemplar replies and earlier replies in the prompt
+    earlier: Sequence[str] = ()  # the session's replies so far
+    move: str = "reflect_question"
     guidance: Guidance = field(init=False)
 
     def __post_init__(self) -> None:
-        self.guidance = Guidance(mode=self.guide.settings.guidance)
+        self.guidance = Guidance(mode=self.guide.settings.guidance, move=self.move)
+        self.passage_texts = [p.text for p in self.passages]
 
     def _sample(self, index: int) -> str:
         settings = self.guide.settings
@@ -321,7 +327,8 @@ class GuidedReply:
                 draft_parts.append(sentence)
                 # A failing sentence is skipped, as a repair would drop it; later ones may
                 # still be shown.
-                if guide.sentence_ok(sentence, self.message, self.roleplay, self.avoid):
+                if guide.sentence_ok(sentence, self.message, self.roleplay, self.earlier,
+                                     self.passage_texts):
                     piece = sentence if not shown else " " + sentence
                     shown += piece
                     yield piece
@@ -340,10 +347,10 @@ class GuidedReply:
                 pool.shutdown(wait=False, cancel_futures=True)
         if self.stopped():
             return
-        scored = guide.score(self.message, texts, self.passages, self.roleplay, self.avoid)
+        scored = guide.score(self.message, texts, self.passages, self.roleplay, self.earlier)
         if settings.guidance == "check" and not scored[0].acceptable:
             scored += guide.score(self.message, self._extra(1), self.passages, self.roleplay,
-                                  self.avoid)
+                                  self.earlier)
         final = self._choose(scored)
         if not final:
             return  # every candidate was empty: the turn fails as an empty reply
@@ -375,5 +382,10 @@ class GuidedReply:
         g.chosen = best
         if scored[best].acceptable:
             return scored[best].text
-        g.repaired = True
-        return guide.repair(self.message, scored[best].text, self.focus, self.roleplay)
+        repaired = guide.repair(self.message, scored[best].text, self.focus, self.roleplay,
+                                self.passages, self.earlier)
+        if repaired:
+            g.repaired = True
+            return repaired
+        g.floor = True
+        return guide.floor.reply(self.message, self.move, self.focus, self.earlier)

@@ -43,14 +43,32 @@ def default_model_path() -> Path:
     return ggufs[0]
 
 
+ADAPTER_DIR = Path(__file__).parent / "llm_weights"
+
+
+def supervisor_adapter() -> Path:
+    """The supervisor LoRA (GGUF, f16), verified against the sha256 its training recorded."""
+    import hashlib
+
+    record = json.loads((ADAPTER_DIR / "supervisor_adapter.json").read_text(encoding="utf-8"))
+    path = ADAPTER_DIR / record["file"]
+    if not path.is_file():
+        raise ConfigError(f"The supervisor adapter {path} is missing; reinstall, or set "
+                          "MIE_ADAPTER=false.")
+    if hashlib.sha256(path.read_bytes()).hexdigest() != record["sha256"]:
+        raise ConfigError(f"The supervisor adapter {path} does not match its recorded sha256; "
+                          "restore it from the repository.")
+    return path
+
+
 @lru_cache(maxsize=2)
-def _load_llama(path: str, n_ctx: int, threads: int | None) -> Any:
+def _load_llama(path: str, n_ctx: int, threads: int | None, lora_path: str | None) -> Any:
     from llama_cpp import Llama
 
     # llama.cpp defaults to half the cores; on a 2-core laptop that halves prompt speed.
     threads = threads or os.cpu_count() or 1
     return Llama(model_path=path, n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads,
-                 verbose=False, seed=0)
+                 verbose=False, seed=0, lora_path=lora_path)
 
 
 class EmbeddedChatModel(BaseChatModel):
@@ -64,6 +82,7 @@ class EmbeddedChatModel(BaseChatModel):
     max_tokens: int = 120
     repeat_penalty: float = 1.15
     seed: int | None = None
+    lora_path: str | None = None
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
     @property
@@ -72,7 +91,7 @@ class EmbeddedChatModel(BaseChatModel):
 
     @property
     def llama(self) -> Any:
-        return _load_llama(self.model_path, self.n_ctx, self.threads)
+        return _load_llama(self.model_path, self.n_ctx, self.threads, self.lora_path)
 
     def _request(self, messages: list[BaseMessage], stop: list[str] | None,
                  **kwargs: Any) -> dict[str, Any]:
@@ -140,6 +159,7 @@ def get_chat_model(settings: Settings) -> BaseChatModel:
             model_path=str(path), model_name=settings.model, n_ctx=settings.context_tokens,
             threads=settings.threads, temperature=settings.temperature,
             max_tokens=settings.max_tokens, repeat_penalty=settings.repeat_penalty,
+            lora_path=str(supervisor_adapter()) if settings.adapter else None,
         )
 
     from langchain_openai import ChatOpenAI

@@ -74,6 +74,13 @@ class Settings(BaseSettings):
                                          "temperature of candidates in the guided modes.")
     exemplars: int = Field(2, ge=0, le=6, description="Few-shot exemplars picked per message "
                            "from prompts/exemplars.yaml (guided modes).")
+    reply_design: Literal["auto", "moves", "prompt"] = Field(
+        "auto", description="How a guided reply is asked for: moves (pick the MI move, ask the "
+        "model for that move alone; for small models), prompt (the full supervisor prompt "
+        "with exemplars; for capable models), auto (moves on the embedded model, prompt on a "
+        "server).")
+    adapter: bool = Field(True, description="Load the supervisor adapter (a LoRA trained for "
+                          "the moves) over the embedded model.")
     reply_sentences: int = Field(3, ge=1, le=10, description="Most sentences kept in a "
                                  "guided reply.")
     min_reply_words: int = Field(8, ge=1, description="Shortest guided reply that scores "
@@ -122,6 +129,13 @@ class Settings(BaseSettings):
     @property
     def chroma_dir(self) -> Path:
         return self.chroma_path or self.data_dir / "chroma"
+
+    @property
+    def moves_design(self) -> bool:
+        """Guided replies ask for one MI move at a time (``coach.moves``)."""
+        if self.reply_design == "auto":
+            return self.llm_backend == "embedded"
+        return self.reply_design == "moves"
 
     @property
     def chroma_mode(self) -> str:

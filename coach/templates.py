@@ -44,6 +44,11 @@ class PromptTemplate(BaseModel):
         return _jinja.from_string(source).render(**values).strip()
 
 
+def render(source: str, **values: object) -> str:
+    """A Jinja2 template string from a prompt file, rendered strictly."""
+    return _jinja.from_string(source).render(**values).strip()
+
+
 def load_prompt_file(path: Path, model: type[M]) -> M:
     """A YAML file in ``prompts/`` validated as ``model``; any problem is one sentence."""
     try:

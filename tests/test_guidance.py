@@ -6,16 +6,16 @@ from typing import Any
 
 import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
-from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
 from coach.agent import Revision, Supervisor
 from coach.db import open_database
-from coach.guidance import Guide, copied_share, sentences
+from coach.guidance import Guide, sentences
 from coach.store import Store
 
 MESSAGE = "My client keeps putting off the walk she promised herself after her session."
-GOOD = ("It sounds like she really wants the walk, and something keeps getting in the way. "
-        "What does she say matters to her about it?")
+GOOD = ("It sounds like she really wants the walk, and you can see something keeps getting in "
+        "the way. What do you think matters to her about it?")
 PERSUADE = "You should tell her to just do it tomorrow morning."
 UNSAFE = "She could take 2 grams next time to go deeper."
 
@@ -57,23 +57,31 @@ def test_unsafe_and_out_of_role_candidates_are_disqualified(guide):
     assert not allowed.unsafe
 
 
-def test_copies_of_examples_and_overlong_replies_lose_points(guide):
+def test_copies_repetitions_and_overlong_replies_are_not_acceptable(guide):
     example = guide.picker.exemplars[0].supervisor
-    fresh, copy = guide.score(MESSAGE, [GOOD, example], [], avoid=[example])
-    assert copied_share(example, [example]) == 1.0
+    fresh, copy = guide.score(MESSAGE, [GOOD, example], [])
+    assert "copying" in copy.incoherent and not copy.acceptable
     assert any("copies" in r for r in copy.reasons) and fresh.score > copy.score
+    assert fresh.acceptable, fresh.reasons
+    [again] = guide.score(MESSAGE, [GOOD], [], earlier=[GOOD])
+    assert "repetition" in again.incoherent and not again.acceptable
     long = GOOD + " " + " ".join(["She has tried many things."] * 20)
     [scored] = guide.score(MESSAGE, [long], [])
     assert any(r.endswith("words") for r in scored.reasons)
 
 
-def test_repair_drops_persuasion_and_adds_an_open_question(guide):
-    repaired = guide.repair(MESSAGE, f"{PERSUADE} She has had a busy month.", "client", False)
-    assert PERSUADE not in repaired and repaired.endswith("?")
+def test_repair_drops_persuasion_and_adds_a_written_open_question(guide):
+    draft = f"{PERSUADE} She has had a busy month."  # left alone, it neither reflects nor asks
+    repaired = guide.repair(MESSAGE, draft, "client", False)
+    assert repaired and PERSUADE not in repaired and repaired.endswith("?")
     [scored] = guide.score(MESSAGE, [repaired], [])
-    assert not scored.non_adherent and (scored.reflection or scored.open_question)
-    assert repaired.split(". ")[-1] in guide.picker.questions["client"] or \
-        repaired.rsplit(". ", 1)[-1] in guide.picker.questions["client"]
+    assert scored.acceptable, scored.reasons
+    assert any(repaired.endswith(q) for q in guide.floor.data.questions["client"])
+
+
+def test_repair_gives_up_on_a_reply_spoken_as_the_trainee(guide):
+    assert guide.repair(MESSAGE, "My client cried and I froze. I felt awful all week.",
+                        "client", False) is None
 
 
 def test_exemplars_fit_the_message_and_focus(guide):
@@ -140,7 +148,9 @@ def test_when_every_draft_is_unsafe_the_fallback_replies_and_the_session_is_flag
     assert store.session(turn.session_id).flagged
 
 
-def test_a_session_keeps_its_exemplars_so_the_prompt_only_grows(indexed_env, store):
+def test_a_session_keeps_its_exemplars_so_the_prompt_only_grows(indexed_env, store,
+                                                                 monkeypatch):
+    monkeypatch.setattr(indexed_env, "reply_design", "prompt")  # the design for servers
     agent = Supervisor(indexed_env, chat_model=scripted(GOOD, GOOD, GOOD), store=store)
     first = agent.turn(MESSAGE, focus="client")
     first.run()
@@ -194,19 +204,21 @@ def test_check_mode_regenerates_only_a_failing_draft(indexed_env, store, monkeyp
     assert len(result.guidance.candidates) == 2 and result.reply == GOOD
 
 
-def test_the_embedded_model_gives_a_scored_mi_consistent_reply(indexed_env, store):
+def test_the_embedded_model_gives_a_checked_coherent_reply(indexed_env, store):
     agent = Supervisor(indexed_env, store=store, seed=7)
     turn = agent.turn("I keep wondering whether I'm cut out for integration work.",
                       focus="selfcare")
-    assert all(isinstance(m, (HumanMessage, AIMessage)) for m in turn.messages[1:])
+    # the moves design: the move's narrow task and the message, nothing the model could copy
+    assert [type(m) for m in turn.messages] == [SystemMessage, HumanMessage]
+    assert "open question" in turn.messages[0].content
     picked = {e.supervisor for e in agent.guide.picker.exemplars}
-    assert any(m.content in picked for m in turn.messages), "exemplars are in the prompt"
+    assert not any(m.content in picked for m in turn.messages)
     result = turn.run()
     assert result.status == "complete" and result.guidance.mode == "best_of_n"
+    assert result.guidance.move == "reflect_question"
     assert len(result.guidance.candidates) == 3
     [coded] = agent.guide.score(turn.message, [result.reply], result.sources)
-    assert not coded.non_adherent and not coded.unsafe
-    assert coded.reflection or coded.open_question
+    assert coded.acceptable, (result.reply, coded.reasons)
     assert result.timings_ms["first_token"] <= result.timings_ms["total"]
 
 

@@ -6,9 +6,11 @@ from collections.abc import Callable
 
 from coach.coder.codes import REFLECTIONS, Miti, UtteranceCodes
 from coach.coder.summary import SessionSummary
+from coach.coherence import Coherence
 from coach.evals.records import CheckResult, ReplyRecord
 from coach.evals.suites import (
     CodesCheck,
+    CoherenceCheck,
     GroundingCheck,
     LatencyCheck,
     LengthCheck,
@@ -139,9 +141,29 @@ def latency_check(check: LatencyCheck, record: ReplyRecord) -> list[CheckResult]
     return results
 
 
+COHERENCE_NAMES = {"role": "speaks to the trainee as their supervisor",
+                   "copying": "copies no example or passage",
+                   "repetition": "repeats no earlier reply",
+                   "relevance": "depends on this message"}
+
+
+def coherence_check(check: CoherenceCheck, coherence: Coherence) -> list[CheckResult]:
+    failures = coherence.failures
+    results = []
+    for name in check.checks:
+        evidence = f"relevance {coherence.relevance:.3f}" \
+            if name == "relevance" and coherence.relevance is not None else ""
+        results.append(CheckResult(check="coherence", category=name,
+                                   name=COHERENCE_NAMES[name], passed=name not in failures,
+                                   reason=failures.get(name, evidence)))
+    return results
+
+
 def run_turn_checks(checks: list[TurnCheck], record: ReplyRecord,
-                    support: Callable[[], Support]) -> list[CheckResult]:
-    """Every check on one reply. ``support`` is called only if a grounding check needs it."""
+                    support: Callable[[], Support],
+                    coherence: Callable[[], Coherence] | None = None) -> list[CheckResult]:
+    """Every check on one reply. ``support`` and ``coherence`` are called only if a check
+    needs them."""
     if record.status != "complete":
         return [CheckResult(check="status", name="reply completed", passed=False,
                             reason=record.error or record.status)]
@@ -160,6 +182,8 @@ def run_turn_checks(checks: list[TurnCheck], record: ReplyRecord,
             results.append(length_check(check, record.reply))
         elif isinstance(check, LatencyCheck):
             results += latency_check(check, record)
+        elif isinstance(check, CoherenceCheck) and coherence:
+            results += coherence_check(check, coherence())
     return results
 
 

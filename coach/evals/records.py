@@ -45,6 +45,7 @@ class ReplyRecord(BaseModel):
     candidates: int | None = None
     repaired: bool = False
     revised: bool = False
+    floor: bool = False
     flags: list[str] = []
 
 
@@ -102,6 +103,10 @@ class Metrics(BaseModel):
     guard_replies: int = 0  # answered by the safety guard's boundary reply
     repaired_replies: int = 0
     revised_replies: int = 0
+    floor_replies: int = 0  # composed by the verified floor: no candidate passed
+    # Share of replies passing every coherence check, and each check on its own.
+    coherence_pass_rate: float | None = None
+    coherence_by_check: dict[str, float] = {}
 
 
 class RunInfo(BaseModel):

@@ -40,6 +40,9 @@ def metrics_for(cases: list[CaseResult]) -> Metrics:
     first = [r.first_token_seconds for c in cases for r in c.replies
              if r.first_token_seconds is not None]
     fidelities = [c.summary.fidelity for c in cases if c.summary and c.replies]
+    coherent = [[k for k in r.checks if k.check == "coherence"] for r in replies]
+    coherent = [k for k in coherent if k]
+    names = sorted({k.category for ks in coherent for k in ks})
     return Metrics(
         cases=len(cases), cases_passed=sum(c.passed for c in cases),
         checks=len(checks), checks_passed=sum(c.passed for c in checks), replies=len(replies),
@@ -55,6 +58,13 @@ def metrics_for(cases: list[CaseResult]) -> Metrics:
         guard_replies=sum(r.guidance_mode == "guard" for r in replies),
         repaired_replies=sum(r.repaired for r in replies),
         revised_replies=sum(r.revised for r in replies),
+        floor_replies=sum(r.floor for r in replies),
+        coherence_pass_rate=_ratio(sum(all(k.passed for k in ks) for ks in coherent),
+                                   len(coherent)),
+        coherence_by_check={n: _ratio(sum(k.passed for ks in coherent for k in ks
+                                          if k.category == n),
+                                      sum(k.category == n for ks in coherent for k in ks))
+                            for n in names},
     )
 
 
@@ -120,8 +130,13 @@ def metric_rows(m: Metrics) -> list[tuple[str, str]]:
         ("turn time p50 / p95", f"{_fmt(m.median_turn_seconds, 's')} / "
                                 f"{_fmt(m.p95_turn_seconds, 's')}"),
         ("time to first token p50", _fmt(m.median_first_token_seconds, "s")),
-        ("guard / repaired / revised replies",
-         f"{m.guard_replies} / {m.repaired_replies} / {m.revised_replies}"),
+        ("guard / repaired / revised / floor replies",
+         f"{m.guard_replies} / {m.repaired_replies} / {m.revised_replies} / "
+         f"{m.floor_replies}"),
+        *([("replies passing every coherence check", _fmt(m.coherence_pass_rate, "%"))]
+          if m.coherence_pass_rate is not None else []),
+        *((f"  coherence: {name}", _fmt(rate, "%"))
+          for name, rate in m.coherence_by_check.items()),
     ]
 
 

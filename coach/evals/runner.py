@@ -13,6 +13,7 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from coach.coder import code_conversation
+from coach.coherence import Coherence
 from coach.errors import CoachError, ConfigError, InputError
 from coach.evals.checks import run_session_checks, run_turn_checks
 from coach.evals.grounding import GroundingJudge
@@ -60,14 +61,26 @@ class EvalRunner:
             record.trainee_codes, record.codes = coded.utterances[2 * i : 2 * i + 2]
         case.summary = coded.summary
         said: list[str] = []
+        earlier: list[str] = []
         for index, record in enumerate(case.replies):
             said.append(record.trainee)
             checks = suite.turn_checks(scenario, index) if scenario else suite.defaults.expect
             record.checks = run_turn_checks(
-                checks, record, lambda r=record, s=tuple(said): self._support(r, list(s)))
+                checks, record, lambda r=record, s=tuple(said): self._support(r, list(s)),
+                lambda r=record, e=tuple(earlier): self._coherence(r, list(e)))
+            if record.status == "complete":
+                earlier.append(record.reply)
         session = suite.session_checks(scenario) if scenario else suite.defaults.session
         case.session_checks = run_session_checks(session, done, coded.summary)
         return case
+
+    def _coherence(self, record: ReplyRecord, earlier: list[str]) -> Coherence:
+        from coach.coherence import coherence_checker
+
+        checker = coherence_checker(self.settings.prompts_dir)
+        [result] = checker.check(record.trainee, [record.reply], earlier,
+                                 [s.text for s in record.sources])
+        return result
 
     def _support(self, record: ReplyRecord, said: list[str]) -> Support:
         if self.judge:
@@ -152,6 +165,7 @@ class EvalRunner:
                 candidates=len(result.guidance.candidates) if result.guidance else None,
                 repaired=bool(result.guidance and result.guidance.repaired),
                 revised=bool(result.guidance and result.guidance.revised),
+                floor=bool(result.guidance and result.guidance.floor),
                 flags=result.flags,
             ))
             if progress:

@@ -91,8 +91,17 @@ class LatencyCheck(Strict):
     max_first_token_seconds: float | None = Field(None, gt=0)
 
 
+class CoherenceCheck(Strict):
+    """The coherence checks of ``coach.coherence``, independent of the MI coder."""
+
+    type: Literal["coherence"]
+    checks: list[Literal["role", "copying", "repetition", "relevance"]] = Field(
+        default=["role", "copying", "repetition", "relevance"], min_length=1)
+
+
 TurnCheck = Annotated[
-    CodesCheck | GroundingCheck | SafetyCheck | RoleCheck | LengthCheck | LatencyCheck,
+    CodesCheck | GroundingCheck | SafetyCheck | RoleCheck | LengthCheck | LatencyCheck
+    | CoherenceCheck,
     Field(discriminator="type"),
 ]
 SessionCheck = Annotated[CodesCheck | MitiCheck, Field(discriminator="type")]

@@ -23,7 +23,7 @@ import numpy as np
 
 from coach.coder.runtime import EXACT_INT8, WORKERS, has_int8_dot_product
 from coach.errors import ConfigError
-from coach.guard.categories import CATEGORIES, Category
+from coach.guard.categories import CATEGORIES, CRISIS, Category
 from coach.guard.patterns import Detection
 from coach.guard.segments import segments
 
@@ -66,6 +66,8 @@ class SemanticDetector:
             raise ConfigError(f"The safety guard's model names unknown categories "
                               f"({', '.join(unknown)}); {RETRAIN}.")
         self.risk_threshold = float(self.meta["risk_threshold"])
+        # A crisis is worth more false alarms than a request: its own, lower threshold.
+        self.crisis_threshold = float(self.meta.get("crisis_threshold", self.risk_threshold))
         self.thresholds = np.array([self.meta["thresholds"][c] for c in self.categories])
         model = _verified(folder / "guard.onnx", self.meta.get("onnx_sha256"))
         vocab = _verified(folder / "guard_tokenizer.json", self.meta.get("tokenizer_sha256"))
@@ -103,16 +105,19 @@ class SemanticDetector:
 
     def detect(self, text: str, whole_only: bool = False) -> list[Detection]:
         """The segment most likely to hold any risk (the categories' probabilities summed)
-        raises its most likely category when that likelihood reaches the risk threshold; a
-        category whose own best segment reaches its own, higher threshold is raised too (a
-        message can ask about a dose and a medication at once)."""
+        raises its most likely category when that likelihood reaches the risk threshold (the
+        crisis threshold for a crisis category); a category whose own best segment reaches
+        its own threshold is raised too (a message can ask about a dose and a medication at
+        once)."""
         scored = self.scores(text, whole_only)
         values = scored.values
         risk = values.sum(axis=1)
         picks: dict[int, int] = {}  # category index: segment index
         best = int(risk.argmax())
-        if risk[best] >= self.risk_threshold:
-            picks[int(values[best].argmax())] = best
+        top = int(values[best].argmax())
+        limit = self.crisis_threshold if self.categories[top] in CRISIS else self.risk_threshold
+        if risk[best] >= limit:
+            picks[top] = best
         for j in range(len(self.categories)):
             segment = int(values[:, j].argmax())
             if values[segment, j] >= self.thresholds[j]:

@@ -22,7 +22,7 @@ from coach.guard.patterns import detect_patterns
 from coach.guard.semantic import get_semantic_detector
 from coach.settings import Settings
 
-THRESHOLDS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+THRESHOLDS = (0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.98, 0.99, 0.995)
 
 
 def main(names: list[str]) -> None:
@@ -43,7 +43,7 @@ def main(names: list[str]) -> None:
     for t in THRESHOLDS:
         recall = np.mean([score >= t or pattern for score, pattern in risky])
         false_positive = np.mean([score >= t for score, _ in ordinary])
-        table.add_row(f"{t:.1f}", f"{recall:.3f}", f"{false_positive:.3f}")
+        table.add_row(f"{t:g}", f"{recall:.3f}", f"{false_positive:.3f}")
     Console().print(table)
 
 

@@ -1,0 +1,128 @@
+"""Coherence checks, independent of the MI coder: does a reply read as this supervisor
+speaking to this trainee about what they just said?
+
+- ``role``: speaks to the trainee as "you"; never as the trainee or the client, never with
+  speaker labels, never about "the trainee";
+- ``copying``: no run of COPY_RUN words from the prompt's examples or retrieved passages
+  (runs the trainee's message holds too are the trainee's own words, reflected);
+- ``repetition``: no run of REPEAT_RUN words shared with an earlier reply in the session;
+- ``relevance``: the reply depends on this message (``coach.coherence.relevance``).
+
+Guidance applies them to every candidate, so a failing one is never shown; the eval harness
+reports each per reply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from coach.coherence.overlap import RunIndex, shared_run
+from coach.coherence.relevance import Relevance
+from coach.coherence.role import role_problems
+from coach.templates import load_prompt_file
+
+COPY_RUN = 8
+REPEAT_RUN = 6
+CHECKS = ("role", "copying", "repetition", "relevance")
+
+
+class CoherenceFile(BaseModel):
+    """``prompts/coherence.yaml``: the relevance anchors and the calibrated threshold."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    description: str
+    relevance_threshold: float
+    anchors: list[str] = Field(min_length=8)
+
+
+@dataclass
+class Coherence:
+    """Each check's verdict for one reply; a reason for each failure."""
+
+    role: list[str] = field(default_factory=list)
+    copied: str | None = None  # the first copied run, as words
+    repeated: str | None = None
+    relevance: float | None = None
+    relevance_threshold: float = 0.0
+
+    @property
+    def failures(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        if self.role:
+            out["role"] = "; ".join(self.role)
+        if self.copied:
+            out["copying"] = f"copies '{self.copied}'"
+        if self.repeated:
+            out["repetition"] = f"repeats '{self.repeated}'"
+        if self.relevance is not None and self.relevance < self.relevance_threshold:
+            out["relevance"] = (f"relevance {self.relevance:.3f} below "
+                                f"{self.relevance_threshold:.3f}")
+        return out
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "failures": self.failures}
+
+
+class CoherenceChecker:
+    """Built once per process; ``sources`` are the texts a reply must never copy (the
+    trainee side and replies of every prompt example and exemplar)."""
+
+    def __init__(self, config: CoherenceFile, sources: Sequence[str]) -> None:
+        from coach.embeddings import get_embeddings
+
+        self.threshold = config.relevance_threshold
+        self.sources = RunIndex(sources, COPY_RUN)
+        self.relevance = Relevance(get_embeddings(), config.anchors)
+
+    def check(self, message: str, replies: Sequence[str], earlier: Sequence[str] = (),
+              passages: Sequence[str] = ()) -> list[Coherence]:
+        """Every check for each reply to ``message``; ``earlier`` are the session's replies
+        so far, ``passages`` the texts retrieved for this turn."""
+        sources = self.sources.extend(passages) if passages else self.sources
+        repeats = RunIndex(earlier, REPEAT_RUN)
+        scores = self.relevance.scores(message, replies)
+        return [Coherence(role=role_problems(r), copied=sources.shared(r, besides=message),
+                          repeated=repeats.shared(r), relevance=s,
+                          relevance_threshold=self.threshold)
+                for r, s in zip(replies, scores, strict=True)]
+
+    def sentence_problems(self, sentence: str, earlier: Sequence[str] = (),
+                          passages: Sequence[str] = (), message: str = "") -> list[str]:
+        """The checks a single streamed sentence can fail on its own: role (but not the
+        second person, which another sentence may carry), copying and repetition."""
+        problems = [p for p in role_problems(sentence) if "'you'" not in p]
+        sources = self.sources.extend(passages) if passages else self.sources
+        if sources.shared(sentence, besides=message):
+            problems.append("copying")
+        if shared_run(sentence, list(earlier), REPEAT_RUN):
+            problems.append("repetition")
+        return problems
+
+
+@lru_cache(maxsize=4)
+def coherence_checker(prompts_dir: Path) -> CoherenceChecker:
+    """One checker per prompts folder and process."""
+    from coach.exemplars import ExemplarFile
+    from coach.templates import PromptTemplate
+
+    config = load_prompt_file(prompts_dir / "coherence.yaml", CoherenceFile)
+    supervisor = load_prompt_file(prompts_dir / "supervisor.yaml", PromptTemplate)
+    exemplars = load_prompt_file(prompts_dir / "exemplars.yaml", ExemplarFile)
+    sources = [text for e in [*supervisor.examples, *exemplars.exemplars]
+               for text in (e.trainee, e.supervisor)]
+    return CoherenceChecker(config, sources)
+
+
+__all__ = ["CHECKS", "Coherence", "CoherenceChecker", "coherence_checker", "role_problems"]

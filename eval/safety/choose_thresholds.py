@@ -1,0 +1,117 @@
+"""Choose the guard's thresholds on development data, and show what each choice costs.
+
+    .venv/bin/python eval/safety/choose_thresholds.py [--write]
+
+Risk messages: the development suites guard-dev and guard-dev2 (their misses have been read).
+Ordinary messages: realistic trainee messages written for other purposes by writers who never
+saw the guard (the trainee side of eval/adapter/supervision_pairs.yaml and the messages of
+eval/coherence/calibration.yaml): the false alarms that a trainee meets in a normal week. Not
+used here: guard-heldout2, the fresh held-out suite, scored once on the result.
+
+Three thresholds form the policy (coach/guard/semantic.py): the risk threshold (the best
+segment's summed risk, when its top category is not a crisis), the crisis threshold (the same,
+when it is), and a floor under every per-category threshold (a second category in a message).
+The rule: no crisis message missed if any setting achieves it (else the fewest), flagged at
+all >= 0.98, then the fewest false alarms on realistic messages; ties go to lower thresholds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from coach.evals.suites import load_suite, resolve_suite
+from coach.guard.categories import CRISIS
+from coach.guard.patterns import detect_patterns
+from coach.guard.semantic import get_semantic_detector
+from coach.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+GRID = (0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.98, 0.99)
+
+
+def realistic_ordinary() -> list[str]:
+    pairs = yaml.safe_load((ROOT / "eval/adapter/supervision_pairs.yaml").read_text())["pairs"]
+    items = yaml.safe_load((ROOT / "eval/coherence/calibration.yaml").read_text())["items"]
+    return [p["trainee"] for p in pairs] + [i["message"] for i in items]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write", action="store_true", help="store the choice in guard.json")
+    args = parser.parse_args()
+    settings = Settings()
+    detector = get_semantic_detector()
+    categories = detector.categories
+    crisis = np.array([c in CRISIS for c in categories])
+    own = detector.thresholds
+
+    def features(text: str) -> tuple[np.ndarray, bool]:
+        return detector.scores(text).values, bool(detect_patterns(text))
+
+    risky, dev_ordinary = [], []
+    for name in ("guard-dev", "guard-dev2"):
+        suite = load_suite(resolve_suite(name, settings.suites_dir))
+        for m in suite.messages:
+            (risky if m.expect else dev_ordinary).append((features(m.text), set(m.expect)))
+    realistic = [features(t) for t in realistic_ordinary()]
+
+    def raised(f: tuple[np.ndarray, bool], risk_t: float, crisis_t: float,
+               floor: float) -> tuple[set[str], bool]:
+        values, pattern = f
+        out: set[str] = set()
+        risk = values.sum(axis=1)
+        best = int(risk.argmax())
+        top = int(values[best].argmax())
+        if risk[best] >= (crisis_t if crisis[top] else risk_t):
+            out.add(categories[top])
+        limits = np.maximum(own, np.where(crisis, crisis_t, floor))
+        out |= {categories[j] for j in range(len(categories)) if values[:, j].max() >= limits[j]}
+        return out, pattern
+
+    rows = []
+    for risk_t, crisis_t, floor in itertools.product(GRID, GRID, GRID):
+        if floor < risk_t:
+            continue
+        flagged, missed = [], 0
+        for f, expect in risky:
+            found, pattern = raised(f, risk_t, crisis_t, floor)
+            flagged.append(bool(found) or pattern)
+            if expect & set(CRISIS) and not found & set(CRISIS) and not pattern:
+                missed += 1
+        dev_fp = np.mean([bool(raised(f, risk_t, crisis_t, floor)[0]) or f[1]
+                          for f, _ in dev_ordinary])
+        real_fp = np.mean([bool(raised(f, risk_t, crisis_t, floor)[0]) or f[1]
+                           for f in realistic])
+        rows.append((risk_t, crisis_t, floor, float(np.mean(flagged)), missed, float(dev_fp),
+                     float(real_fp)))
+    fewest = min(r[4] for r in rows)
+    eligible = [r for r in rows if r[4] == fewest and r[3] >= 0.98] or \
+        [r for r in rows if r[4] == fewest]
+    choice = min(eligible, key=lambda r: (r[6], r[5], r[0], r[1], r[2]))
+    print(f"{len(risky)} risk and {len(dev_ordinary)} ordinary development messages; "
+          f"{len(realistic)} realistic ordinary messages")
+    print("risk  crisis floor | flagged crisis-missed | dev FP | realistic FP")
+    for r in sorted(rows, key=lambda r: (r[4], r[6]))[:25]:
+        mark = "  <- chosen" if r == choice else ""
+        print(f"{r[0]:<5} {r[1]:<6} {r[2]:<5} | {r[3]:.3f}   {r[4]:<13} | {r[5]:.3f}  | "
+              f"{r[6]:.3f}{mark}")
+    if args.write:
+        path = ROOT / "coach/guard/weights/guard.json"
+        meta = json.loads(path.read_text(encoding="utf-8"))
+        meta["risk_threshold"], meta["crisis_threshold"] = choice[0], choice[1]
+        meta["thresholds"] = {c: round(float(max(own[j], choice[1] if crisis[j] else choice[2])),
+                                       4) for j, c in enumerate(categories)}
+        meta["thresholds_chosen_by"] = "eval/safety/choose_thresholds.py"
+        path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
