@@ -27,6 +27,7 @@ HISTORY_MARGIN_TOKENS = 64  # cl100k counts only approximate the model's own tok
 # History is dropped this many messages at a time, so consecutive prompts share a prefix and
 # the embedded model's KV cache stays valid between turns (see build_messages).
 HISTORY_BLOCK = 8
+SUMMARY_SUPPORT = 0.5  # share of a closing summary's claims found in the trainee's own words
 FOCUS_LABELS = {
     "client": "supporting a client's integration work",
     "skills": "the trainee's own MI skills",
@@ -123,7 +124,7 @@ class Turn:
             self.guidance = Guidance(mode="guard")
             yield boundary_reply(agent.guide.boundaries, [d.category for d in self.detections],
                                  settings)
-        elif settings.guidance == "plain":
+        elif settings.guidance_mode == "plain":
             self.guidance = Guidance(mode="plain")
             for chunk in agent.chat_model.stream(self.messages):
                 if isinstance(chunk.content, str) and chunk.content:
@@ -279,7 +280,7 @@ class Supervisor:
 
         In the moves design (small models), the prompt is the move's narrow task and the
         message alone: no exemplars to copy, no history to speak for."""
-        if self.settings.moves_design and self.settings.guidance != "plain":
+        if self.settings.moves_design and self.settings.guidance_mode != "plain":
             return [SystemMessage(self.moves.system_for(pick_move(message))),
                     HumanMessage(message)]
         shown = [{"doc_id": p.doc_id, "title": p.title, "heading": p.heading,
@@ -288,7 +289,7 @@ class Supervisor:
         user = HumanMessage(self.template.render(
             "user", passages=shown, focus=focus_label, message=message))
         prefix = self.prefix
-        if self.settings.guidance != "plain":
+        if self.settings.guidance_mode != "plain":
             prefix = self.prefix[:1]
             for example in self.guide.picker.pick(opening or message, focus,
                                                   self.settings.exemplars):
@@ -357,7 +358,9 @@ class Supervisor:
             raise CoachError("Summaries need a database to read the session from.")
         lines = [f"{'Trainee' if m.role == 'trainee' else 'Supervisor'}: {m.content}"
                  for m in self.store.messages(session_id) if m.status == "complete"]
-        if not lines:
+        said = [m.content for m in self.store.messages(session_id)
+                if m.role == "trainee" and m.status == "complete"]
+        if not lines or not said:
             raise InputError("The session has no messages to summarise yet.")
         template = load_template(self.settings.prompts_dir / "session_summary.yaml")
         transcript = excerpt("\n".join(lines[-12:]), self.settings.context_tokens // 2)
@@ -368,6 +371,20 @@ class Supervisor:
         except Exception as exc:
             raise backend_error(exc, self.settings) from exc
         text = str(reply.content).strip()
-        if not text:
-            raise CoachError("The model returned an empty summary; try again.")
+        if not self.summary_holds(text, said):
+            # A summary must be about what was said, to this trainee; a small model's often
+            # is not, and then one is composed from the trainee's own words.
+            text = self.guide.floor.summary(said)
         return text
+
+    def summary_holds(self, summary: str, said: list[str]) -> bool:
+        """The coherence checks, read against the whole session: spoken to the trainee,
+        nothing copied, about what the trainee said (relevance to their messages, and most
+        of its claims found in their words)."""
+        from coach.grounding import lexical_support
+
+        if not summary:
+            return False
+        [coherent] = self.guide.coherence.check(" ".join(said), [summary])
+        support = lexical_support(summary, [], said)
+        return coherent.passed and support.share >= SUMMARY_SUPPORT

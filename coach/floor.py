@@ -50,6 +50,15 @@ REQUEST = re.compile(r"^(?:so |and |but )?(?:can|could|would|will) you (?:please
                      r"(?:tell|give|show|help) me(?: with)? (.+)$", re.I)
 
 
+class SummaryParts(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    one: str
+    two: str
+    strength: str
+    question: str
+
+
 class FloorFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -60,6 +69,7 @@ class FloorFile(BaseModel):
     permission: str
     permission_questions: list[str] = Field(min_length=1)
     affirm: str
+    summary: SummaryParts
     questions: dict[str, list[str]]
 
 
@@ -105,6 +115,14 @@ def salient_sentence(message: str) -> str:
         return (len(FEELING.findall(p)) + (" i " in f" {p.lower()} "), parts.index(p))
 
     return max(statements, key=weight)
+
+
+def said_back(message: str) -> str:
+    """The message's most salient statement in the supervisor's words, lower-cased."""
+    sentence = salient_sentence(message)
+    body = HEDGE.sub("", clause(sentence.rstrip(".!? ")).strip(" ,;:-")) or sentence
+    said = swap_person(body)
+    return said[0].lower() + said[1:] if said[:2] not in ("I ", "I'") else said
 
 
 def reflect_words(message: str, stems: Sequence[str], wondering: Sequence[str]) -> str:
@@ -161,6 +179,17 @@ class Floor:
     def unasked(options: Sequence[str], earlier: Sequence[str]) -> str:
         said = " ".join(" ".join(words(e)) for e in earlier)
         return next((o for o in options if " ".join(words(o)) not in said), options[0])
+
+    def summary(self, trainee_messages: Sequence[str]) -> str:
+        """A closing summary from the trainee's own words: where the session started, where
+        it came to, a strength, and the next step handed back."""
+        parts = self.data.summary
+        statements = [m for m in trainee_messages if not m.rstrip().endswith("?")] or \
+            list(trainee_messages)
+        first = said_back(statements[0])
+        opening = parts.one.format(first=first) if len(statements) == 1 else \
+            parts.two.format(first=first, last=said_back(statements[-1]))
+        return f"{opening} {parts.strength} {parts.question}"
 
     def reply(self, message: str, move: Move, focus: str, earlier: Sequence[str] = ()) -> str:
         reflection = reflect_words(message, self.data.stems, self.data.wondering_stems)

@@ -288,7 +288,7 @@ class GuidedReply:
     guidance: Guidance = field(init=False)
 
     def __post_init__(self) -> None:
-        self.guidance = Guidance(mode=self.guide.settings.guidance, move=self.move)
+        self.guidance = Guidance(mode=self.guide.settings.guidance_mode, move=self.move)
         self.passage_texts = [p.text for p in self.passages]
 
     def _sample(self, index: int) -> str:
@@ -310,7 +310,8 @@ class GuidedReply:
 
     def __iter__(self) -> Iterator[str | Revision]:
         settings, guide = self.guide.settings, self.guide
-        extra = settings.candidates - 1 if settings.guidance == "best_of_n" else 0
+        mode = settings.guidance_mode
+        extra = settings.candidates - 1 if mode == "best_of_n" else 0
         pool = ThreadPoolExecutor(max_workers=extra) if parallel_backend(settings) and extra \
             else None
         # On a server the other candidates start now, beside the streamed draft.
@@ -348,9 +349,11 @@ class GuidedReply:
         if self.stopped():
             return
         scored = guide.score(self.message, texts, self.passages, self.roleplay, self.earlier)
-        if settings.guidance == "check" and not scored[0].acceptable:
-            scored += guide.score(self.message, self._extra(1), self.passages, self.roleplay,
-                                  self.earlier)
+        # check: one more sample at a time, until one passes or the budget is spent.
+        while mode == "check" and not any(c.acceptable for c in scored) and \
+                len(scored) < settings.candidates and not self.stopped():
+            scored += guide.score(self.message, [self._sample(len(scored))], self.passages,
+                                  self.roleplay, self.earlier)
         final = self._choose(scored)
         if not final:
             return  # every candidate was empty: the turn fails as an empty reply

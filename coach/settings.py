@@ -64,10 +64,11 @@ class Settings(BaseSettings):
     database_url: SecretStr | None = Field(None, description="SQLAlchemy URL; unset: SQLite.")
     passage_tokens: int = Field(45, ge=20, description="Tokens of each passage in the prompt.")
 
-    guidance: Literal["plain", "check", "best_of_n"] = Field(
-        "best_of_n", description="MI guidance: plain (one unchecked sample), check (regenerate "
-        "once if the draft is MI-non-adherent or unsafe), best_of_n (score N candidates, keep "
-        "the best).")
+    guidance: Literal["auto", "plain", "check", "best_of_n"] = Field(
+        "auto", description="MI guidance: plain (one unchecked sample), check (sample until a "
+        "candidate passes every check, at most MIE_CANDIDATES), best_of_n (score N candidates, "
+        "keep the best), auto (check on the embedded model, which samples one at a time; "
+        "best_of_n on a server, which samples side by side).")
     candidates: int = Field(3, ge=1, le=8, description="Candidates scored per reply "
                             "(best_of_n).")
     candidate_temperature: float = Field(0.7, ge=0.0, le=2.0, description="Sampling "
@@ -129,6 +130,13 @@ class Settings(BaseSettings):
     @property
     def chroma_dir(self) -> Path:
         return self.chroma_path or self.data_dir / "chroma"
+
+    @property
+    def guidance_mode(self) -> str:
+        """The guidance mode in effect (``auto`` resolved)."""
+        if self.guidance == "auto":
+            return "check" if self.llm_backend == "embedded" else "best_of_n"
+        return self.guidance
 
     @property
     def moves_design(self) -> bool:

@@ -297,9 +297,18 @@ def test_int8_products_are_exact_on_every_cpu(tmp_path):
     result = int8_session(tmp_path / "products.onnx").run(None, {"A": activations})[0]
     assert (result == 255 * 127 * depth).all()
 
+    # The option is set exactly where the CPU needs it (it halves the speed elsewhere).
+    from coach.coder.runtime import has_int8_dot_product
+
+    def option(session) -> str | None:
+        try:
+            return session.get_session_options().get_session_config_entry(EXACT_INT8[0])
+        except Exception:  # onnxruntime raises for an entry that was never set
+            return None
+
     coder = FinetunedClassifier()
     for session in (coder.session, coder.talk_head.encoder.session):
-        assert session.get_session_options().get_session_config_entry(EXACT_INT8[0]) == "1"
+        assert option(session) == (None if has_int8_dot_product() else "1")
 
 
 def test_benchmarks_name_the_cpu_and_its_int8_instructions(tmp_path):

@@ -118,3 +118,35 @@ def load_prompt_lines() -> list[str]:
 
     data = yaml.safe_load(Path(Settings().prompts_dir / "exemplars.yaml").read_text())
     return [e["trainee"] for e in data["exemplars"]]
+
+
+# -- the closing summary ------------------------------------------------------------------
+
+
+def test_a_closing_summary_about_something_else_is_replaced_by_one_from_the_trainees_words(
+        indexed_env):
+    """Fake chat model: the real one cannot be made to write an off-topic summary on demand;
+    the store, the checks and the composition are real."""
+    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+    from langchain_core.messages import AIMessage
+
+    from coach.agent import Supervisor
+    from coach.db import open_database
+    from coach.store import Store
+
+    store = Store(open_database(indexed_env))
+    good_reply = ("You froze when she cried, and you're being hard on yourself about it. "
+                  "What do you imagine she needed?")
+    off_topic = ("My client wants to book another retreat next month. The four processes of "
+                 "MI are engaging, focusing, evoking and planning.")
+    faithful = ("Today you said the client cried and you froze and changed the subject, and "
+                "you think you did badly today. What would you like to try next time?")
+    model = GenericFakeChatModel(messages=iter(
+        [AIMessage(good_reply)] * 3 + [AIMessage(off_topic), AIMessage(faithful)]))
+    agent = Supervisor(indexed_env, chat_model=model, store=store)
+    turn = agent.turn(MESSAGE, focus="skills")
+    turn.run()
+    composed = agent.closing_summary(turn.session_id)
+    assert "you just froze and changed the subject" in composed
+    assert "retreat" not in composed and composed.endswith("?")
+    assert agent.closing_summary(turn.session_id) == faithful

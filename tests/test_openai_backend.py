@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from coach.models import default_model_path, get_chat_model
+from coach.models import default_model_path, get_chat_model, supervisor_adapter
 from coach.settings import Settings
 from tests.conftest import free_port, wait_for_http
 
@@ -23,7 +23,9 @@ def server_url():
          "--api_key", API_KEY, "--n_ctx", "4096", "--n_threads", "2",
          # By default this server abandons a streaming request when another arrives; a real
          # deployment (vLLM, OpenAI) queues or batches them, which the eval test relies on.
-         "--interrupt_requests", "False"],
+         "--interrupt_requests", "False",
+         # the supervisor adapter, as the embedded default loads it
+         "--lora_path", str(supervisor_adapter())],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}/v1"
@@ -139,3 +141,46 @@ def test_eval_with_a_wrong_key_stops_with_exit_2(cli, indexed_env, server_url, t
                  **openai_env(server_url, key="wrong-key"))
     assert result.exit_code == 2
     assert "rejected the API key" in result.output and "wrong-key" not in result.output
+
+
+COHERENCE_SUITE = """\
+name: remote-coherence
+description: Supervision messages through the server with the moves design and every check.
+defaults:
+  expect:
+    - type: coherence
+    - type: codes
+      none_of: [confront, persuade]
+    - type: codes
+      any_of: [reflection, open_question]
+scenarios:
+  - id: froze
+    title: Froze when a client cried
+    persona: A first-year trainee.
+    focus: skills
+    turns:
+      - My client sobbed for most of the hour and I kept handing her tissues instead of
+        saying anything.
+      - I think I was afraid that if I spoke I would make it worse.
+  - id: afterglow
+    title: The glow has gone
+    persona: A trainee in a ketamine clinic.
+    focus: client
+    turns:
+      - Two months after her last infusion she says the lift is gone and she's wondering
+        what the point was.
+"""
+
+
+def test_the_coherence_checks_pass_through_the_server(cli, indexed_env, server_url, tmp_path):
+    suite = tmp_path / "remote-coherence.yaml"
+    suite.write_text(COHERENCE_SUITE)
+    env = openai_env(server_url) | {"MIE_REPLY_DESIGN": "moves", "MIE_MAX_TOKENS": "80"}
+    result = cli("eval", "run", str(suite), "--report", str(tmp_path / "r"), **env)
+    data = json.loads((tmp_path / "r" / "report.json").read_text())
+    replies = [r for c in data["cases"] for r in c["replies"]]
+    assert len(replies) == 3 and all(r["status"] == "complete" for r in replies)
+    failed = [(r["reply"], c["reason"]) for r in replies for c in r["checks"]
+              if not c["passed"]]
+    assert not failed and result.exit_code == 0, failed
+    assert data["metrics"]["coherence_pass_rate"] == 1.0

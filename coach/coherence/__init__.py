@@ -6,7 +6,9 @@ speaking to this trainee about what they just said?
 - ``copying``: no run of COPY_RUN words from the prompt's examples or retrieved passages
   (runs the trainee's message holds too are the trainee's own words, reflected);
 - ``repetition``: no run of REPEAT_RUN words shared with an earlier reply in the session;
-- ``relevance``: the reply depends on this message (``coach.coherence.relevance``).
+- ``relevance``: the reply depends on this message (``coach.coherence.relevance``);
+- ``faithfulness``: every statement stays close in meaning to something the trainee said
+  (``coach.coherence.faithfulness``): it removes some grand filler, not invented facts.
 
 Guidance applies them to every candidate, so a failing one is never shown; the eval harness
 reports each per reply.
@@ -22,6 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from coach.coherence.faithfulness import faithfulness
 from coach.coherence.overlap import RunIndex, shared_run
 from coach.coherence.relevance import Relevance
 from coach.coherence.role import role_problems
@@ -29,7 +32,7 @@ from coach.templates import load_prompt_file
 
 COPY_RUN = 8
 REPEAT_RUN = 6
-CHECKS = ("role", "copying", "repetition", "relevance")
+CHECKS = ("role", "copying", "repetition", "relevance", "faithfulness")
 
 
 class CoherenceFile(BaseModel):
@@ -40,6 +43,7 @@ class CoherenceFile(BaseModel):
     name: str
     description: str
     relevance_threshold: float
+    faithfulness_threshold: float
     anchors: list[str] = Field(min_length=8)
 
 
@@ -52,6 +56,8 @@ class Coherence:
     repeated: str | None = None
     relevance: float | None = None
     relevance_threshold: float = 0.0
+    faithfulness: float | None = None
+    faithfulness_threshold: float = 0.0
 
     @property
     def failures(self) -> dict[str, str]:
@@ -65,6 +71,10 @@ class Coherence:
         if self.relevance is not None and self.relevance < self.relevance_threshold:
             out["relevance"] = (f"relevance {self.relevance:.3f} below "
                                 f"{self.relevance_threshold:.3f}")
+        if self.faithfulness is not None and self.faithfulness < self.faithfulness_threshold:
+            out["faithfulness"] = (f"a statement strays from what was said (match "
+                                   f"{self.faithfulness:.3f} below "
+                                   f"{self.faithfulness_threshold:.3f})")
         return out
 
     @property
@@ -83,6 +93,7 @@ class CoherenceChecker:
         from coach.embeddings import get_embeddings
 
         self.threshold = config.relevance_threshold
+        self.faithfulness_threshold = config.faithfulness_threshold
         self.sources = RunIndex(sources, COPY_RUN)
         self.relevance = Relevance(get_embeddings(), config.anchors)
 
@@ -93,9 +104,12 @@ class CoherenceChecker:
         sources = self.sources.extend(passages) if passages else self.sources
         repeats = RunIndex(earlier, REPEAT_RUN)
         scores = self.relevance.scores(message, replies)
+        embedder = self.relevance.embedder
         return [Coherence(role=role_problems(r), copied=sources.shared(r, besides=message),
                           repeated=repeats.shared(r), relevance=s,
-                          relevance_threshold=self.threshold)
+                          relevance_threshold=self.threshold,
+                          faithfulness=faithfulness(embedder, message, r),
+                          faithfulness_threshold=self.faithfulness_threshold)
                 for r, s in zip(replies, scores, strict=True)]
 
     def sentence_problems(self, sentence: str, earlier: Sequence[str] = (),

@@ -144,7 +144,8 @@ def latency_check(check: LatencyCheck, record: ReplyRecord) -> list[CheckResult]
 COHERENCE_NAMES = {"role": "speaks to the trainee as their supervisor",
                    "copying": "copies no example or passage",
                    "repetition": "repeats no earlier reply",
-                   "relevance": "depends on this message"}
+                   "relevance": "depends on this message",
+                   "faithfulness": "says only what the trainee said"}
 
 
 def coherence_check(check: CoherenceCheck, coherence: Coherence) -> list[CheckResult]:
@@ -153,6 +154,8 @@ def coherence_check(check: CoherenceCheck, coherence: Coherence) -> list[CheckRe
     for name in check.checks:
         evidence = f"relevance {coherence.relevance:.3f}" \
             if name == "relevance" and coherence.relevance is not None else ""
+        if name == "faithfulness" and coherence.faithfulness is not None:
+            evidence = f"match {coherence.faithfulness:.3f}"
         results.append(CheckResult(check="coherence", category=name,
                                    name=COHERENCE_NAMES[name], passed=name not in failures,
                                    reason=failures.get(name, evidence)))

@@ -95,8 +95,8 @@ class CoherenceCheck(Strict):
     """The coherence checks of ``coach.coherence``, independent of the MI coder."""
 
     type: Literal["coherence"]
-    checks: list[Literal["role", "copying", "repetition", "relevance"]] = Field(
-        default=["role", "copying", "repetition", "relevance"], min_length=1)
+    checks: list[Literal["role", "copying", "repetition", "relevance", "faithfulness"]] = Field(
+        default=["role", "copying", "repetition", "relevance", "faithfulness"], min_length=1)
 
 
 TurnCheck = Annotated[

@@ -2,9 +2,9 @@
 (``prompts/moves.yaml``) in reply to the message it is given.
 
 Data: therapist reflections and open questions from AnnoMI's high-quality transcripts, each
-with the client turn it answers (``../shared/data/annomi``, Public Domain), and the supervision
-pairs written for this product (``eval/adapter/supervision_pairs.yaml``), seen twice. The loss
-covers the reply only.
+with the client turn it answers and grounded in it (``../shared/data/annomi``, Public Domain),
+and the supervision pairs written for this product (``eval/adapter/supervision_pairs*.yaml``),
+seen twice. The loss covers the reply only.
 
 Runs in the training venv (CPU torch, transformers, peft, gguf; see eval/README.md) and fits a
 2-core session: about 20 minutes. Writes ``coach/llm_weights/supervisor_adapter.gguf`` (f16) and
@@ -32,9 +32,17 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 ANNOMI = ROOT.parent / "shared/data/annomi/AnnoMI-full.csv"
-PAIRS = ROOT / "eval/adapter/supervision_pairs.yaml"
+PAIRS = sorted((ROOT / "eval/adapter").glob("supervision_pairs*.yaml"))
 MOVES = ROOT / "prompts/moves.yaml"
 OUT = ROOT / "coach/llm_weights"
+WORD = re.compile(r"[a-z']{4,}")
+COMMON = set("""that this what with have your you're about there their they them then when
+would could should really think feel feels feeling like just been being know also some more
+much very into from were will want wants going sounds seems""".split())
+# AnnoMI replies often refer to what was said many turns earlier; a reply the model cannot
+# ground in the turn it is given teaches it to invent. Keep replies that share this share of
+# their content words with the client turn.
+GROUNDED = 0.2
 FILLER = re.compile(r"^(?:(?:mm-?hmm|mhm|okay|ok|right|yeah|yes|so|well|alright|uh|um|hmm)"
                     r"[,.!]?\s+)+", re.I)
 
@@ -66,6 +74,8 @@ def annomi_pairs(rng: random.Random, reflections: int, questions: int) -> list[d
                 continue
             if reply["therapist_input_exists"] == "True":
                 continue  # information and advice stay out: the supervisor asks first
+            if grounding(answer, said) < GROUNDED:
+                continue
             asks_open = reply["question_subtype"] == "open" and answer.endswith("?")
             reflects = reply["reflection_exists"] == "True"
             if reflects and reply["question_exists"] != "True":
@@ -78,10 +88,20 @@ def annomi_pairs(rng: random.Random, reflections: int, questions: int) -> list[d
     return refl[:reflections] + ques[:questions]
 
 
+def grounding(reply: str, turn: str) -> float:
+    """Share of the reply's content words that the turn it answers contains."""
+    mine = {w for w in WORD.findall(reply.lower()) if w not in COMMON}
+    theirs = set(WORD.findall(turn.lower()))
+    return len(mine & theirs) / len(mine) if mine else 0.0
+
+
 def written_pairs() -> list[dict]:
-    data = yaml.safe_load(PAIRS.read_text(encoding="utf-8"))
-    return [{"move": p["move"], "message": p["trainee"], "reply": p["supervisor"]}
-            for p in data["pairs"]]
+    out = []
+    for path in PAIRS:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        out += [{"move": p["move"], "message": p["trainee"], "reply": p["supervisor"]}
+                for p in data["pairs"]]
+    return out
 
 
 def chat(move_file: dict, item: dict) -> list[dict]:
@@ -101,8 +121,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--convert", type=Path, required=True,
                         help="llama.cpp's convert_lora_to_gguf.py (from llama-cpp-python's sdist)")
-    parser.add_argument("--reflections", type=int, default=450)
-    parser.add_argument("--questions", type=int, default=450)
+    parser.add_argument("--reflections", type=int, default=250)
+    parser.add_argument("--questions", type=int, default=250)
     parser.add_argument("--written-repeats", type=int, default=2)
     parser.add_argument("--epochs", type=float, default=1.0)
     parser.add_argument("--rank", type=int, default=16)
