@@ -18,7 +18,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from coach.coherence.overlap import words
-from coach.moves import Move
+from coach.moves import REPORTS_EFFORT, Move
 from coach.templates import load_prompt_file
 
 Focus = str
@@ -26,7 +26,7 @@ SWAP = {"i": "you", "me": "you", "my": "your", "mine": "yours", "myself": "yours
         "i'm": "you're", "i've": "you've", "i'd": "you'd", "i'll": "you'll", "im": "you're",
         "ive": "you've", "we": "you", "us": "you", "our": "your", "ours": "yours",
         "ourselves": "yourselves", "we're": "you're", "we've": "you've"}
-AFTER_I = {"am": "are", "was": "were", "'m": "'re"}
+AFTER_I = {"am": "are", "was": "were", "wasn't": "weren't", "'m": "'re"}
 FEELING = re.compile(
     r"\b(?:scared|afraid|anxious|froze|frozen|stuck|frustrat\w*|sad|guilt\w*|tired|exhaust\w*|"
     r"worr\w*|lost|overwhelm\w*|angry|hurt|asham\w*|doubt\w*|unsure|confus\w*|hopeless|"
@@ -85,8 +85,6 @@ def swap_person(text: str) -> str:
             continue
         if previous in ("i", "we") and low in AFTER_I:
             out.append(AFTER_I[low])
-        elif previous in ("i", "we") and low == "was":
-            out.append("were")
         else:
             out.append(token)
         if not token.isspace():
@@ -104,12 +102,17 @@ def clause(sentence: str) -> str:
     return head[:cut] if cut > len(head) // 3 else head
 
 
-def salient_sentence(message: str) -> str:
-    """The sentence that carries the most feeling; the last one on a tie."""
+def salient_sentence(message: str, prefer: re.Pattern[str] | None = None) -> str:
+    """The sentence that carries the most feeling (the first that ``prefer`` matches, when
+    one does); the last one on a tie."""
     parts = [p.strip() for p in SENTENCE.findall(message) if len(p.split()) >= 3]
     if not parts:
         return message.strip()
     statements = [p for p in parts if not p.endswith("?")] or parts
+    if prefer:
+        preferred = [p for p in statements if prefer.search(p)]
+        if preferred:
+            return preferred[0]
 
     def weight(p: str) -> tuple[int, int]:
         return (len(FEELING.findall(p)) + (" i " in f" {p.lower()} "), parts.index(p))
@@ -125,8 +128,9 @@ def said_back(message: str) -> str:
     return said[0].lower() + said[1:] if said[:2] not in ("I ", "I'") else said
 
 
-def reflect_words(message: str, stems: Sequence[str], wondering: Sequence[str]) -> str:
-    sentence = salient_sentence(message)
+def reflect_words(message: str, stems: Sequence[str], wondering: Sequence[str],
+                  prefer: re.Pattern[str] | None = None) -> str:
+    sentence = salient_sentence(message, prefer)
     pick = zlib.crc32(message.encode()) % 997
     body = HEDGE.sub("", clause(sentence.rstrip(".!? ")).strip(" ,;:-")) or sentence
     if sentence.endswith("?"):
@@ -192,7 +196,9 @@ class Floor:
         return f"{opening} {parts.strength} {parts.question}"
 
     def reply(self, message: str, move: Move, focus: str, earlier: Sequence[str] = ()) -> str:
-        reflection = reflect_words(message, self.data.stems, self.data.wondering_stems)
+        # An affirmation follows the sentence that tells of the effort it affirms.
+        prefer = REPORTS_EFFORT if move == "affirm_question" else None
+        reflection = reflect_words(message, self.data.stems, self.data.wondering_stems, prefer)
         if move == "permission":
             return f"{reflection} {self.data.permission} " + self.unasked(
                 self.data.permission_questions, earlier)

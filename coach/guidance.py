@@ -3,8 +3,9 @@ the trainee sees it.
 
 How streaming and selection fit together (``check`` and ``best_of_n``):
 
-1. The first candidate streams through a sentence gate. Each sentence is shown only once it
-   is complete and has passed the safety detectors, the coder (no Confront, no Persuade
+1. The first candidate streams through a sentence gate (in ``check`` mode it is held until
+   the whole draft has passed, so a passing draft is never revised). Each sentence is shown
+   only once it is complete and has passed the safety detectors, the coder (no Confront, no Persuade
    without permission) and the coherence checks a sentence can fail alone (role, copying,
    repetition; ``coach.coherence``). A sentence that fails is never shown; the stream goes
    on with the next one.
@@ -311,6 +312,7 @@ class GuidedReply:
     def __iter__(self) -> Iterator[str | Revision]:
         settings, guide = self.guide.settings, self.guide
         mode = settings.guidance_mode
+        hold = mode == "check"
         extra = settings.candidates - 1 if mode == "best_of_n" else 0
         pool = ThreadPoolExecutor(max_workers=extra) if parallel_backend(settings) and extra \
             else None
@@ -327,9 +329,11 @@ class GuidedReply:
             for sentence in sentences(_text(stream), settings.reply_sentences):
                 draft_parts.append(sentence)
                 # A failing sentence is skipped, as a repair would drop it; later ones may
-                # still be shown.
-                if guide.sentence_ok(sentence, self.message, self.roleplay, self.earlier,
-                                     self.passage_texts):
+                # still be shown. In check mode nothing is shown before the whole draft has
+                # passed: a short reply on the embedded model takes about a second, and a
+                # reply replaced after the trainee began reading costs more than the wait.
+                if not hold and guide.sentence_ok(sentence, self.message, self.roleplay,
+                                                  self.earlier, self.passage_texts):
                     piece = sentence if not shown else " " + sentence
                     shown += piece
                     yield piece
@@ -358,8 +362,10 @@ class GuidedReply:
         if not final:
             return  # every candidate was empty: the turn fails as an empty reply
         self.guidance.codes = [m.value for m in guide.code(self.message, [final])[0].miti_codes]
-        if final != shown:
-            self.guidance.revised = bool(shown)
+        if not shown:
+            yield final
+        elif final != shown:
+            self.guidance.revised = True
             yield Revision(final)
 
     def _choose(self, scored: list[Candidate]) -> str:

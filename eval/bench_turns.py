@@ -1,8 +1,9 @@
 """`make bench`: latency, throughput and memory of 20 supervision turns on the embedded model,
-in plain mode and with guided generation.
+in plain mode and with guided generation (the default mode, or check when plain is set).
 
 Prints the median and p95 of the safety guard, retrieval, prompt assembly, time to the first
-visible text and total turn time for each mode; plain generation speed in tokens per second;
+visible text and total turn time for each mode; how many guided replies were revised after
+streaming or came from the verified floor; plain generation speed in tokens per second;
 the process's peak memory; and the time of a no-op re-ingest. Turns run as 4 sessions of 5, so
 history grows as it does in real use.
 """
@@ -65,7 +66,9 @@ def main() -> None:
                   f"{settings.llm_backend} backend, model {settings.model}")
     columns: dict[str, dict[str, list[float]]] = {}
     rates: list[float] = []
-    for mode in ("plain", settings.guidance if settings.guidance != "plain" else "best_of_n"):
+    guided = settings.guidance_mode if settings.guidance_mode != "plain" else "check"
+    made: dict[str, list[str]] = {}  # per mode: how each reply was made
+    for mode in ("plain", guided):
         agent = Supervisor.open(settings.model_copy(update={"guidance": mode}))
         agent.turn("warm-up").run()  # model load and the cached prompt prefix are one-offs
         rows: dict[str, list[float]] = {"guard": [], "retrieval": [], "prompt": [],
@@ -76,6 +79,9 @@ def main() -> None:
                 turn = agent.turn(message, session_id=session)
                 pieces = sum(1 for _ in turn)
                 t = turn.result.timings_ms
+                g = turn.result.guidance
+                made.setdefault(mode, []).append(
+                    "floor" if g and g.floor else "revised" if g and g.revised else "model")
                 for key in rows:
                     rows[key].append(t[key])
                 generating = (t["total"] - t["first_token"]) / 1000
@@ -95,6 +101,9 @@ def main() -> None:
     console.print(table)
     console.print(f"generation (plain): {statistics.median(rates):.0f} tokens/s "
                   "(median per turn)")
+    kinds = made[guided]
+    console.print(f"{guided}: {kinds.count('revised')} of {len(kinds)} replies revised after "
+                  f"streaming, {kinds.count('floor')} from the verified floor")
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     console.print(f"peak memory: {peak_mib:.0f} MiB (max RSS)")
     console.print(f"no-op re-ingest: {noop_seconds * 1000:.0f} ms "

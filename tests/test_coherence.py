@@ -124,7 +124,7 @@ def load_prompt_lines() -> list[str]:
 
 
 def test_a_closing_summary_about_something_else_is_replaced_by_one_from_the_trainees_words(
-        indexed_env):
+        indexed_env, monkeypatch):
     """Fake chat model: the real one cannot be made to write an off-topic summary on demand;
     the store, the checks and the composition are real."""
     from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
@@ -141,8 +141,9 @@ def test_a_closing_summary_about_something_else_is_replaced_by_one_from_the_trai
                  "MI are engaging, focusing, evoking and planning.")
     faithful = ("Today you said the client cried and you froze and changed the subject, and "
                 "you think you did badly today. What would you like to try next time?")
+    monkeypatch.setattr(indexed_env, "guidance", "plain")  # the turn takes one sample
     model = GenericFakeChatModel(messages=iter(
-        [AIMessage(good_reply)] * 3 + [AIMessage(off_topic), AIMessage(faithful)]))
+        [AIMessage(good_reply), AIMessage(off_topic), AIMessage(faithful)]))
     agent = Supervisor(indexed_env, chat_model=model, store=store)
     turn = agent.turn(MESSAGE, focus="skills")
     turn.run()

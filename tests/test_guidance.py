@@ -168,7 +168,8 @@ def test_a_session_keeps_its_exemplars_so_the_prompt_only_grows(indexed_env, sto
     assert second.messages[len(first.messages)] == AIMessage(GOOD)
 
 
-def test_stopping_a_guided_reply_keeps_what_was_shown(indexed_env, store):
+def test_stopping_a_guided_reply_keeps_what_was_shown(indexed_env, store, monkeypatch):
+    monkeypatch.setattr(indexed_env, "guidance", "best_of_n")  # streams the draft as it comes
     agent = Supervisor(indexed_env, chat_model=scripted(f"Okay. {GOOD}", GOOD, GOOD),
                        store=store)
     turn = agent.turn(MESSAGE)
@@ -211,6 +212,17 @@ def test_check_mode_regenerates_only_a_failing_draft(indexed_env, store, monkeyp
     agent = Supervisor(indexed_env, chat_model=scripted(PERSUADE, GOOD), store=store)
     result = agent.turn(MESSAGE).run()
     assert len(result.guidance.candidates) == 2 and result.reply == GOOD
+
+
+def test_check_mode_shows_nothing_before_the_draft_has_passed(indexed_env, store,
+                                                               monkeypatch):
+    monkeypatch.setattr(indexed_env, "guidance", "check")
+    agent = Supervisor(indexed_env, chat_model=scripted(f"Okay. {PERSUADE}", GOOD),
+                       store=store)
+    turn = agent.turn(MESSAGE)
+    pieces = list(turn)
+    assert pieces == [GOOD], "one piece, the reply that passed; no revision"
+    assert not turn.result.guidance.revised and len(turn.result.guidance.candidates) == 2
 
 
 def test_when_no_candidate_passes_the_verified_floor_answers(indexed_env, store, monkeypatch):
