@@ -187,7 +187,7 @@ class Guide:
         for text, codes, near, coherent in zip(texts, self.code(message, texts), closeness,
                                                coherence, strict=True):
             c = Candidate(text=text, codes=[m.value for m in codes.miti_codes])
-            c.incoherent = coherent.failures
+            c.incoherent = coherent.blocking
             c.relevance = coherent.relevance
             c.unsafe = draft_problems(text, roleplay)
             c.reflection = any(m in REFLECTIONS for m in codes.miti_codes)

@@ -27,6 +27,13 @@ def agent(indexed_env) -> Supervisor:
 
 
 @pytest.fixture
+def prompt_agent(indexed_env, monkeypatch) -> Supervisor:
+    """The full supervisor prompt (the design for capable models on a server)."""
+    monkeypatch.setattr(indexed_env, "reply_design", "prompt")
+    return Supervisor(indexed_env, store=Store(open_database(indexed_env)))
+
+
+@pytest.fixture
 def plain_agent(indexed_env, monkeypatch) -> Supervisor:
     """Plain mode streams the model token by token (the guided modes stream sentences)."""
     monkeypatch.setattr(indexed_env, "guidance", "plain")
@@ -116,14 +123,25 @@ def test_stopping_keeps_the_partial_reply(plain_agent):
     assert role == "trainee" and text.endswith("Tell me about the spirit of MI.")
 
 
-def test_retrieved_passages_reach_the_prompt_with_their_ids(agent):
-    turn = agent.turn("What does Elicit-Provide-Elicit look like?")
+def test_retrieved_passages_reach_the_prompt_with_their_ids(prompt_agent):
+    turn = prompt_agent.turn("What does Elicit-Provide-Elicit look like?")
     prompt = turn.messages[-1].content
     assert turn.sources and all(f"[{p.doc_id}]" in prompt for p in turn.sources)
     assert prompt.rstrip().endswith("What does Elicit-Provide-Elicit look like?")
 
 
-def test_history_is_trimmed_to_the_context_window(agent):
+def test_the_small_model_sees_the_move_and_the_message_only(agent):
+    # passages are retrieved, shown as sources and checked against, but a 135M model pastes
+    # them, so the moves design keeps them out of its prompt
+    turn = agent.turn("What does Elicit-Provide-Elicit look like?")
+    assert turn.sources and len(turn.messages) == 2
+    assert turn.messages[-1].content == "What does Elicit-Provide-Elicit look like?"
+    assert not any(f"[{p.doc_id}]" in str(m.content) for p in turn.sources
+                   for m in turn.messages)
+
+
+def test_history_is_trimmed_to_the_context_window(prompt_agent):
+    agent = prompt_agent
     history = [("trainee" if i % 2 == 0 else "supervisor", f"turn {i}: " + "words " * 150)
                for i in range(40)]
     messages = agent.build_messages("latest question", [], history)

@@ -7,8 +7,10 @@ speaking to this trainee about what they just said?
   (runs the trainee's message holds too are the trainee's own words, reflected);
 - ``repetition``: no run of REPEAT_RUN words shared with an earlier reply in the session;
 - ``relevance``: the reply depends on this message (``coach.coherence.relevance``);
-- ``faithfulness``: every statement stays close in meaning to something the trainee said
-  (``coach.coherence.faithfulness``): it removes some grand filler, not invented facts.
+- ``faithfulness`` (measured, not a gate): every statement stays close in meaning to something
+  the trainee said (``coach.coherence.faithfulness``). It catches little (some grand filler,
+  no invented facts) and rejects some good complex reflections, so guidance does not use it
+  and suites ask for it by name.
 
 Guidance applies them to every candidate, so a failing one is never shown; the eval harness
 reports each per reply.
@@ -33,6 +35,7 @@ from coach.templates import load_prompt_file
 COPY_RUN = 8
 REPEAT_RUN = 6
 CHECKS = ("role", "copying", "repetition", "relevance", "faithfulness")
+GATES = ("role", "copying", "repetition", "relevance")  # what a reply must pass to be shown
 
 
 class CoherenceFile(BaseModel):
@@ -78,8 +81,13 @@ class Coherence:
         return out
 
     @property
+    def blocking(self) -> dict[str, str]:
+        """The failures that keep a reply from being shown (GATES)."""
+        return {k: v for k, v in self.failures.items() if k in GATES}
+
+    @property
     def passed(self) -> bool:
-        return not self.failures
+        return not self.blocking
 
     def to_json(self) -> dict[str, Any]:
         return {**asdict(self), "failures": self.failures}
@@ -139,4 +147,4 @@ def coherence_checker(prompts_dir: Path) -> CoherenceChecker:
     return CoherenceChecker(config, sources)
 
 
-__all__ = ["CHECKS", "Coherence", "CoherenceChecker", "coherence_checker", "role_problems"]
+__all__ = ["CHECKS", "GATES", "Coherence", "CoherenceChecker", "coherence_checker", "role_problems"]

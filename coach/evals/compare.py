@@ -50,7 +50,11 @@ def load_report(path: Path) -> RunReport:
 
 def compare(old: RunReport, new: RunReport) -> Comparison:
     deltas = [Delta(name, getattr(old.metrics, name), getattr(new.metrics, name))
-              for name in Metrics.model_fields]
+              for name in Metrics.model_fields if name != "coherence_by_check"]
+    deltas += [Delta(f"coherence {check}", old.metrics.coherence_by_check.get(check),
+                     new.metrics.coherence_by_check.get(check))
+               for check in sorted({*old.metrics.coherence_by_check,
+                                    *new.metrics.coherence_by_check})]
     before = {c.key: c for c in old.cases}
     failing = [(c.key, c.failures()[0]) for c in new.cases
                if not c.passed and (c.key not in before or before[c.key].passed)]

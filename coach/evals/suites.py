@@ -96,7 +96,7 @@ class CoherenceCheck(Strict):
 
     type: Literal["coherence"]
     checks: list[Literal["role", "copying", "repetition", "relevance", "faithfulness"]] = Field(
-        default=["role", "copying", "repetition", "relevance", "faithfulness"], min_length=1)
+        default=["role", "copying", "repetition", "relevance"], min_length=1)
 
 
 TurnCheck = Annotated[
