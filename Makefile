@@ -59,12 +59,13 @@ train-coder: install
 	$(BIN)/python eval/coder/train_heads.py
 	$(BIN)/python eval/coder/train_talk_head.py
 
-# Retrain the safety guard's model from eval/safety/bank/ (weights are committed; about 30 min
-# on 2 cores). Needs the training venv with CPU torch: see eval/README.md. The risk threshold
-# was chosen on eval/suites/guard-dev.yaml (docs/safety-guard.md).
+# Retrain the safety guard's model from eval/safety/bank/ (weights are committed; about 50 min
+# on 2 cores). Needs the training venv with CPU torch: see eval/README.md. The thresholds are
+# then chosen on development data by eval/safety/choose_thresholds.py (docs/safety-guard.md).
 TRAIN_PYTHON ?= .venv-train/bin/python
-train-guard:
+train-guard: install
 	$(TRAIN_PYTHON) eval/safety/finetune_guard.py --out coach/guard/weights --risk-threshold 0.7
+	$(BIN)/python eval/safety/choose_thresholds.py --write
 
 lint: install
 	$(BIN)/ruff check coach tests eval app.py

@@ -364,7 +364,8 @@ def main() -> None:
     if args.skip_split:
         previous = json.loads((args.out / "guard.json").read_text())
         risk_threshold = previous.get("split_risk_threshold", previous["risk_threshold"])
-        thresholds = previous["thresholds"]
+        # the split's own thresholds, not those choose_thresholds.py raised them to
+        thresholds = previous.get("split_thresholds", previous["thresholds"])
         held_figures = previous["held_out"]
     else:
         train_rows, held = split(items, args.seed)
