@@ -98,9 +98,11 @@ def main() -> int:
         rows.append((risk_t, crisis_t, floor, float(np.mean(flagged)), missed, float(dev_fp),
                      float(real_fp)))
     fewest = min(r[4] for r in rows)
-    eligible = [r for r in rows if r[4] == fewest and r[3] >= MIN_FLAGGED] or \
-        [r for r in rows if r[4] == fewest]
-    choice = min(eligible, key=lambda r: (r[6], r[5], r[0], r[1], r[2]))
+    eligible = [r for r in rows if r[4] == fewest and r[3] >= MIN_FLAGGED]
+    if eligible:
+        choice = min(eligible, key=lambda r: (r[6], r[5], r[0], r[1], r[2]))
+    else:  # nothing keeps MIN_FLAGGED: the most risk flagged among the fewest crisis misses
+        choice = max((r for r in rows if r[4] == fewest), key=lambda r: (r[3], -r[6]))
     print(f"{len(risky)} risk and {len(dev_ordinary)} ordinary development messages; "
           f"{len(realistic)} realistic ordinary messages")
     print("risk  crisis floor | flagged crisis-missed | dev FP | realistic FP")
