@@ -21,7 +21,6 @@ from coach.coherence.overlap import words
 from coach.moves import REPORTS_EFFORT, Move
 from coach.templates import load_prompt_file
 
-Focus = str
 SWAP = {"i": "you", "me": "you", "my": "your", "mine": "yours", "myself": "yourself",
         "i'm": "you're", "i've": "you've", "i'd": "you'd", "i'll": "you'll", "im": "you're",
         "ive": "you've", "we": "you", "us": "you", "our": "your", "ours": "yours",
@@ -35,11 +34,6 @@ FEELING = re.compile(
     r"heavy|weird|struggl\w*|can't|don't know|not sure|wish)\b", re.I)
 SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 TOKEN = re.compile(r"[A-Za-z]+(?:'[a-z]+)?|[^A-Za-z\s]+|\s+")
-QUESTION_FORMS = [
-    (re.compile(r"^(?:so |and |but )?(?:how|what|when|where|why|who|which)\b.*$", re.I), None),
-    (re.compile(r"^(?:so |and |but )?(?:should|can|could|would|do|does|did|is|are|am|was|"
-                r"will|have|has)\b", re.I), "whether"),
-]
 MAX_REFLECTED_WORDS = 22
 # Openers that a reflection leaves out: "I think I did badly" is reflected as "you did badly".
 HEDGE = re.compile(r"^(?:(?:so|and|but|honestly|basically|ok|okay|um|uh|ugh|idk|lol|like|"
