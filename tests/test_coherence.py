@@ -151,3 +151,12 @@ def test_a_closing_summary_about_something_else_is_replaced_by_one_from_the_trai
     assert "you just froze and changed the subject" in composed
     assert "retreat" not in composed and composed.endswith("?")
     assert agent.closing_summary(turn.session_id) == faithful
+
+
+def test_faithfulness_is_measured_but_does_not_gate(checker):
+    grand = ("Your journey is a river of becoming that carries the light of every ancestor "
+             "toward its source. What does the river ask of you?")
+    faithful, filler = checker.check(MESSAGE, [GOOD, grand])
+    assert faithful.faithfulness > filler.faithfulness
+    assert "faithfulness" in filler.failures and "faithfulness" not in filler.blocking
+    assert "faithfulness" not in faithful.failures
