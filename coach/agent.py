@@ -271,7 +271,7 @@ class Supervisor:
 
     def build_messages(self, message: str, passages: list[Passage],
                        history: list[tuple[str, str]], focus: str = "open",
-                       opening: str | None = None) -> list[BaseMessage]:
+                       opening: str | None = None, move: str | None = None) -> list[BaseMessage]:
         """System text and examples first, then as much recent history as fits, then the
         notes and the new message. Plain mode uses the template's fixed examples. The
         guided modes pick the exemplars that fit the session's ``opening`` message (this
@@ -281,7 +281,7 @@ class Supervisor:
         In the moves design (small models), the prompt is the move's narrow task and the
         message alone: no exemplars to copy, no history to speak for."""
         if self.settings.moves_design and self.settings.guidance_mode != "plain":
-            return [SystemMessage(self.moves.system_for(pick_move(message))),
+            return [SystemMessage(self.moves.system_for(move or pick_move(message))),
                     HumanMessage(message)]
         shown = [{"doc_id": p.doc_id, "title": p.title, "heading": p.heading,
                   "excerpt": excerpt(p.text, self.settings.passage_tokens)} for p in passages]
@@ -331,7 +331,8 @@ class Supervisor:
         passages = self.retriever.search(message)
         timings["retrieval"] = _ms(t)
         t = time.perf_counter()
-        messages = self.build_messages(message, passages, history, focus, opening)
+        move = pick_move(message)
+        messages = self.build_messages(message, passages, history, focus, opening, move)
         timings["prompt"] = _ms(t)
         if self.store:
             session_id = session_id or self.store.create_session(focus=focus, channel=channel,
@@ -347,7 +348,7 @@ class Supervisor:
                     f"{LABELS[d.category]} ({d.layer}: {d.evidence})" for d in detections))
         earlier = [text for role, text in history if role == "supervisor"]
         return Turn(self, messages, passages, session_id, timings, started, message=message,
-                    focus=focus, move=pick_move(message), earlier=earlier,
+                    focus=focus, move=move, earlier=earlier,
                     detections=detections)
 
     def closing_summary(self, session_id: str) -> str:
@@ -356,10 +357,10 @@ class Supervisor:
         their next steps."""
         if not self.store:
             raise CoachError("Summaries need a database to read the session from.")
+        complete = [m for m in self.store.messages(session_id) if m.status == "complete"]
         lines = [f"{'Trainee' if m.role == 'trainee' else 'Supervisor'}: {m.content}"
-                 for m in self.store.messages(session_id) if m.status == "complete"]
-        said = [m.content for m in self.store.messages(session_id)
-                if m.role == "trainee" and m.status == "complete"]
+                 for m in complete]
+        said = [m.content for m in complete if m.role == "trainee"]
         if not lines or not said:
             raise InputError("The session has no messages to summarise yet.")
         template = load_template(self.settings.prompts_dir / "session_summary.yaml")

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from coach.templates import Example, load_prompt_file
 
@@ -29,15 +29,6 @@ class ExemplarFile(BaseModel):
     name: str
     description: str
     exemplars: list[Exemplar] = Field(min_length=1)
-    questions: dict[Focus, list[str]]
-
-    @model_validator(mode="after")
-    def _questions_for_every_focus(self) -> ExemplarFile:
-        missing = [f for f in ("client", "skills", "selfcare", "open")
-                   if not self.questions.get(f)]
-        if missing:
-            raise ValueError(f"questions lacks {', '.join(missing)}")
-        return self
 
 
 class ExemplarPicker:
@@ -48,11 +39,8 @@ class ExemplarPicker:
 
         data = load_prompt_file(path, ExemplarFile)
         self.exemplars = data.exemplars
-        self.questions = data.questions
         self.embedder = get_embeddings()
         self.vectors = self.embedder.encode([e.trainee for e in self.exemplars])
-        self.question_vectors = {focus: self.embedder.encode(options)
-                                 for focus, options in self.questions.items()}
 
     def pick(self, message: str, focus: str, k: int) -> list[Exemplar]:
         """The ``k`` exemplars closest to ``message``, least similar first, so the closest
@@ -64,12 +52,6 @@ class ExemplarPicker:
             [FOCUS_BONUS if e.focus == focus else 0.0 for e in self.exemplars])
         best = np.argsort(-scores)[:k]
         return [self.exemplars[i] for i in reversed(best)]
-
-    def question(self, message: str, focus: str) -> str:
-        """The focus's open question closest in meaning to ``message``."""
-        focus = focus if focus in self.questions else "open"
-        query = self.embedder.encode([message])[0]
-        return self.questions[focus][int(np.argmax(self.question_vectors[focus] @ query))]
 
 
 @lru_cache(maxsize=4)

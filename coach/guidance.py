@@ -11,7 +11,7 @@ How streaming and selection fit together (``check`` and ``best_of_n``):
    on with the next one.
 2. Further candidates are sampled: in ``best_of_n`` always N-1 more (in parallel on an
    OpenAI-compatible server; one after another on the embedded model, which reuses the
-   cached prompt), in ``check`` one more only when the draft failed.
+   cached prompt), in ``check`` one more at a time while none has passed, up to N in all.
 3. Every candidate is scored (``Guide.score``); the draft competes as the trainee sees it
    (its gated sentences). The best is kept, but an acceptable draft stays unless another
    candidate beats it by more than REVISION_MARGIN, since a revision costs a re-read. If the

@@ -46,8 +46,10 @@ def default_model_path() -> Path:
 ADAPTER_DIR = Path(__file__).parent / "llm_weights"
 
 
+@lru_cache(maxsize=1)
 def supervisor_adapter() -> Path:
-    """The supervisor LoRA (GGUF, f16), verified against the sha256 its training recorded."""
+    """The supervisor LoRA (GGUF, f16), verified against the sha256 its training recorded
+    (once per process: every supervisor the eval harness builds asks for it)."""
     import hashlib
 
     record = json.loads((ADAPTER_DIR / "supervisor_adapter.json").read_text(encoding="utf-8"))

@@ -19,22 +19,20 @@ reports each per reply.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from coach.coherence.faithfulness import faithfulness
-from coach.coherence.overlap import RunIndex, shared_run
+from coach.coherence.overlap import RunIndex
 from coach.coherence.relevance import Relevance
 from coach.coherence.role import role_problems
 from coach.templates import load_prompt_file
 
 COPY_RUN = 8
 REPEAT_RUN = 6
-CHECKS = ("role", "copying", "repetition", "relevance", "faithfulness")
 GATES = ("role", "copying", "repetition", "relevance")  # what a reply must pass to be shown
 
 
@@ -89,9 +87,6 @@ class Coherence:
     def passed(self) -> bool:
         return not self.blocking
 
-    def to_json(self) -> dict[str, Any]:
-        return {**asdict(self), "failures": self.failures}
-
 
 class CoherenceChecker:
     """Built once per process; ``sources`` are the texts a reply must never copy (the
@@ -109,11 +104,11 @@ class CoherenceChecker:
               passages: Sequence[str] = ()) -> list[Coherence]:
         """Every check for each reply to ``message``; ``earlier`` are the session's replies
         so far, ``passages`` the texts retrieved for this turn."""
-        sources = self.sources.extend(passages) if passages else self.sources
+        retrieved = RunIndex(passages, COPY_RUN)
         repeats = RunIndex(earlier, REPEAT_RUN)
         scores = self.relevance.scores(message, replies)
         embedder = self.relevance.embedder
-        return [Coherence(role=role_problems(r), copied=sources.shared(r, besides=message),
+        return [Coherence(role=role_problems(r), copied=self._copied(r, retrieved, message),
                           repeated=repeats.shared(r), relevance=s,
                           relevance_threshold=self.threshold,
                           faithfulness=faithfulness(embedder, message, r),
@@ -125,12 +120,16 @@ class CoherenceChecker:
         """The checks a single streamed sentence can fail on its own: role (but not the
         second person, which another sentence may carry), copying and repetition."""
         problems = [p for p in role_problems(sentence) if "'you'" not in p]
-        sources = self.sources.extend(passages) if passages else self.sources
-        if sources.shared(sentence, besides=message):
+        if self._copied(sentence, RunIndex(passages, COPY_RUN), message):
             problems.append("copying")
-        if shared_run(sentence, list(earlier), REPEAT_RUN):
+        if RunIndex(earlier, REPEAT_RUN).shared(sentence):
             problems.append("repetition")
         return problems
+
+    def _copied(self, text: str, retrieved: RunIndex, message: str) -> str | None:
+        """The first run copied from the prompt's examples or this turn's passages."""
+        return self.sources.shared(text, besides=message) or \
+            retrieved.shared(text, besides=message)
 
 
 @lru_cache(maxsize=4)
@@ -147,4 +146,4 @@ def coherence_checker(prompts_dir: Path) -> CoherenceChecker:
     return CoherenceChecker(config, sources)
 
 
-__all__ = ["CHECKS", "GATES", "Coherence", "CoherenceChecker", "coherence_checker", "role_problems"]
+__all__ = ["GATES", "Coherence", "CoherenceChecker", "coherence_checker", "role_problems"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
@@ -26,14 +26,6 @@ class RunIndex:
         for text in texts:
             self.runs |= runs(text, n)
 
-    def extend(self, texts: Iterable[str]) -> RunIndex:
-        """A new index with these texts added; this one is unchanged."""
-        other = RunIndex((), self.n)
-        other.runs = set(self.runs)
-        for text in texts:
-            other.runs |= runs(text, self.n)
-        return other
-
     def shared(self, text: str, besides: str = "") -> str | None:
         """The first run of ``text`` found in the index, as words; None when none is. Runs
         that ``besides`` also holds do not count (the trainee's own words, reflected)."""
@@ -45,6 +37,3 @@ class RunIndex:
                 return " ".join(run)
         return None
 
-
-def shared_run(text: str, sources: Sequence[str], n: int) -> str | None:
-    return RunIndex(sources, n).shared(text)
