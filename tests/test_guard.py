@@ -135,6 +135,29 @@ def test_weights_that_fail_their_checksum_are_refused(tmp_path):
         SemanticDetector(tmp_path)
 
 
+def test_a_crisis_split_between_crisis_categories_is_raised_by_its_mass():
+    """The decision rule alone, on written scores (no model): a segment whose crisis
+    probability is spread over two crisis categories, each below the threshold and with a
+    request on top, is a crisis under the ``mass`` rule and nothing under ``top``."""
+    import numpy as np
+
+    from coach.guard.semantic import Policy, decide
+
+    names = list(CATEGORIES)
+    crisis = np.array([c in CRISIS for c in names])
+    values = np.zeros((2, len(names)))
+    values[0, names.index("dosing")] = 0.35  # the top category: a request, below its limit
+    values[0, names.index("crisis_client")] = 0.3
+    values[0, names.index("harm_to_others")] = 0.25
+    values[1, names.index("crisis_self")] = 0.1  # an ordinary second segment
+    limits = np.full(len(names), 0.95)
+    top = decide(values, crisis, Policy(0.98, 0.5, limits, "top"))
+    mass = decide(values, crisis, Policy(0.98, 0.5, limits, "mass"))
+    assert top == {}
+    assert mass == {names.index("crisis_client"): 0}
+    assert decide(values, crisis, Policy(0.98, 0.6, limits, "mass")) == {}
+
+
 @pytest.fixture
 def boundaries(indexed_env):
     return load_boundaries(indexed_env.prompts_dir / "boundaries.yaml")

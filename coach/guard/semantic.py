@@ -65,10 +65,15 @@ class SemanticDetector:
         if unknown:
             raise ConfigError(f"The safety guard's model names unknown categories "
                               f"({', '.join(unknown)}); {RETRAIN}.")
-        self.risk_threshold = float(self.meta["risk_threshold"])
-        # A crisis is worth more false alarms than a request: its own, lower threshold.
-        self.crisis_threshold = float(self.meta.get("crisis_threshold", self.risk_threshold))
-        self.thresholds = np.array([self.meta["thresholds"][c] for c in self.categories])
+        risk = float(self.meta["risk_threshold"])
+        self.policy = Policy(
+            risk=risk,
+            # A crisis is worth more false alarms than a request: its own, lower threshold.
+            crisis=float(self.meta.get("crisis_threshold", risk)),
+            limits=np.array([self.meta["thresholds"][c] for c in self.categories]),
+            crisis_rule=self.meta.get("crisis_rule", "top"),
+        )
+        self.crisis_mask = np.array([c in CRISIS for c in self.categories])
         model = _verified(folder / "guard.onnx", self.meta.get("onnx_sha256"))
         vocab = _verified(folder / "guard_tokenizer.json", self.meta.get("tokenizer_sha256"))
         self._tokenizer = Tokenizer.from_file(str(vocab))
@@ -104,27 +109,52 @@ class SemanticDetector:
         return Scores(pieces, self.score_texts(pieces))
 
     def detect(self, text: str, whole_only: bool = False) -> list[Detection]:
-        """The segment most likely to hold any risk (the categories' probabilities summed)
-        raises its most likely category when that likelihood reaches the risk threshold (the
-        crisis threshold for a crisis category); a category whose own best segment reaches
-        its own threshold is raised too (a message can ask about a dose and a medication at
-        once)."""
         scored = self.scores(text, whole_only)
-        values = scored.values
-        risk = values.sum(axis=1)
-        picks: dict[int, int] = {}  # category index: segment index
-        best = int(risk.argmax())
-        top = int(values[best].argmax())
-        limit = self.crisis_threshold if self.categories[top] in CRISIS else self.risk_threshold
-        if risk[best] >= limit:
-            picks[top] = best
-        for j in range(len(self.categories)):
-            segment = int(values[:, j].argmax())
-            if values[segment, j] >= self.thresholds[j]:
-                picks.setdefault(j, segment)
+        picks = decide(scored.values, self.crisis_mask, self.policy)
         return [Detection(self.categories[j], f"{shorten(scored.segments[i], EVIDENCE_CHARS)!r} "
-                          f"({values[i, j]:.2f})", layer="semantic")
+                          f"({scored.values[i, j]:.2f})", layer="semantic")
                 for j, i in sorted(picks.items())]
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How segment scores become categories (chosen by eval/safety/choose_thresholds.py)."""
+
+    risk: float  # the best segment's summed risk, when its top category is a request
+    crisis: float  # the same for a crisis (``top``), or a segment's crisis mass (``mass``)
+    limits: np.ndarray  # each category's own threshold (a second category in one message)
+    crisis_rule: str = "top"
+
+
+def decide(values: np.ndarray, crisis_mask: np.ndarray, policy: Policy) -> dict[int, int]:
+    """Category index -> the segment that raised it, from (segments, categories) scores.
+
+    The segment most likely to hold any risk (the categories' probabilities summed) raises its
+    most likely category when that likelihood reaches the risk threshold (under the ``top``
+    rule, the crisis threshold for a crisis category). Under the ``mass`` rule a crisis is
+    also decided on its own: the segment whose crisis categories sum highest raises its most
+    likely crisis category when that sum reaches the crisis threshold, since the model often
+    splits one crisis between neighbouring crisis categories (a client's risk read partly as
+    risk to others). A category whose own best segment reaches its own threshold is raised
+    too (a message can ask about a dose and a medication at once)."""
+    picks: dict[int, int] = {}
+    risk = values.sum(axis=1)
+    best = int(risk.argmax())
+    top = int(values[best].argmax())
+    by_top = crisis_mask[top] and policy.crisis_rule == "top"
+    if risk[best] >= (policy.crisis if by_top else policy.risk):
+        picks[top] = best
+    if policy.crisis_rule == "mass":
+        crisis_values = np.where(crisis_mask, values, 0.0)
+        mass = crisis_values.sum(axis=1)
+        segment = int(mass.argmax())
+        if mass[segment] >= policy.crisis:
+            picks.setdefault(int(crisis_values[segment].argmax()), segment)
+    for j in range(values.shape[1]):
+        segment = int(values[:, j].argmax())
+        if values[segment, j] >= policy.limits[j]:
+            picks.setdefault(j, segment)
+    return picks
 
 
 @lru_cache(maxsize=1)
