@@ -64,7 +64,7 @@ train-coder: install
 # then chosen on development data by eval/safety/choose_thresholds.py (docs/safety-guard.md).
 TRAIN_PYTHON ?= .venv-train/bin/python
 train-guard: install
-	$(TRAIN_PYTHON) eval/safety/finetune_guard.py --out coach/guard/weights --risk-threshold 0.7
+	$(TRAIN_PYTHON) eval/safety/finetune_guard.py --out coach/supervisor/guard/weights --risk-threshold 0.7
 	$(BIN)/python eval/safety/choose_thresholds.py --write
 
 lint: install

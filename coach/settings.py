@@ -140,7 +140,7 @@ class Settings(BaseSettings):
 
     @property
     def moves_design(self) -> bool:
-        """Guided replies ask for one MI move at a time (``coach.moves``)."""
+        """Guided replies ask for one MI move at a time (``coach.supervisor.moves``)."""
         if self.reply_design == "auto":
             return self.llm_backend == "embedded"
         return self.reply_design == "moves"

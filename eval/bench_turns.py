@@ -20,9 +20,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from coach.agent import Supervisor
-from coach.index import ingest
+from coach.knowledge.index import ingest
 from coach.settings import Settings
+from coach.supervisor.agent import Supervisor
 
 SESSIONS = [
     ["My client had a big insight about calling her estranged sister, but she hasn't called.",

@@ -29,7 +29,7 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 @pytest.fixture(scope="session")
 def indexed_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data dir whose Chroma index holds the shipped knowledge base, built once."""
-    from coach.index import ingest
+    from coach.knowledge.index import ingest
 
     data = tmp_path_factory.mktemp("indexed")
     report = ingest(Settings(data_dir=data))

@@ -8,13 +8,13 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessageChunk
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 
-from coach.agent import Supervisor
-from coach.db import open_database
 from coach.errors import CoachError
-from coach.knowledge import load_documents
-from coach.store import Store
-from coach.templates import prompt_version
-from coach.tokens import count_tokens
+from coach.knowledge.documents import load_documents
+from coach.llm.templates import prompt_version
+from coach.llm.tokens import count_tokens
+from coach.storage.db import open_database
+from coach.storage.store import Store
+from coach.supervisor.agent import Supervisor
 from tests.conftest import KNOWLEDGE
 
 MESSAGE = ("My client had a big insight about calling her estranged sister after her session, "
@@ -70,7 +70,7 @@ def test_a_session_keeps_its_history(cli, indexed_env):
 
 
 def test_a_cli_session_can_be_recorded_as_a_trainees(cli, indexed_env):
-    from coach.accounts import Accounts
+    from coach.storage.accounts import Accounts
 
     accounts = Accounts(open_database(indexed_env))
     alice = accounts.add("alice", "trainee", "a-long-password")

@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from coach.coherence import coherence_checker, role_problems
-from coach.coherence.overlap import RunIndex
-from coach.floor import floor_for, swap_person
-from coach.moves import load_moves, pick_move
 from coach.settings import Settings
+from coach.supervisor.coherence import coherence_checker, role_problems
+from coach.supervisor.coherence.overlap import RunIndex
+from coach.supervisor.floor import floor_for, swap_person
+from coach.supervisor.moves import load_moves, pick_move
 
 MESSAGE = "I think I did badly today. The client cried and I just froze and changed the subject."
 GOOD = ("You froze when her tears came, and now you're judging yourself for it. What do you "
@@ -130,9 +130,9 @@ def test_a_closing_summary_about_something_else_is_replaced_by_one_from_the_trai
     from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
     from langchain_core.messages import AIMessage
 
-    from coach.agent import Supervisor
-    from coach.db import open_database
-    from coach.store import Store
+    from coach.storage.db import open_database
+    from coach.storage.store import Store
+    from coach.supervisor.agent import Supervisor
 
     store = Store(open_database(indexed_env))
     good_reply = ("You froze when she cried, and you're being hard on yourself about it. "

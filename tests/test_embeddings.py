@@ -3,8 +3,8 @@ import shutil
 import numpy as np
 import pytest
 
-from coach.embeddings import MiniLMEmbeddings, default_model_files, get_embeddings
 from coach.errors import ConfigError
+from coach.knowledge.embeddings import MiniLMEmbeddings, default_model_files, get_embeddings
 
 
 def test_vectors_are_normalised_and_semantic():

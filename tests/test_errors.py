@@ -25,8 +25,8 @@ def test_bad_input_is_one_clear_sentence(cli, indexed_env, args, env, expected):
 
 
 def test_bad_input_saves_nothing(cli, indexed_env):
-    from coach.db import open_database
-    from coach.tables import MessageRow, SessionRow
+    from coach.storage.db import open_database
+    from coach.storage.tables import MessageRow, SessionRow
 
     assert cli("ask", "").exit_code == 2
     assert cli("ask", "hello", "--focus", "gossip").exit_code == 2

@@ -15,8 +15,8 @@ from coach.evals.suites import (
     RoleCheck,
     SafetyCheck,
 )
-from coach.grounding import lexical_support
-from coach.safety import escalates, reply_findings
+from coach.knowledge.grounding import lexical_support
+from coach.supervisor.safety import escalates, reply_findings
 
 
 def categories(reply: str) -> set[str]:

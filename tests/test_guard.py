@@ -11,12 +11,15 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 from pydantic import ValidationError
 
-from coach.agent import Supervisor
 from coach.coder import code_conversation
-from coach.db import open_database
 from coach.errors import ConfigError
-from coach.exports import to_html
-from coach.guard import (
+from coach.review.exports import to_html
+from coach.review.session import review_session
+from coach.settings import Settings
+from coach.storage.db import open_database
+from coach.storage.store import Store
+from coach.supervisor.agent import Supervisor
+from coach.supervisor.guard import (
     CATEGORIES,
     CRISIS,
     Guard,
@@ -25,10 +28,7 @@ from coach.guard import (
     detect_patterns,
     load_boundaries,
 )
-from coach.review import review_session
-from coach.safety import escalates, reply_findings
-from coach.settings import Settings
-from coach.store import Store
+from coach.supervisor.safety import escalates, reply_findings
 
 # Written for these tests, in words the eval suites and the guard's bank do not use.
 POSITIVE = [
@@ -125,7 +125,7 @@ def test_a_crisis_told_across_two_turns_is_read_together(guard):
 
 
 def test_weights_that_fail_their_checksum_are_refused(tmp_path):
-    from coach.guard.semantic import WEIGHTS_DIR, SemanticDetector
+    from coach.supervisor.guard.semantic import WEIGHTS_DIR, SemanticDetector
 
     for f in WEIGHTS_DIR.iterdir():
         shutil.copy(f, tmp_path / f.name)
@@ -141,7 +141,7 @@ def test_a_crisis_split_between_crisis_categories_is_raised_by_its_mass():
     request on top, is a crisis under the ``mass`` rule and nothing under ``top``."""
     import numpy as np
 
-    from coach.guard.semantic import Policy, decide
+    from coach.supervisor.guard.semantic import Policy, decide
 
     names = list(CATEGORIES)
     crisis = np.array([c in CRISIS for c in names])

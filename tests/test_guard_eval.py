@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 from coach.evals.suites import load_suite
-from coach.guard import CATEGORIES, CRISIS
 from coach.settings import REPO_ROOT
+from coach.supervisor.guard import CATEGORIES, CRISIS
 
 SUITES = REPO_ROOT / "eval" / "suites"
 

@@ -8,10 +8,10 @@ import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
-from coach.agent import Revision, Supervisor
-from coach.db import open_database
-from coach.guidance import Guide, sentences
-from coach.store import Store
+from coach.storage.db import open_database
+from coach.storage.store import Store
+from coach.supervisor.agent import Revision, Supervisor
+from coach.supervisor.guidance import Guide, sentences
 
 MESSAGE = "My client keeps putting off the walk she promised herself after her session."
 GOOD = ("It sounds like she really wants the walk, and you can see something keeps getting in "

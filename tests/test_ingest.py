@@ -1,10 +1,10 @@
 import pytest
 
 from coach.errors import KnowledgeError
-from coach.index import indexed_hashes, ingest
-from coach.retriever import Retriever
+from coach.knowledge.index import indexed_hashes, ingest
+from coach.knowledge.retriever import Retriever
+from coach.knowledge.vectorstore import knowledge_collection, questions_collection
 from coach.settings import Settings
-from coach.vectorstore import knowledge_collection, questions_collection
 
 
 @pytest.fixture
@@ -105,7 +105,7 @@ def test_ingest_cli_names_the_unreadable_file_and_line(cli, knowledge_copy):
 
 def test_a_running_retriever_sees_a_reingest_by_another_process(settings, knowledge_copy,
                                                                  monkeypatch):
-    import coach.retriever
+    import coach.knowledge.retriever
 
     ingest(settings)
     retriever = Retriever(settings, mode="bm25")  # as the web app holds one
@@ -114,6 +114,6 @@ def test_a_running_retriever_sees_a_reingest_by_another_process(settings, knowle
     oars = knowledge_copy / "oars.md"
     oars.write_text(oars.read_text() + "\n## Quokka reflections\nA quokka sanctuary note.\n")
     ingest(settings)
-    monkeypatch.setattr(coach.retriever, "FRESHNESS_SECONDS", 0.0)
+    monkeypatch.setattr(coach.knowledge.retriever, "FRESHNESS_SECONDS", 0.0)
     found = retriever.search("quokka sanctuary", k=3)
     assert found[0].doc_id == "oars" and "quokka" in found[0].text

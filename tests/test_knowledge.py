@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from coach.errors import KnowledgeError
-from coach.knowledge import chunk_document, load_documents, parse_document
+from coach.knowledge.documents import chunk_document, load_documents, parse_document
 from tests.conftest import KNOWLEDGE
 
 GOOD = """---

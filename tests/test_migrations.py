@@ -5,15 +5,15 @@ from alembic.config import Config
 from argon2 import PasswordHasher
 from sqlalchemy import text
 
-from coach.accounts import Accounts
-from coach.db import MIGRATIONS, make_engine, open_database
 from coach.settings import Settings
+from coach.storage.accounts import Accounts
+from coach.storage.db import MIGRATIONS, make_engine, open_database
 
 
 def test_a_database_from_before_the_login_lockout_keeps_its_accounts(tmp_path):
     settings = Settings(data_dir=tmp_path / "data")
     settings.data_dir.mkdir(parents=True)
-    engine = make_engine(f"sqlite:///{settings.data_dir / 'coach.db'}")
+    engine = make_engine(f"sqlite:///{settings.data_dir / 'coach.storage.db'}")
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from coach.models import default_model_path, get_chat_model, supervisor_adapter
+from coach.llm.backends import default_model_path, get_chat_model, supervisor_adapter
 from coach.settings import Settings
 from tests.conftest import free_port, wait_for_http
 

@@ -9,13 +9,13 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import inspect
 
-from coach.access import AccessDenied, readable_session, visible_trainees
-from coach.accounts import LOCKOUT, MAX_FAILED_LOGINS, Accounts
-from coach.db import open_database
-from coach.review import review_session
+from coach.review.session import review_session
 from coach.settings import Settings
-from coach.store import Store
-from coach.tables import Base
+from coach.storage.access import AccessDenied, readable_session, visible_trainees
+from coach.storage.accounts import LOCKOUT, MAX_FAILED_LOGINS, Accounts
+from coach.storage.db import open_database
+from coach.storage.store import Store
+from coach.storage.tables import Base
 
 
 @pytest.fixture

@@ -5,9 +5,9 @@ import json
 import pytest
 import yaml
 
-from coach.index import ingest
-from coach.knowledge import load_documents
-from coach.retriever import Retriever, words
+from coach.knowledge.documents import load_documents
+from coach.knowledge.index import ingest
+from coach.knowledge.retriever import Retriever, words
 from coach.settings import REPO_ROOT, Settings
 from tests.conftest import KNOWLEDGE
 

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from coach.retriever import Retriever
+from coach.knowledge.retriever import Retriever
 
 
 @pytest.mark.parametrize(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from coach.accounts import Accounts
-from coach.db import open_database
 from coach.settings import Settings
+from coach.storage.accounts import Accounts
+from coach.storage.db import open_database
 
 
 def accounts() -> Accounts:
@@ -45,7 +45,7 @@ def test_assign_list_passwd_and_disable(cli):
 def test_repeated_wrong_passwords_lock_the_account_for_a_while(cli):
     from datetime import UTC, datetime
 
-    from coach.accounts import LOCKOUT, MAX_FAILED_LOGINS
+    from coach.storage.accounts import LOCKOUT, MAX_FAILED_LOGINS
 
     added = cli("users", "add", "dana")
     password = re.search(r"Password \(shown once\): (\S+)", added.output).group(1)

@@ -74,7 +74,7 @@ def text_of(message: dict) -> str:
 
 
 def db_count(web_data: Path, sql: str) -> int:
-    with sqlite3.connect(web_data / "coach.db") as db:
+    with sqlite3.connect(web_data / "coach.storage.db") as db:
         return db.execute(sql).fetchone()[0]
 
 
@@ -184,7 +184,7 @@ def test_review_comment_export_and_audit(web_url, web_data, alice_session):
     html = Path(sue.predict(alice_session, "html", api_name="/export")).read_text()
     assert "<h1>Supervision session" in html
 
-    actions = {r[0] for r in sqlite3.connect(web_data / "coach.db").execute(
+    actions = {r[0] for r in sqlite3.connect(web_data / "coach.storage.db").execute(
         "select action from audit_log a join users u on u.id = a.user_id "
         "where u.username = 'sue' and a.session_id = ?", (alice_session,))}
     assert {"view", "comment", "export:json", "export:csv", "export:html"} <= actions
@@ -218,7 +218,7 @@ def test_ending_a_session_saves_summary_and_next_steps(web_url, web_data):
 def test_wrong_passwords_lock_an_account_until_an_admin_unlocks_it(web_url):
     import httpx
 
-    from coach.accounts import MAX_FAILED_LOGINS
+    from coach.storage.accounts import MAX_FAILED_LOGINS
 
     def attempt(password: str) -> httpx.Response:
         return httpx.post(web_url + "login", data={"username": "tom", "password": password})
@@ -268,7 +268,7 @@ def test_stop_keeps_the_partial_reply_and_says_so(web_url, web_data):
     alice.predict(api_name="/stop")
     history, _ = job.result()
     assert "You stopped this reply" in text_of(history[-1])
-    with sqlite3.connect(web_data / "coach.db") as db:
+    with sqlite3.connect(web_data / "coach.storage.db") as db:
         status, content = db.execute("select status, content from messages where role = "
                                      "'supervisor' order by id desc limit 1").fetchone()
     assert status == "interrupted" and content.strip()

@@ -26,8 +26,8 @@ def retrieval(
     """Recall@1, recall@3 and MRR (document level) for BM25, dense, the documents' example
     questions, and hybrid retrieval without and with them, side by side; the configured mode
     is marked."""
-    from coach.knowledge import load_documents
-    from coach.retrieval_eval import PASSAGES_ONLY, evaluate, load_questions
+    from coach.knowledge.documents import load_documents
+    from coach.knowledge.retrieval_eval import PASSAGES_ONLY, evaluate, load_questions
 
     settings = load_settings()
     known = {d.meta.id for d in load_documents(settings.knowledge_dir)}

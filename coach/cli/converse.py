@@ -16,14 +16,14 @@ TRAINEE_HELP = ("Record the session as this trainee's, so their supervisor sees 
 
 
 def _supervisor():
-    from coach.agent import Supervisor
+    from coach.supervisor.agent import Supervisor
 
     return Supervisor.open(load_settings())
 
 
 def _owner(agent, trainee: str | None, session: str | None) -> int | None:
     """The trainee account a CLI session belongs to (None: unattributed)."""
-    from coach.accounts import Accounts
+    from coach.storage.accounts import Accounts
 
     if session:
         agent.store.require_session(session)
@@ -40,7 +40,7 @@ def _owner(agent, trainee: str | None, session: str | None) -> int | None:
 def _stream(turn) -> None:
     """Print the reply as it arrives (and its revision, if the MI check chose another),
     then any safety flags and the sources (one line per document)."""
-    from coach.agent import Revision
+    from coach.supervisor.agent import Revision
 
     shown = ""
     for piece in turn:

@@ -106,7 +106,7 @@ def _run_detection(suites: list, folder: Path) -> None:
         run_detection,
         write_detection_report,
     )
-    from coach.guard import Guard
+    from coach.supervisor.guard import Guard
 
     guard = Guard()
     reports = [run_detection(suite, guard) for suite in suites]

@@ -14,7 +14,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def ingest(quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing.")) -> None:
         """Index knowledge/*.md into Chroma, re-embedding only documents that changed."""
-        from coach.index import ingest as run_ingest
+        from coach.knowledge.index import ingest as run_ingest
 
         console = Console(stderr=True, quiet=quiet)
         with console.status("Indexing the knowledge base…"):
@@ -34,8 +34,8 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Show the passages retrieval returns for QUERY, with id, title, heading and score."""
-        from coach.agent import clean_message
-        from coach.retriever import Retriever
+        from coach.knowledge.retriever import Retriever
+        from coach.supervisor.agent import clean_message
 
         settings = load_settings()
         query = clean_message(query, settings.max_message_chars)

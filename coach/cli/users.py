@@ -13,15 +13,15 @@ users = typer.Typer(help="Manage web accounts: add, list, assign, passwd, disabl
 
 
 def _accounts():
-    from coach.accounts import Accounts
-    from coach.db import open_database
+    from coach.storage.accounts import Accounts
+    from coach.storage.db import open_database
 
     return Accounts(open_database(load_settings()))
 
 
 def _password(given_on_stdin: bool) -> tuple[str, bool]:
     """A password from stdin (one line), or a generated one; True when generated."""
-    from coach.accounts import new_password
+    from coach.storage.accounts import new_password
 
     if given_on_stdin:
         return sys.stdin.readline().rstrip("\n"), False

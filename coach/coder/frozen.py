@@ -18,8 +18,8 @@ import numpy as np
 from coach.coder.features import utterance_features
 from coach.coder.heads import Head
 from coach.coder.runtime import int8_session
-from coach.embeddings import DIMENSION, verify_sha256
 from coach.errors import ConfigError
+from coach.knowledge.embeddings import DIMENSION, verify_sha256
 
 if TYPE_CHECKING:
     from tokenizers import Encoding

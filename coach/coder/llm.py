@@ -13,9 +13,9 @@ from pydantic import BaseModel
 
 from coach.coder.codes import Behaviour, Miti, TalkType, UtteranceCodes
 from coach.coder.offline import primary_code
-from coach.models import invoke_json
+from coach.llm.backends import invoke_json
+from coach.llm.templates import load_template
 from coach.settings import Settings
-from coach.templates import load_template
 
 JUDGE_MAX_TOKENS = 200  # a verdict is ~40 tokens; the rest is room for a verbose model
 
@@ -37,7 +37,7 @@ class LLMCoder:
 
     def __init__(self, settings: Settings, chat_model: BaseChatModel | None = None,
                  retries: int = 2) -> None:
-        from coach.models import get_chat_model
+        from coach.llm.backends import get_chat_model
 
         self.settings = settings
         self.template = load_template(settings.prompts_dir / "miti_judge.yaml")

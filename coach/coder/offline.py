@@ -34,7 +34,7 @@ class EmbeddingClassifier:
     """Logistic-regression heads on frozen MiniLM features (eval/coder/train_heads.py)."""
 
     def __init__(self, folder: Path = WEIGHTS) -> None:
-        from coach.embeddings import get_embeddings
+        from coach.knowledge.embeddings import get_embeddings
 
         try:
             meta = json.loads((folder / "heads.json").read_text())
@@ -62,7 +62,7 @@ class FinetunedClassifier:
     def __init__(self, folder: Path = WEIGHTS) -> None:
         from tokenizers import Tokenizer
 
-        from coach.embeddings import verify_sha256
+        from coach.knowledge.embeddings import verify_sha256
 
         self.meta = json.loads((folder / "coder.json").read_text())
         verify_sha256(folder / "model.onnx", self.meta["onnx_sha256"])

@@ -6,7 +6,6 @@ from collections.abc import Callable
 
 from coach.coder.codes import REFLECTIONS, Miti, UtteranceCodes
 from coach.coder.summary import SessionSummary
-from coach.coherence import Coherence
 from coach.evals.records import CheckResult, ReplyRecord
 from coach.evals.suites import (
     CodesCheck,
@@ -20,8 +19,9 @@ from coach.evals.suites import (
     SessionCheck,
     TurnCheck,
 )
-from coach.grounding import Support
-from coach.safety import escalates, reply_findings
+from coach.knowledge.grounding import Support
+from coach.supervisor.coherence import Coherence
+from coach.supervisor.safety import escalates, reply_findings
 
 CODE_TESTS: dict[str, Callable[[UtteranceCodes], bool]] = {
     "reflection": lambda u: any(c in REFLECTIONS for c in u.miti_codes),

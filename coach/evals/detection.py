@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from rich.table import Table
 
 from coach.evals.report import _p95
-from coach.guard import CATEGORIES, CRISIS, LABELS, Category, Detection, Guard
+from coach.supervisor.guard import CATEGORIES, CRISIS, LABELS, Category, Detection, Guard
 
 
 class Strict(BaseModel):

@@ -1,5 +1,5 @@
 """The LLM grounding judge (``prompts/grounding_judge.yaml``), for when a capable model is
-configured; the lexical check it falls back on lives in ``coach.grounding``."""
+configured; the lexical check it falls back on lives in ``coach.knowledge.grounding``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel
 
 from coach.evals.records import SourceRecord
-from coach.grounding import Support, lexical_support
+from coach.knowledge.grounding import Support, lexical_support
 from coach.settings import Settings
 
 
@@ -25,15 +25,15 @@ class GroundingJudge:
     """An LLM lists the reply's claims and whether the evidence supports each."""
 
     def __init__(self, settings: Settings, chat_model: BaseChatModel | None = None) -> None:
-        from coach.models import get_chat_model
-        from coach.templates import load_template
+        from coach.llm.backends import get_chat_model
+        from coach.llm.templates import load_template
 
         self.settings = settings
         self.template = load_template(settings.prompts_dir / "grounding_judge.yaml")
         self.model = chat_model or get_chat_model(settings)
 
     def support(self, reply: str, sources: list[SourceRecord], said: list[str]) -> Support:
-        from coach.models import invoke_json
+        from coach.llm.backends import invoke_json
 
         cited = lexical_support(reply, sources, said).cited
         messages = [SystemMessage(self.template.render("system")), HumanMessage(

@@ -64,9 +64,9 @@ def export_logs(settings: Settings, session_ids: list[str] | None = None,
                 suite: str | None = None) -> list[RecordedConversation]:
     """Conversations logged by the app or the CLI, in replay form. Passages are looked up in
     the index by document and heading, so grounding can be checked against their text."""
-    from coach.db import open_database
-    from coach.store import Store
-    from coach.vectorstore import knowledge_collection
+    from coach.knowledge.vectorstore import knowledge_collection
+    from coach.storage.db import open_database
+    from coach.storage.store import Store
 
     store = Store(open_database(settings))
     ids = session_ids or store.session_ids()

@@ -13,7 +13,6 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from coach.coder import code_conversation
-from coach.coherence import Coherence
 from coach.errors import CoachError, ConfigError, InputError
 from coach.evals.checks import run_session_checks, run_turn_checks
 from coach.evals.grounding import GroundingJudge
@@ -21,8 +20,9 @@ from coach.evals.records import CaseResult, ReplyRecord, RunInfo, RunReport, Sou
 from coach.evals.replay import RecordedConversation
 from coach.evals.report import metrics_for
 from coach.evals.suites import Scenario, Suite
-from coach.grounding import Support, lexical_support
+from coach.knowledge.grounding import Support, lexical_support
 from coach.settings import Settings
+from coach.supervisor.coherence import Coherence
 
 Progress = Callable[[int], None]  # called with the number of replies just finished
 
@@ -75,7 +75,7 @@ class EvalRunner:
         return case
 
     def _coherence(self, record: ReplyRecord, earlier: list[str]) -> Coherence:
-        from coach.coherence import coherence_checker
+        from coach.supervisor.coherence import coherence_checker
 
         checker = coherence_checker(self.settings.prompts_dir)
         [result] = checker.check(record.trainee, [record.reply], earlier,
@@ -90,12 +90,12 @@ class EvalRunner:
     # -- live ------------------------------------------------------------------------------
 
     def live(self, report_dir: Path, progress: Progress | None = None) -> RunReport:
-        from coach.agent import Supervisor
-        from coach.db import open_database
         from coach.evals.simulate import SimulatedTrainee
-        from coach.models import get_chat_model
-        from coach.retriever import Retriever
-        from coach.store import Store
+        from coach.knowledge.retriever import Retriever
+        from coach.llm.backends import get_chat_model
+        from coach.storage.db import open_database
+        from coach.storage.store import Store
+        from coach.supervisor.agent import Supervisor
 
         started = _now()
         # Eval conversations go to their own database in the report folder, never into the
@@ -226,9 +226,9 @@ class EvalRunner:
               replay_file: Path | None = None) -> RunInfo:
         from importlib.metadata import version
 
-        from coach.index import index_version, indexed_hashes
-        from coach.templates import prompt_version
-        from coach.vectorstore import knowledge_collection
+        from coach.knowledge.index import index_version, indexed_hashes
+        from coach.knowledge.vectorstore import knowledge_collection
+        from coach.llm.templates import prompt_version
 
         collection = retriever.collection if retriever else knowledge_collection(self.settings)
         finished = _now()

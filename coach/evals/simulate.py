@@ -5,11 +5,11 @@ from __future__ import annotations
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
-from coach.agent import FOCUS_LABELS
 from coach.errors import CoachError
-from coach.models import backend_error
+from coach.llm.backends import backend_error
+from coach.llm.templates import load_template
 from coach.settings import Settings
-from coach.templates import load_template
+from coach.supervisor.agent import FOCUS_LABELS
 
 SPEAKER_PREFIXES = ("trainee:", "me:", "supervisor:")
 

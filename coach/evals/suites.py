@@ -14,8 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from coach.errors import InputError, first_problem
 from coach.evals.detection import DetectionSuite
-from coach.exemplars import Focus
 from coach.files import read_utf8
+from coach.supervisor.exemplars import Focus
 
 # Friendly names for MITI codes in suites; "reflection" is either kind, "question" either type.
 CodeName = Literal[
@@ -92,7 +92,7 @@ class LatencyCheck(Strict):
 
 
 class CoherenceCheck(Strict):
-    """The coherence checks of ``coach.coherence``, independent of the MI coder."""
+    """The coherence checks of ``coach.supervisor.coherence``, independent of the MI coder."""
 
     type: Literal["coherence"]
     checks: list[Literal["role", "copying", "repetition", "relevance", "faithfulness"]] = Field(

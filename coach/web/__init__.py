@@ -1,7 +1,7 @@
 """The web app: trainees chat, supervisors review, admins manage accounts.
 
 Gradio's login (backed by the user table) guards every route, and every handler re-checks the
-signed-in user's role and what they may see (coach.access): hiding a tab is never the only
+signed-in user's role and what they may see (coach.storage.access): hiding a tab is never the only
 protection.
 """
 
@@ -12,11 +12,11 @@ from pathlib import Path
 
 import gradio as gr
 
-from coach.accounts import LOCKOUT, MAX_FAILED_LOGINS, Accounts
-from coach.agent import Supervisor
-from coach.db import open_database
 from coach.settings import Settings
-from coach.store import Store
+from coach.storage.accounts import LOCKOUT, MAX_FAILED_LOGINS, Accounts
+from coach.storage.db import open_database
+from coach.storage.store import Store
+from coach.supervisor.agent import Supervisor
 from coach.web.admin import build_admin_tab
 from coach.web.context import WebContext, shown_errors
 from coach.web.supervisor import build_supervisor_tab

@@ -6,8 +6,8 @@ from typing import Any
 
 import gradio as gr
 
-from coach.access import require_role
-from coach.accounts import ROLES, new_password
+from coach.storage.access import require_role
+from coach.storage.accounts import ROLES, new_password
 from coach.web.context import WebContext, shown_errors
 
 

@@ -9,11 +9,11 @@ from typing import Any
 
 import gradio as gr
 
-from coach.access import AccessDenied
-from coach.accounts import Accounts, User
-from coach.agent import Supervisor, Turn
 from coach.errors import CoachError
-from coach.store import Store
+from coach.storage.access import AccessDenied
+from coach.storage.accounts import Accounts, User
+from coach.storage.store import Store
+from coach.supervisor.agent import Supervisor, Turn
 
 
 @dataclass

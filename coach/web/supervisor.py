@@ -11,11 +11,11 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from coach.access import readable_session, require_role, visible_trainees
 from coach.errors import InputError
-from coach.exports import FORMATS, render, to_html
 from coach.files import write_atomically
-from coach.review import review_session, trend
+from coach.review.exports import FORMATS, render, to_html
+from coach.review.session import review_session, trend
+from coach.storage.access import readable_session, require_role, visible_trainees
 from coach.web.context import WebContext, shown_errors
 from coach.web.trainee import FOCUS_CHOICES
 

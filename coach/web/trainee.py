@@ -9,9 +9,9 @@ from typing import Any
 
 import gradio as gr
 
-from coach.access import readable_session, require_role, writable_session
-from coach.agent import Revision, TurnResult, clean_message
 from coach.errors import CoachError, InputError
+from coach.storage.access import readable_session, require_role, writable_session
+from coach.supervisor.agent import Revision, TurnResult, clean_message
 from coach.web.context import WebContext, shown_errors
 
 FOCUS_CHOICES = [("A client's integration work", "client"), ("My MI skills", "skills"),

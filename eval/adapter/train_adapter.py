@@ -7,7 +7,7 @@ and the supervision pairs written for this product (``eval/adapter/supervision_p
 seen twice. The loss covers the reply only.
 
 Runs in the training venv (CPU torch, transformers, peft, gguf; see eval/README.md) and fits a
-2-core session: about 20 minutes. Writes ``coach/llm_weights/supervisor_adapter.gguf`` (f16) and
+2-core session: about 20 minutes. Writes ``coach/llm/weights/supervisor_adapter.gguf`` (f16) and
 ``supervisor_adapter.json`` (its sha256, the data counts and the loss curve).
 
     .venv-train/bin/python eval/adapter/train_adapter.py --convert /path/to/convert_lora_to_gguf.py
@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 ANNOMI = ROOT.parent / "shared/data/annomi/AnnoMI-full.csv"
 PAIRS = sorted((ROOT / "eval/adapter").glob("supervision_pairs*.yaml"))
 MOVES = ROOT / "prompts/moves.yaml"
-OUT = ROOT / "coach/llm_weights"
+OUT = ROOT / "coach/llm/weights"
 WORD = re.compile(r"[a-z']{4,}")
 COMMON = set("""that this what with have your you're about there their they them then when
 would could should really think feel feels feeling like just been being know also some more
@@ -151,7 +151,7 @@ def main() -> int:
 
     base_file = Path(subprocess.check_output(
         [str(ROOT / ".venv/bin/python"), "-c",
-         "from coach.models import default_model_path; print(default_model_path())"],
+         "from coach.llm.backends import default_model_path; print(default_model_path())"],
         text=True).strip())
     gguf_dir = base_file.parent
     tokenizer = AutoTokenizer.from_pretrained(gguf_dir, gguf_file=base_file.name)

@@ -19,7 +19,7 @@ import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
 from coach.coder.features import feature_matrix
-from coach.embeddings import MODEL_NAME, get_embeddings
+from coach.knowledge.embeddings import MODEL_NAME, get_embeddings
 from coach.settings import REPO_ROOT
 
 SPLIT = REPO_ROOT / "eval/coder/split.json"

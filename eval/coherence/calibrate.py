@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from coach.coherence import coherence_checker
-from coach.coherence.role import role_problems
 from coach.settings import Settings
+from coach.supervisor.coherence import coherence_checker
+from coach.supervisor.coherence.role import role_problems
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "eval/coherence/calibration.yaml"

@@ -10,7 +10,7 @@ writers' good replies. Figures are on the other half.
     .venv/bin/python eval/coherence/faithfulness.py [--write]
 
 ``--write`` stores the threshold of the product's measure (sentence match,
-``coach.coherence.faithfulness``) in ``prompts/coherence.yaml``.
+``coach.supervisor.coherence.faithfulness``) in ``prompts/coherence.yaml``.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from coach.coherence.faithfulness import faithfulness, lexical_faithfulness
-from coach.embeddings import get_embeddings
+from coach.knowledge.embeddings import get_embeddings
 from coach.settings import Settings
+from coach.supervisor.coherence.faithfulness import faithfulness, lexical_faithfulness
 
 ROOT = Path(__file__).resolve().parents[2]
 KEPT = 0.95

@@ -15,9 +15,9 @@ from rich.console import Console
 from rich.table import Table
 
 from coach.coder.runtime import cpu_description
-from coach.guard import Guard, detect_patterns
-from coach.guard.segments import segments
 from coach.settings import Settings
+from coach.supervisor.guard import Guard, detect_patterns
+from coach.supervisor.guard.segments import segments
 
 
 def pct(values: list[float], q: float) -> float:

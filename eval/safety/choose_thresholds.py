@@ -9,10 +9,11 @@ saw the guard (the trainee side of eval/adapter/supervision_pairs.yaml and the m
 eval/coherence/calibration.yaml): the false alarms that a trainee meets in a normal week. Not
 used here: guard-heldout3, the held-out suite.
 
-Three thresholds and a rule form the policy (coach/guard/semantic.py, ``decide``): the risk
-threshold (the best segment's summed risk, when its top category is not a crisis), the crisis
-threshold (the same when it is, under the ``top`` rule; a segment's crisis categories summed,
-under ``mass``), and a floor under every per-category threshold (a second category).
+Three thresholds and a rule form the policy (``decide`` in coach/supervisor/guard/semantic.py):
+the risk threshold (the best segment's summed risk, when its top category is not a crisis),
+the crisis threshold (the same when it is, under the ``top`` rule; a segment's crisis
+categories summed, under ``mass``), and a floor under every per-category threshold (a second
+category).
 The rule: the fewest crisis messages missed, flagged at all >= MIN_FLAGGED, then the lowest
 mean of the two false-alarm rates (the suites' edgy messages and the realistic ones); ties go
 to lower thresholds.
@@ -29,14 +30,14 @@ import numpy as np
 import yaml
 
 from coach.evals.suites import load_suite, resolve_suite
-from coach.guard.categories import CRISIS
-from coach.guard.patterns import detect_patterns
-from coach.guard.semantic import WEIGHTS_DIR, Policy, SemanticDetector, decide
 from coach.settings import Settings
+from coach.supervisor.guard.categories import CRISIS
+from coach.supervisor.guard.patterns import detect_patterns
+from coach.supervisor.guard.semantic import WEIGHTS_DIR, Policy, SemanticDetector, decide
 
 ROOT = Path(__file__).resolve().parents[2]
 GRID = (0.3, 0.4, 0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.98, 0.99)
-RULES = ("top", "mass")  # how a crisis is decided (coach/guard/semantic.py: decide)
+RULES = ("top", "mass")  # how a crisis is decided (coach/supervisor/guard/semantic.py: decide)
 # Below the issue's 0.98: on this model no setting with the fewest crisis misses keeps 0.98 of
 # risk messages flagged without flagging one realistic message in ten. A request that slips
 # through meets a second line (unsafe drafts are replaced); a false alarm on an ordinary

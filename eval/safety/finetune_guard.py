@@ -1,6 +1,6 @@
 """Fine-tune all-MiniLM-L6-v2 as the safety guard's risk classifier; ship it as int8 ONNX.
 
-    python eval/safety/finetune_guard.py --out coach/guard/weights   # in the training venv
+    python eval/safety/finetune_guard.py --out coach/supervisor/guard/weights  # training venv
 
 Why fine-tuned: a logistic probe on frozen MiniLM vectors could not tell the bank's edgy
 ordinary messages ("it felt like dying and being reborn") from risks: at 95% out-of-fold recall
@@ -53,9 +53,9 @@ def _load(name: str, path: Path):
 
 
 # The product's own segmenting and categories, loaded as plain files (no coach imports).
-SEGMENTS = _load("guard_segments", REPO / "coach/guard/segments.py")
+SEGMENTS = _load("guard_segments", REPO / "coach/supervisor/guard/segments.py")
 CATEGORIES: list[str] = list(
-    _load("guard_categories", REPO / "coach/guard/categories.py").CATEGORIES)
+    _load("guard_categories", REPO / "coach/supervisor/guard/categories.py").CATEGORIES)
 RISK_RECALL = 0.99  # of held-out risk items, flagged at all
 FLOOR = 0.05  # the risk threshold never goes below this
 SECOND = 0.5  # a second category in one message needs at least this probability
@@ -261,9 +261,10 @@ def segment_scores(score_texts, items, indices) -> list[np.ndarray]:
 
 
 def raised(scores: np.ndarray, risk_threshold: float, thresholds: np.ndarray) -> set[str]:
-    """The product's rule (coach/guard/semantic.py): the segment most likely to hold any risk
-    raises its most likely category when that likelihood reaches ``risk_threshold``; any
-    category whose own best segment reaches its threshold is raised too."""
+    """The product's rule (coach/supervisor/guard/semantic.py): the segment most likely to
+    hold any risk raises its most likely category when that likelihood reaches
+    ``risk_threshold``; any category whose own best segment reaches its threshold is raised
+    too."""
     risk = scores.sum(axis=1)
     best = int(risk.argmax())
     out = {CATEGORIES[int(scores[best].argmax())]} if risk[best] >= risk_threshold else set()

@@ -23,8 +23,8 @@ from sklearn.model_selection import StratifiedKFold
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from coach.embeddings import get_embeddings  # noqa: E402
-from coach.guard.segments import segments  # noqa: E402
+from coach.knowledge.embeddings import get_embeddings  # noqa: E402
+from coach.supervisor.guard.segments import segments  # noqa: E402
 
 
 def main() -> None:

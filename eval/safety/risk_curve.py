@@ -4,8 +4,9 @@
 
 For each candidate threshold: the share of risk messages the whole guard flags (patterns, or
 the model's best segment at that threshold) and the share of must-not-flag messages the model
-flags. The shipped threshold (coach/guard/weights/guard.json) was read off this curve on the
-development suites only; guard-heldout is never given here while the guard is being built.
+flags. The shipped threshold (coach/supervisor/guard/weights/guard.json) was read off this
+curve on the development suites only; guard-heldout is never given here while the guard is
+being built.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from rich.table import Table
 
 from coach.evals.detection import DetectionSuite
 from coach.evals.suites import load_suite, resolve_suite
-from coach.guard.patterns import detect_patterns
-from coach.guard.semantic import get_semantic_detector
 from coach.settings import Settings
+from coach.supervisor.guard.patterns import detect_patterns
+from coach.supervisor.guard.semantic import get_semantic_detector
 
 THRESHOLDS = (0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.98, 0.99, 0.995)
 

@@ -1,0 +1,207 @@
+"""The verified floor: a reply composed from parts that are coherent by construction.
+
+When no candidate passes every check, the supervisor still answers this trainee about what
+they said: a reflection built from their own words (the sentence that carries the most
+feeling, with I and you exchanged) and a written open question that fits the message, never
+one asked earlier in the session (``prompts/floor.yaml``). It never uses exemplar text.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from coach.llm.templates import load_prompt_file
+from coach.supervisor.coherence.overlap import words
+from coach.supervisor.moves import REPORTS_EFFORT, Move
+
+SWAP = {"i": "you", "me": "you", "my": "your", "mine": "yours", "myself": "yourself",
+        "i'm": "you're", "i've": "you've", "i'd": "you'd", "i'll": "you'll", "im": "you're",
+        "ive": "you've", "we": "you", "us": "you", "our": "your", "ours": "yours",
+        "ourselves": "yourselves", "we're": "you're", "we've": "you've"}
+AFTER_I = {"am": "are", "was": "were", "wasn't": "weren't", "'m": "'re"}
+FEELING = re.compile(
+    r"\b(?:scared|afraid|anxious|froze|frozen|stuck|frustrat\w*|sad|guilt\w*|tired|exhaust\w*|"
+    r"worr\w*|lost|overwhelm\w*|angry|hurt|asham\w*|doubt\w*|unsure|confus\w*|hopeless|"
+    r"useless|dread\w*|numb|cr(?:y|ied|ying)|tears|nervous|embarrass\w*|disappoint\w*|"
+    r"drained|burn\w* out|alone|fail\w*|badly|awkward|uncomfortable|annoy\w*|torn|hard|"
+    r"heavy|weird|struggl\w*|can't|don't know|not sure|wish)\b", re.I)
+SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+TOKEN = re.compile(r"[A-Za-z]+(?:'[a-z]+)?|[^A-Za-z\s]+|\s+")
+MAX_REFLECTED_WORDS = 22
+# Openers that a reflection leaves out: "I think I did badly" is reflected as "you did badly".
+HEDGE = re.compile(r"^(?:(?:so|and|but|honestly|basically|ok|okay|um|uh|ugh|idk|lol|like|"
+                   r"i mean|i think|i guess|i feel like|i suppose|to be honest|tbh|i don't know|"
+                   r"i dunno),?\s+)+", re.I)
+# "Can you just tell me what to say when ..." asks for "what to say when ...".
+REQUEST = re.compile(r"^(?:so |and |but )?(?:can|could|would|will) you (?:please |just |maybe )*"
+                     r"(?:tell|give|show|help) me(?: with)? (.+)$", re.I)
+
+
+class SummaryParts(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    one: str
+    two: str
+    strength: str
+    question: str
+
+
+class FloorFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    description: str
+    stems: list[str] = Field(min_length=1)
+    wondering_stems: list[str] = Field(min_length=1)
+    permission: str
+    permission_questions: list[str] = Field(min_length=1)
+    affirm: str
+    summary: SummaryParts
+    questions: dict[str, list[str]]
+
+
+def swap_person(text: str) -> str:
+    """The trainee's words as the supervisor would say them back: I -> you, my -> your."""
+    out, previous = [], ""
+    for token in TOKEN.findall(text):
+        low = token.lower()
+        if low in SWAP:
+            swapped = SWAP[low]
+            out.append(swapped)
+            previous = low
+            continue
+        if previous in ("i", "we") and low in AFTER_I:
+            out.append(AFTER_I[low])
+        else:
+            out.append(token)
+        if not token.isspace():
+            previous = low
+    return "".join(out)
+
+
+def clause(sentence: str) -> str:
+    """At most MAX_REFLECTED_WORDS words, cut at a comma or a conjunction where possible."""
+    tokens = sentence.split()
+    if len(tokens) <= MAX_REFLECTED_WORDS:
+        return sentence
+    head = " ".join(tokens[:MAX_REFLECTED_WORDS])
+    cut = max(head.rfind(","), head.rfind(" but "), head.rfind(" and "))
+    return head[:cut] if cut > len(head) // 3 else head
+
+
+def salient_sentence(message: str, prefer: re.Pattern[str] | None = None) -> str:
+    """The sentence that carries the most feeling (the first that ``prefer`` matches, when
+    one does); the last one on a tie."""
+    parts = [p.strip() for p in SENTENCE.findall(message) if len(p.split()) >= 3]
+    if not parts:
+        return message.strip()
+    statements = [p for p in parts if not p.endswith("?")] or parts
+    if prefer:
+        preferred = [p for p in statements if prefer.search(p)]
+        if preferred:
+            return preferred[0]
+
+    def weight(p: str) -> tuple[int, int]:
+        return (len(FEELING.findall(p)) + (" i " in f" {p.lower()} "), parts.index(p))
+
+    return max(statements, key=weight)
+
+
+def said_back(message: str) -> str:
+    """The message's most salient statement in the supervisor's words, lower-cased."""
+    sentence = salient_sentence(message)
+    body = HEDGE.sub("", clause(sentence.rstrip(".!? ")).strip(" ,;:-")) or sentence
+    said = swap_person(body)
+    return said[0].lower() + said[1:] if said[:2] not in ("I ", "I'") else said
+
+
+def reflect_words(message: str, stems: Sequence[str], wondering: Sequence[str],
+                  prefer: re.Pattern[str] | None = None) -> str:
+    sentence = salient_sentence(message, prefer)
+    pick = zlib.crc32(message.encode()) % 997
+    body = HEDGE.sub("", clause(sentence.rstrip(".!? ")).strip(" ,;:-")) or sentence
+    if sentence.endswith("?"):
+        request = REQUEST.match(body)
+        asked = swap_person(request.group(1)) if request else _indirect(swap_person(body))
+        return wondering[pick % len(wondering)].format(asked=asked)
+    said = swap_person(body)
+    said = said[0].lower() + said[1:] if said[:2] not in ("I ", "I'") else said
+    return stems[pick % len(stems)].format(said=said)
+
+
+def _indirect(question: str) -> str:
+    """'how do you reach her' -> 'how to reach her'; 'should you call' -> 'whether to call'."""
+    q = question[0].lower() + question[1:]
+    q = re.sub(r"^(?:so |and |but )", "", q)
+    q = re.sub(r"^(how|what|when|where|who|which) (?:do|should|can|could|would) you ",
+               r"\1 to ", q)
+    q = re.sub(r"^(?:should|can|could|would|do) you ", "whether to ", q)
+    q = re.sub(r"^(?:is|are) (it|this|that) ", r"whether \1 is ", q)
+    if not re.match(r"^(?:how|what|when|where|why|who|which|whether)\b", q):
+        q = "about this: " + q
+    return q
+
+
+class Floor:
+    """Composes floor replies; embeds its questions once."""
+
+    def __init__(self, path: Path) -> None:
+        from coach.knowledge.embeddings import get_embeddings
+
+        self.data = load_prompt_file(path, FloorFile)
+        self.embedder = get_embeddings()
+        self.vectors = {f: self.embedder.encode(q) for f, q in self.data.questions.items()}
+
+    def question(self, message: str, focus: str, asked: Sequence[str] = ()) -> str:
+        """The focus's written question closest to the message that the session has not
+        heard yet (the open focus's questions when all of those have been asked)."""
+        seen = {" ".join(words(a)) for a in asked}
+        query = self.embedder.encode([message])[0]
+        for f in dict.fromkeys([focus if focus in self.data.questions else "open", "open",
+                                *self.data.questions]):
+            options = self.data.questions[f]
+            order = np.argsort(-(self.vectors[f] @ query))
+            for i in order:
+                if not any(" ".join(words(options[i])) in s for s in seen):
+                    return options[i]
+        return self.data.questions["open"][0]
+
+    @staticmethod
+    def unasked(options: Sequence[str], earlier: Sequence[str]) -> str:
+        said = " ".join(" ".join(words(e)) for e in earlier)
+        return next((o for o in options if " ".join(words(o)) not in said), options[0])
+
+    def summary(self, trainee_messages: Sequence[str]) -> str:
+        """A closing summary from the trainee's own words: where the session started, where
+        it came to, a strength, and the next step handed back."""
+        parts = self.data.summary
+        statements = [m for m in trainee_messages if not m.rstrip().endswith("?")] or \
+            list(trainee_messages)
+        first = said_back(statements[0])
+        opening = parts.one.format(first=first) if len(statements) == 1 else \
+            parts.two.format(first=first, last=said_back(statements[-1]))
+        return f"{opening} {parts.strength} {parts.question}"
+
+    def reply(self, message: str, move: Move, focus: str, earlier: Sequence[str] = ()) -> str:
+        # An affirmation follows the sentence that tells of the effort it affirms.
+        prefer = REPORTS_EFFORT if move == "affirm_question" else None
+        reflection = reflect_words(message, self.data.stems, self.data.wondering_stems, prefer)
+        if move == "permission":
+            return f"{reflection} {self.data.permission} " + self.unasked(
+                self.data.permission_questions, earlier)
+        question = self.question(message, focus, earlier)
+        if move == "affirm_question":
+            return f"{reflection} {self.data.affirm} {question}"
+        return f"{reflection} {question}"
+
+
+@lru_cache(maxsize=4)
+def floor_for(prompts_dir: Path) -> Floor:
+    return Floor(prompts_dir / "floor.yaml")

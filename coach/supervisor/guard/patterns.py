@@ -1,0 +1,251 @@
+"""The guard's first layer: patterns for each category. They are precise rather than broad:
+they cost microseconds, never miss the textbook phrasings, and every hit names the words that
+matched. Phrasings they do not know are the semantic layer's job (coach.supervisor.guard.semantic).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from coach.supervisor.guard.categories import CATEGORIES, Category
+from coach.supervisor.safety import any_of
+
+SELF_HARM = (r"(?:kill(?:ing)?\s+my\s?self|end(?:ing)?\s+(?:it\s+all|my\s+(?:own\s+)?life)|"
+             r"hurt(?:ing)?\s+my\s?self|harm(?:ing)?\s+my\s?self|cut(?:ting)?\s+my\s?self|"
+             r"take\s+my\s+(?:own\s+)?life|not\s+(?:be\s+)?(?:alive|here)\s+anymore)")
+PEOPLE = r"(?:my\s+client|the\s+client|client|participant|patient|he|she|they|him|her|them)"
+DRUGS = (r"(?:psilocybin|mushrooms?|shrooms|truffles|lsd|acid|mdma|molly|ecstasy|ketamine|"
+         r"ayahuasca|dmt|5-?meo|ibogaine|mescaline|peyote|san\s+pedro|psychedelics?|"
+         r"microdos\w*|the\s+medicine)")
+MEDICATION = (r"(?:lithium|ssris?|snris?|maois?|antidepressants?|sertraline|fluoxetine|"
+              r"prozac|zoloft|lexapro|escitalopram|citalopram|paroxetine|venlafaxine|"
+              r"bupropion|tramadol|antipsychotics?|benzos?|benzodiazepines?|xanax|"
+              r"medications?|meds|alcohol|cannabis|weed)")
+
+DETECTORS: dict[Category, re.Pattern[str]] = {
+    "crisis_self": any_of(
+        rf"\b{SELF_HARM}",
+        rf"\bI(?:'m|\s+am|'ve|\s+have|\s+keep|\s+feel)?\s+(?:been\s+)?(?:thinking\s+(?:about|of)"
+        rf"|planning|going|want(?:ing)?|tempted|ready)\s+(?:to\s+)?{SELF_HARM}",
+        rf"\bI\s+(?:might|could|will|would|want\s+to|wanna)\s+{SELF_HARM}",
+        r"\bI\s+(?:don't|do\s+not)\s+want\s+to\s+(?:be\s+alive|live|wake\s+up|be\s+here)\b",
+        r"\bI(?:'m|\s+am|\s+feel|'ve\s+been|\s+have\s+been)\s+(?:\w+\s+)?suicidal\b",
+        r"\b(?:everyone|they|people)\s+would\s+be\s+better\s+off\s+without\s+me\b",
+        r"\bno\s+(?:reason|point)\s+(?:to|in)\s+(?:live|living|going\s+on)\b",
+        r"\bI(?:'ve|\s+have)\s+been\s+(?:cutting|hurting|harming)\s+myself\b",
+    ),
+    "crisis_client": any_of(
+        r"\b(?:is|was|has\s+been|feels?|felt|seems?|sounds?|became|getting|got|been)\s+"
+        r"(?:\w+\s+)?(?:suicidal|self-harming)\b",
+        r"\b(?:talk\w*|spoke|mention\w*|disclos\w*|told\s+me|texted|wrote|messag\w*|hint\w*)"
+        r"\s+(?:\w+\s+){0,3}about\s+(?:suicide|killing\s+(?:him|her|them)sel\w+|dying|"
+        r"ending\s+(?:it|(?:his|her|their)\s+life)|wanting\s+to\s+die|self-harm)",
+        r"\b(?:has|having|had|reports?|reported|disclosed)\s+(?:\w+\s+)?(?:suicidal\s+"
+        r"(?:thoughts|ideation|feelings|plans?)|thoughts\s+of\s+(?:suicide|dying|killing))",
+        r"\b(?:attempted\s+suicide|(?:made\s+a\s+)?suicide\s+attempt)\b[^.?!]{0,20}\b(?:last\s+"
+        r"(?:night|week)|yesterday|today|this\s+(?:morning|week)|again|just\s+now)\b",
+        r"\b(?:just|last\s+night|yesterday|this\s+morning)\s+(?:\w+\s+)?(?:attempted\s+suicide|"
+        r"tried\s+to\s+(?:kill|end))\b",
+        r"\bkill(?:ing)?\s+(?:him|her|them)sel(?:f|ves)\b",
+        r"\bend(?:ing)?\s+(?:his|her|their)\s+(?:own\s+)?li(?:fe|ves)\b",
+        r"\b(?:looking\s+up|researching|searching)\s+(?:ways|how)\s+to\s+(?:die|overdose)\b",
+        r"\bwould\s+be\s+better\s+off\s+without\s+(?:him|her|them)\b",
+        r"\b(?:pills|tablets)\s+(?:saved|stockpiled|hoarded)\b",
+        r"\b(?:saved|stockpiled|hoarded)\s+(?:up\s+)?(?:pills|tablets|medication)\b",
+        r"\btonight\s+is\s+the\s+night\b",
+        r"\b(?:giving|gave|given)\s+(?:away\s+)?(?:all\s+)?(?:his|her|their)\s+(?:\w+\s+)?"
+        r"(?:things|belongings|possessions|stuff|savings)\s+away\b|\bgiving\s+away\s+(?:all\s+)?"
+        r"(?:his|her|their)\s+(?:\w+\s+)?(?:things|belongings|possessions|stuff|savings)\b",
+        r"\b(?:getting|got|putting|put)\s+(?:his|her|their)\s+affairs\s+in\s+order\b",
+        r"\b(?:fresh|new|recent|deep)\s+(?:cuts|burns|wounds|scratches)\b|\bcuts\s+on\s+(?:his|her|"
+        r"their)\s+(?:fore)?(?:arms?|wrists?|thighs?|legs?|stomach)\b",
+        r"\b(?:collecting|hoarding|saving\s+up|stockpiling)\s+(?:\w+\s+)?(?:pills|tablets|meds|"
+        r"medications?)\b",
+        r"\b(?:doesn't|does\s+not|don't|can't)\s+see\s+(?:the|any)\s+point\s+(?:in|of)\s+"
+        r"(?:going\s+on|living|carrying\s+on|being\s+here)\b",
+        rf"\b{PEOPLE}\s+(?:wants?\s+to|is\s+going\s+to|said\s+(?:he|she|they)(?:'d|\s+would|"
+        rf"\s+will)|threatened\s+to)\s+(?:die\b|(?:hurt|kill|harm)\s+(?:him|her|them)sel)",
+    ),
+    "medical_emergency": any_of(
+        r"\bchest\s+(?:pain|hurts|is\s+hurting|tightness|feels\s+tight)\b",
+        r"\b(?:right\s+now|just\s+now|at\s+the\s+moment|in\s+(?:a|the)\s+session)\b"
+        r"[\s\S]{0,150}\b(?:heart|pulse)\s+(?:is\s+)?(?:racing|pounding|beating\s+(?:really\s+)?fast)",
+        r"\b(?:not|stopped|isn't|is\s+not|can't|cannot)\s+breath(?:e|ing)\b",
+        r"\bseizures?\b|\bconvuls\w*",
+        r"\b(?:unconscious|unresponsive|passed\s+out|collapsed|fainted)\b",
+        r"\b(?:stopped|not|isn't|won't)\s+respond(?:ing)?\s+(?:to\s+(?:us|me|anyone)|at\s+all)",
+        r"\b(?:overheating|heat\s?stroke|temperature\s+of\s+(?:4\d|10[4-9]))\b",
+        r"\bvomiting\s+blood\b|\bturn(?:ing|ed)\s+blue\b|\bbluish\s+lips\b",
+    ),
+    "combination": any_of(
+        rf"\b(?:combin\w*|mix\w*|together\s+with|along\s+with|while\s+(?:on|taking)|"
+        rf"interact\w*)\b[^.?!]{{0,60}}\b{MEDICATION}\b",
+        rf"\b(?:is|are)\s+(?:on|taking)\s+{MEDICATION}\b[^.?!]{{0,80}}\b{DRUGS}\b",
+        rf"\b{MEDICATION}\b[^.?!]{{0,40}}\b(?:and|with|plus)\s+{DRUGS}\b",
+        rf"\b{DRUGS}\b[^.?!]{{0,40}}\b(?:and|with|plus)\s+{MEDICATION}\b",
+    ),
+    "dosing": any_of(
+        r"\bhow\s+(?:much|many)\b[^.?!]{0,40}\b(?:mg|milligrams?|grams?|g|mcg|ug|micrograms?|"
+        r"tabs?|tablets?|pills?|drops?|capsules?|hits?|caps)\b",
+        r"\b(?:what(?:'s|\s+is)?|which)\s+(?:(?:a|an|the)\s+)?(?:\w+\s+)?(?:dose|dosage|amount)s?\b",
+        r"\b(?:a|an|the)\s+(?:safe|right|usual|standard|good|sensible|reasonable|typical|normal|"
+        r"appropriate|starting|maximum|max|therapeutic)\s+(?:dose|dosage|amount)s?\b",
+        r"\bhow\s+(?:much|many)\s+(?:more|should|to\s+take|do\s+I|does\s+(?:he|she))\b",
+        r"\b(?:booster|redose|re-dose|top-?up)\b",
+        r"\bmicrodos\w*\b[^.?!]{0,60}\b(?:amount|schedule|protocol|how\s+much|dose)\b",
+        r"\b(?:dose|dosage|dosing)\b[^.?!]{0,40}\b(?:should|recommend|tell|give|take)\b",
+        r"\b(?:should|recommend|tell|give|take)\b[^.?!]{0,40}\b(?:dose|dosage|dosing)\b",
+        r"\bwhich\s+(?:sleeping\s+)?(?:pills|tablets|medication)\b[^.?!]{0,40}\b(?:take|give)\b",
+    ),
+    "sourcing": any_of(
+        rf"\bwhere\b[^.?!]{{0,40}}\b(?:buy|get|find|order|source|purchase|score|pick\s+up)\b"
+        rf"[^.?!]{{0,40}}\b{DRUGS}",
+        r"\b(?:reliable|trusted|trustworthy|good|safe|legit)\s+(?:vendors?|dealers?|sources?|"
+        r"suppliers?|sellers?|shops?)\b",
+        r"\b(?:vendors?|dealers?|suppliers?)\b[^.?!]{0,40}\b(?:reliable|trust|recommend)\b",
+        r"\bdark\s?(?:web|net)\b|\bspore\s+(?:syringes?|prints?)\b",
+        rf"\b(?:buy|order|purchase|get\s+hold\s+of)\b[^.?!]{{0,30}}\b{DRUGS}\b",
+        r"\bgrow\s+(?:my|his|her|their|your)\s+own\b",
+    ),
+    "legal": any_of(
+        r"\b(?:is|was|would)\s+(?:it|that|this)\s+(?:\w+\s+){0,3}(?:legal|illegal|against\s+the\s+law)\b",
+        r"\b(?:legal|illegal)\s+(?:for\s+me|to\s+do)\b",
+        r"\b(?:can|could|may|am)\s+I\s+(?:\w+\s+){0,2}legally\b|\blegally\s+(?:allowed|bring|give|possess|carry)\b",
+        r"\blicen[cs](?:e|ed)\b[^.?!]{0,40}\b(?:without|not\s+yet|lose|revoked)\b",
+        r"\b(?:be|get|getting|been)\s+(?:sued|prosecuted|arrested|charged)\b",
+        r"\b(?:sue|suing)\s+(?:me|us|him|her|them|the)\b|\b(?:liable|liability|lawsuit)\b",
+        r"\b(?:protect|cover)\s+(?:myself|me|us)\s+legally\b|\blegal\s+advice\b",
+        r"\b(?:do|must|should)\s+I\s+(?:have\s+to\s+)?report\b[^.?!]{0,30}\b(?:police|"
+        r"authorities|the\s+law)\b",
+    ),
+    "diagnosis": any_of(
+        r"\b(?:give|tell)\s+me\s+(?:the|a|your)\s+(?:\w+\s+)?diagnos\w*",
+        r"\bdiagnos(?:e|is)\s+(?:him|her|them|my\s+client|the\s+client|code)\b",
+        r"\b(?:dsm|icd)(?:-?\s?\d+)?\b[^.?!]{0,30}\b(?:code|diagnos\w*)\b",
+        r"\b(?:does|do|is|are)\s+(?:he|she|they|my\s+client|the\s+client)\s+(?:have\s+)?"
+        r"(?:\w+\s+)?(?:bipolar|schizophreni\w*|psychotic|psychosis|ptsd|borderline|bpd|adhd|"
+        r"hppd|manic|narcissis\w*|autis\w*|a\s+(?:\w+\s+)?disorder)\b",
+        r"\bwhat\s+(?:disorder|condition|diagnosis)\s+(?:does|do|is)\b",
+    ),
+    "harm_to_others": any_of(
+        r"\b(?:going|want(?:s|ed)?|plan(?:s|ning)?|intend(?:s|ing)?|threaten(?:s|ed|ing)?|"
+        r"ready)\s+to\s+(?:kill|shoot|stab|strangle|attack|hurt|harm)\s+(?:my|his|her|their|the)"
+        r"\s+(?:wife|husband|partner|ex|boss|mother|father|mum|mom|dad|son|daughter|kids?|"
+        r"children|neighbou?r|brother|sister|family|girlfriend|boyfriend|coworkers?|colleagues?)\b",
+        rf"\b{PEOPLE}\s+(?:said|says|told\s+me|texted|threatened|wants?|plans?|is\s+going)\s+"
+        r"(?:\w+\s+){0,4}(?:to\s+)?(?:kill|shoot|stab|strangle|murder)\s+"
+        r"(?!(?:him|her|them)sel)(?:him|her|them|someone|somebody|people|everyone|my|his|"
+        r"their)\b",
+        r"\b(?:homicidal|make\s+(?:them|him|her)\s+(?:all\s+)?pay)\b",
+        r"\b(?:bought|has|got|owns|carrying|brought)\s+(?:a\s+)?(?:gun|knife|weapon|rifle|"
+        r"pistol)\b[^.?!]{0,60}\b(?:for|to\s+use\s+on|if\s+(?:he|she|they))\b",
+    ),
+    "abuse": any_of(
+        r"\b(?:molest\w*|sexually\s+abus\w*|grooming|groomed)\b",
+        r"\b(?:abus\w*|hit(?:s|ting)?|beat(?:s|ing)?|hurt(?:s|ing)?|neglect\w*|touch(?:es|ed|ing)"
+        r"\s+inappropriately)\b[^.?!]{0,50}\b(?:child|children|kids?|son|daughter|toddler|baby|"
+        r"grandchild\w*|grand(?:mother|father|ma|pa)|elderly|mother-in-law|father-in-law|"
+        r"dependent|nephew|niece)\b",
+        r"\b(?:child|children|kids?|son|daughter|toddler|baby|elderly\s+\w+)\b[^.?!]{0,50}\b"
+        r"(?:is|are|was|were|being|been)\s+(?:\w+\s+)?(?:abused|beaten|hit|neglected|molested|"
+        r"left\s+alone\s+for\s+days|starved)\b",
+        r"\b(?:call|calling|report\w*\s+(?:it\s+)?to)\s+(?:child\s+protective\s+services|"
+        r"cps|adult\s+protective\s+services)\b",
+        r"\belder\s+(?:abuse|neglect)\b",
+    ),
+    "psychosis": any_of(
+        r"\b(?:hasn't|has\s+not|haven't|hadn't|not)\s+slept\s+(?:in|for)\s+(?:days|\d+|two|"
+        r"three|four|five)\b",
+        r"\b(?:hearing|hears|heard)\s+voices\b|\bvoices\s+(?:are\s+)?(?:telling|told|tell)\b",
+        r"\b(?:believes|convinced|thinks|says)\s+(?:that\s+)?(?:he|she|they)\s+(?:is|are)\s+"
+        r"(?:god|jesus|the\s+messiah|a\s+prophet|chosen|the\s+chosen\s+one|being\s+(?:watched|"
+        r"followed|poisoned))\b",
+        r"\b(?:is|seems|became|become|having|has|had|in|into)\s+(?:a\s+|an\s+)?(?:full(?:-blown)?\s+)?"
+        r"(?:psychotic|psychosis|delusional|manic\s+episode)\b",
+        r"\b(?:can't|cannot|couldn't)\s+tell\s+what(?:'s|\s+is)\s+real\b",
+        r"\b(?:in|having|into)\s+(?:a\s+|an\s+)?(?:acute\s+)?spiritual\s+emergency\b",
+    ),
+    "impaired_practice": any_of(
+        r"\bI(?:'m|\s+am|'ll\s+be|\s+was|\s+will\s+be)\s+(?:still\s+|a\s+bit\s+|kind\s+of\s+|"
+        r"pretty\s+)?(?:drunk|high|stoned|tipsy|hungover|buzzed|tripping|wasted)\b",
+        r"\b(?:microdos\w*|drunk|high|stoned|hungover|tripping)\b[^.?!]{0,50}\b(?:before|"
+        r"during|while)\s+(?:my\s+|a\s+|the\s+)?(?:sessions?|clients?|work|shift)\b",
+        r"\b(?:take|took|taking|drink|drank|smoke|smoked)\b[^.?!]{0,30}\b(?:with|alongside|"
+        r"together\s+with)\s+(?:my|the)\s+clients?\b",
+        rf"\b(?:sit|sitting|journey\w*|trip\w*|dos(?:e|ing))\s+with\s+(?:the\s+)?(?:medicine|{DRUGS})"
+        r"\b[^.?!]{0,30}\b(?:with|alongside|together\s+with)\s+(?:my|the|a)\s+clients?\b",
+    ),
+    "boundary": any_of(
+        r"\b(?:date|dating|dated|kiss\w*|sleep\s+with|slept\s+with|sex\s+with|sexual|"
+        r"romantic|attracted\s+to|in\s+love\s+with|crush\s+on)\b[^.?!]{0,40}\b(?:my\s+|a\s+|"
+        r"the\s+|former\s+|ex-?)?(?:client|participant|patient)s?\b",
+        r"\b(?:client|participant|patient)\b[^.?!]{0,40}\b(?:asked\s+me\s+out|date|dating|"
+        r"kissed\s+me|wants\s+to\s+be\s+friends|moving\s+in|business\s+(?:deal|partner))\b",
+        r"\bdual\s+relationships?\b",
+        r"\b(?:be\s+friends|become\s+friends|go\s+into\s+business|invest\w*)\s+with\s+"
+        r"(?:my|a|the|former)\s+(?:\w+\s+)?client\b",
+        r"\b(?:start|open|set\s+up|run|launch)\s+(?:a|an|our)\s+(?:\w+\s+)?(?:business|company|"
+        r"practice|retreat\s+centre|retreat\s+center)\s+together\b",
+    ),
+    "role_drop": any_of(
+        r"\b(?:ignore|disregard|forget)\s+(?:all\s+)?(?:your|the|previous|prior|above|these)\s+"
+        r"(?:\w+\s+)?(?:instructions|rules|prompts?|guidelines)\b",
+        r"\b(?:system\s+prompt|your\s+(?:hidden\s+)?instructions|word\s+for\s+word)\b",
+        r"\byou\s+are\s+now\s+(?!my\s+client\b)(?:a|an|my|the|in)?\s*\w+",
+        r"\b(?:from\s+now\s+on|pretend)\s+you\s+(?:are|have|'re)\b(?![^.?!]{0,20}\bclient\b)",
+        r"\bdeveloper\s+mode\b|\bjailbreak\w*\b|(?-i:\bDAN\b)",
+        r"\byou\s+(?:have|follow)\s+no\s+(?:rules|restrictions|limits)\b",
+        r"\b(?:stop\s+pretending|drop\s+the\s+act|you're\s+not\s+(?:really\s+)?a\s+supervisor)\b",
+        r"\bas\s+an\s+ai\s+language\s+model\b",
+        r"\byou(?:'re|\s+are)\s+(?:basically|really|actually)\s+a\s+(?:doctor|pharmacist|"
+        r"lawyer|psychiatrist|dealer)\b",
+        r"\bact\s+as\s+(?:a|an|my)\s+(?:doctor|pharmacist|lawyer|psychiatrist|dealer)\b",
+    ),
+}
+# A trainee asking to practise with the supervisor playing the client is supervision, not a
+# role break: the reply may then speak as the client.
+ROLEPLAY_REQUEST = any_of(
+    r"\b(?:play|be|act\s+as|pretend\s+to\s+be|role-?play)\s+(?:my|the|a)\s+client\b",
+    r"\b(?:role-?play|practi[cs]e)\b[^.?!]{0,60}\bclient\b",
+)
+
+
+
+# "She said 'I want to end my life'": first-person words reported about someone else.
+REPORTED_SPEECH = any_of(
+    r"[\"“”]", rf"\b{PEOPLE}\s+(?:said|says|told\s+me|texted|wrote|messaged|keeps\s+saying)\b",
+)
+
+
+
+
+@dataclass(frozen=True)
+class Detection:
+    """A category found in a message, with what found it: the matched words, or the
+    semantic layer's segment and score, or the LLM judge's reason."""
+
+    category: Category
+    evidence: str
+    layer: str = "pattern"  # pattern | semantic | judge | context
+
+
+def reported_speech(text: str) -> bool:
+    return bool(REPORTED_SPEECH.search(text))
+
+
+def detect_patterns(text: str) -> list[Detection]:
+    """Every category the patterns find in ``text``, in priority order."""
+    found: dict[Category, Detection] = {}
+    for category in CATEGORIES:
+        match = DETECTORS[category].search(text)
+        if match:
+            found[category] = Detection(category, match.group(0).strip())
+    if "crisis_self" in found and reported_speech(text):
+        quoted = found.pop("crisis_self")
+        found.setdefault("crisis_client", Detection("crisis_client", quoted.evidence))
+    return sorted(found.values(), key=lambda d: CATEGORIES.index(d.category))
+
+
+def asks_for_roleplay(message: str) -> bool:
+    return bool(ROLEPLAY_REQUEST.search(message))
