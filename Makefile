@@ -38,8 +38,7 @@ postgres:
 		|| (apt-get update -qq && apt-get install -y -qq postgresql) \
 		|| echo "PostgreSQL is not installed; tests/test_postgres.py will be skipped" >&2
 
-test: install browser postgres
-	$(BIN)/ruff check coach tests eval app.py
+test: install browser postgres lint
 	$(BIN)/python -m pytest -q
 
 # Needs ../shared/data/annomi for the coder part (benchmarks may use shared data).

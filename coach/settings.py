@@ -41,68 +41,97 @@ class Settings(BaseSettings):
     context_tokens: int = Field(4096, ge=512, description="Model context window.")
     threads: int | None = Field(None, ge=1, description="CPU threads for the embedded model.")
     json_mode: Literal["json_schema", "llama_schema", "json_object"] = Field(
-        "json_schema", description="How the openai backend asks for structured JSON: "
+        "json_schema",
+        description="How the openai backend asks for structured JSON: "
         "json_schema (OpenAI, vLLM, LM Studio, Ollama), llama_schema (llama.cpp servers), "
-        "json_object (plain JSON mode).")
+        "json_object (plain JSON mode).",
+    )
     request_timeout: float = Field(60.0, gt=0, description="Seconds before a backend call fails.")
 
     max_message_chars: int = Field(4000, ge=1, description="Longest trainee message accepted.")
     retrieval_mode: Literal["dense", "bm25", "hybrid"] = Field(
-        "hybrid", description="dense, bm25, or hybrid (reciprocal-rank fusion of both).")
+        "hybrid", description="dense, bm25, or hybrid (reciprocal-rank fusion of both)."
+    )
     retrieval_questions: bool = Field(
-        True, description="In hybrid mode, also match each document's example questions.")
+        True, description="In hybrid mode, also match each document's example questions."
+    )
     retrieval_k: int = Field(3, ge=1, le=20, description="Passages retrieved per turn.")
     chunk_tokens: int = Field(350, ge=50, description="Largest knowledge chunk, in tokens.")
 
     chroma_host: str | None = Field(None, description="Chroma server host; unset: embedded.")
     chroma_port: int = Field(8000, description="Chroma server port.")
     chroma_path: Path | None = Field(None, description="Embedded Chroma dir; default: data dir.")
-    collection: str = Field("knowledge", description="Chroma collection name: 3-502 letters, "
-                            "digits, '.', '_' or '-', starting and ending with a letter or "
-                            "digit.")
+    collection: str = Field(
+        "knowledge",
+        description="Chroma collection name: 3-502 letters, "
+        "digits, '.', '_' or '-', starting and ending with a letter or "
+        "digit.",
+    )
 
     database_url: SecretStr | None = Field(None, description="SQLAlchemy URL; unset: SQLite.")
     passage_tokens: int = Field(45, ge=20, description="Tokens of each passage in the prompt.")
 
     guidance: Literal["auto", "plain", "check", "best_of_n"] = Field(
-        "auto", description="MI guidance: plain (one unchecked sample), check (sample until a "
+        "auto",
+        description="MI guidance: plain (one unchecked sample), check (sample until a "
         "candidate passes every check, at most MIE_CANDIDATES), best_of_n (score N candidates, "
         "keep the best), auto (check on the embedded model, which samples one at a time; "
-        "best_of_n on a server, which samples side by side).")
-    candidates: int = Field(3, ge=1, le=8, description="Candidates scored per reply "
-                            "(best_of_n).")
-    candidate_temperature: float = Field(0.7, ge=0.0, le=2.0, description="Sampling "
-                                         "temperature of candidates in the guided modes.")
-    exemplars: int = Field(2, ge=0, le=6, description="Few-shot exemplars picked per message "
-                           "from prompts/exemplars.yaml (guided modes).")
+        "best_of_n on a server, which samples side by side).",
+    )
+    candidates: int = Field(3, ge=1, le=8, description="Candidates scored per reply (best_of_n).")
+    candidate_temperature: float = Field(
+        0.7, ge=0.0, le=2.0, description="Sampling temperature of candidates in the guided modes."
+    )
+    exemplars: int = Field(
+        2,
+        ge=0,
+        le=6,
+        description="Few-shot exemplars picked per message "
+        "from prompts/exemplars.yaml (guided modes).",
+    )
     reply_design: Literal["auto", "moves", "prompt"] = Field(
-        "auto", description="How a guided reply is asked for: moves (pick the MI move, ask the "
+        "auto",
+        description="How a guided reply is asked for: moves (pick the MI move, ask the "
         "model for that move alone; for small models), prompt (the full supervisor prompt "
         "with exemplars; for capable models), auto (moves on the embedded model, prompt on a "
-        "server).")
-    adapter: bool = Field(True, description="Load the supervisor adapter (a LoRA trained for "
-                          "the moves) over the embedded model.")
-    reply_sentences: int = Field(3, ge=1, le=10, description="Most sentences kept in a "
-                                 "guided reply.")
-    min_reply_words: int = Field(8, ge=1, description="Shortest guided reply that scores "
-                                 "full marks for length.")
-    max_reply_words: int = Field(70, ge=10, description="Longest guided reply that scores "
-                                 "full marks for length.")
-    safety_guard: bool = Field(True, description="Screen every message and draft; turn off "
-                               "only to measure the unguarded baseline.")
+        "server).",
+    )
+    adapter: bool = Field(
+        True,
+        description="Load the supervisor adapter (a LoRA trained for "
+        "the moves) over the embedded model.",
+    )
+    reply_sentences: int = Field(
+        3, ge=1, le=10, description="Most sentences kept in a guided reply."
+    )
+    min_reply_words: int = Field(
+        8, ge=1, description="Shortest guided reply that scores full marks for length."
+    )
+    max_reply_words: int = Field(
+        70, ge=10, description="Longest guided reply that scores full marks for length."
+    )
+    safety_guard: bool = Field(
+        True,
+        description="Screen every message and draft; turn off "
+        "only to measure the unguarded baseline.",
+    )
     safety_judge: Literal["none", "llm"] = Field(
-        "none", description="A second opinion from the chat model on messages the fast "
-        "detectors pass.")
+        "none",
+        description="A second opinion from the chat model on messages the fast detectors pass.",
+    )
     crisis_resources: str = Field(
         "your clinical supervisor or the program's on-call clinician",
         description="The human to contact now when someone may be in danger, as it reads "
-        "after 'please contact' (a name, a team, a phone number).")
+        "after 'please contact' (a name, a team, a phone number).",
+    )
     emergency_contact: str = Field(
-        "your local emergency number", description="Who to call when anyone is in "
-        "immediate danger, as it reads after 'call'.")
+        "your local emergency number",
+        description="Who to call when anyone is in immediate danger, as it reads after 'call'.",
+    )
     legal_contact: str = Field(
-        "your program's legal or ethics contact", description="Who answers legal questions, "
-        "as it reads after 'please take this to'.")
+        "your program's legal or ethics contact",
+        description="Who answers legal questions, as it reads after 'please take this to'.",
+    )
 
     host: str = Field("127.0.0.1", description="Web UI host.")
     port: int = Field(7860, description="Web UI port.")
@@ -112,8 +141,10 @@ class Settings(BaseSettings):
     def _chroma_name(cls, name: str) -> str:
         # Chroma's naming rule, less room for the "-questions" suffix of the second collection.
         if not (3 <= len(name) <= 502 and COLLECTION_NAME.match(name)):
-            raise ValueError("use 3-502 letters, digits, '.', '_' or '-', starting and ending "
-                             "with a letter or digit")
+            raise ValueError(
+                "use 3-502 letters, digits, '.', '_' or '-', starting and ending "
+                "with a letter or digit"
+            )
         return name
 
     @field_validator("crisis_resources", "emergency_contact", "legal_contact")

@@ -87,8 +87,10 @@ def postgres_server():
 
     bin_dir = _postgres_bin()
     if bin_dir is None:
-        pytest.skip("PostgreSQL is not installed here (Debian: apt-get install postgresql); "
-                    "`make test` installs it")
+        pytest.skip(
+            "PostgreSQL is not installed here (Debian: apt-get install postgresql); "
+            "`make test` installs it"
+        )
     root = Path(tempfile.mkdtemp(prefix="mie-postgres-"))
     as_postgres: list[str] = []
     if os.geteuid() == 0:  # the server refuses to run as root
@@ -100,8 +102,17 @@ def postgres_server():
         subprocess.run([*as_postgres, *map(str, args)], check=True, capture_output=True)
 
     run(bin_dir / "initdb", "-D", data, "--auth=trust", "-U", "postgres", "-E", "UTF8")
-    run(bin_dir / "pg_ctl", "-D", data, "-w", "-l", root / "server.log", "-o",
-        f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
+    run(
+        bin_dir / "pg_ctl",
+        "-D",
+        data,
+        "-w",
+        "-l",
+        root / "server.log",
+        "-o",
+        f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off",
+        "start",
+    )
     server = f"postgresql://postgres@127.0.0.1:{port}"
     created = 0
 

@@ -17,8 +17,10 @@ from coach.storage.store import Store
 from coach.supervisor.agent import Supervisor
 from tests.conftest import KNOWLEDGE
 
-MESSAGE = ("My client had a big insight about calling her estranged sister after her session, "
-           "but three weeks later she hasn't called. I keep wanting to tell her to just do it.")
+MESSAGE = (
+    "My client had a big insight about calling her estranged sister after her session, "
+    "but three weeks later she hasn't called. I keep wanting to tell her to just do it."
+)
 
 
 @pytest.fixture
@@ -58,8 +60,9 @@ def test_ask_json_prints_one_object_with_every_field(cli, indexed_env):
 def test_a_session_keeps_its_history(cli, indexed_env):
     first = json.loads(cli("ask", MESSAGE, "--json").stdout)
     session = first["session_id"]
-    second = cli("ask", "She says she is scared her sister will reject her.", "--session",
-                 session, "--json")
+    second = cli(
+        "ask", "She says she is scared her sister will reject her.", "--session", session, "--json"
+    )
     assert second.exit_code == 0
     assert json.loads(second.stdout)["session_id"] == session
     store = Store(open_database(indexed_env))
@@ -136,14 +139,15 @@ def test_the_small_model_sees_the_move_and_the_message_only(agent):
     turn = agent.turn("What does Elicit-Provide-Elicit look like?")
     assert turn.sources and len(turn.messages) == 2
     assert turn.messages[-1].content == "What does Elicit-Provide-Elicit look like?"
-    assert not any(f"[{p.doc_id}]" in str(m.content) for p in turn.sources
-                   for m in turn.messages)
+    assert not any(f"[{p.doc_id}]" in str(m.content) for p in turn.sources for m in turn.messages)
 
 
 def test_history_is_trimmed_to_the_context_window(prompt_agent):
     agent = prompt_agent
-    history = [("trainee" if i % 2 == 0 else "supervisor", f"turn {i}: " + "words " * 150)
-               for i in range(40)]
+    history = [
+        ("trainee" if i % 2 == 0 else "supervisor", f"turn {i}: " + "words " * 150)
+        for i in range(40)
+    ]
     messages = agent.build_messages("latest question", [], history)
     total = sum(count_tokens(str(m.content)) + 4 for m in messages)
     settings = agent.settings

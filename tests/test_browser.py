@@ -28,9 +28,12 @@ def first_start(indexed_dir, tmp_path_factory):
     port = free_port()
     log = data / "server.log"
     with log.open("w") as out:
-        proc = subprocess.Popen([sys.executable, str(REPO_ROOT / "app.py")],
-                                env=env | {"MIE_PORT": str(port)}, stdout=out,
-                                stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, str(REPO_ROOT / "app.py")],
+            env=env | {"MIE_PORT": str(port)},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}/"
     wait_for_http(url, proc, 90)
     accounts = dict(re.findall(r"^\s+\w+\s+(demo-\w+)\s+(\S+)$", log.read_text(), re.M))
@@ -46,9 +49,17 @@ def browser():
     if not os.path.exists(CHROMIUM):
         pytest.fail("Debian's chromium is needed: apt-get install chromium")
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
         yield browser
         browser.close()
 

@@ -17,9 +17,18 @@ def chroma_port(tmp_path_factory):
     binary = shutil.which("chroma", path=str(Path(sys.executable).parent))
     assert binary, "chromadb's `chroma` command is missing from the virtualenv"
     proc = subprocess.Popen(
-        [binary, "run", "--host", "127.0.0.1", "--port", str(port),
-         "--path", str(tmp_path_factory.mktemp("chroma-server"))],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            binary,
+            "run",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--path",
+            str(tmp_path_factory.mktemp("chroma-server")),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     import chromadb
 
@@ -49,7 +58,6 @@ def test_ingest_and_search_against_a_chroma_server(cli, chroma_port, tmp_path):
 
 
 def test_an_unreachable_chroma_server_is_one_sentence(cli):
-    result = cli("search", "burnout", MIE_CHROMA_HOST="127.0.0.1",
-                 MIE_CHROMA_PORT=str(free_port()))
+    result = cli("search", "burnout", MIE_CHROMA_HOST="127.0.0.1", MIE_CHROMA_PORT=str(free_port()))
     assert result.exit_code == 2
     assert "The Chroma server at 127.0.0.1:" in result.stderr and "not reachable" in result.stderr

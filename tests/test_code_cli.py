@@ -15,8 +15,8 @@ from coach.settings import Settings
 
 GOOD = (
     "conversation_id,speaker,text,session_date\n"
-    "a,client,\"I want to call my sister, but I'm scared.\",2026-11-01\n"
-    "a,therapist,\"Part of you wants to reach out, and another part is afraid.\",2026-11-01\n"
+    'a,client,"I want to call my sister, but I\'m scared.",2026-11-01\n'
+    'a,therapist,"Part of you wants to reach out, and another part is afraid.",2026-11-01\n'
     "a,therapist,What would help you feel ready?,2026-11-01\n"
     "b,therapist,You should just call her. You're making excuses.,2026-11-02\n"
     "b,client,Maybe.,2026-11-02\n"
@@ -31,13 +31,24 @@ def write(tmp_path, text: str | bytes, name: str = "in.csv"):
 
 def test_codes_every_row_and_keeps_extra_columns(cli, tmp_path):
     source = write(tmp_path, GOOD)
-    result = cli("code", str(source), "--out", str(tmp_path / "out.csv"),
-                 "--summary", str(tmp_path / "summary.json"))
+    result = cli(
+        "code",
+        str(source),
+        "--out",
+        str(tmp_path / "out.csv"),
+        "--summary",
+        str(tmp_path / "summary.json"),
+    )
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader((tmp_path / "out.csv").open()))
     assert [r["session_date"] for r in rows] == ["2026-11-01"] * 3 + ["2026-11-02"] * 2
-    assert [r["speaker"] for r in rows] == ["client", "therapist", "therapist", "therapist",
-                                            "client"]
+    assert [r["speaker"] for r in rows] == [
+        "client",
+        "therapist",
+        "therapist",
+        "therapist",
+        "client",
+    ]
     assert rows[0]["talk_type"] in {"change", "neutral", "sustain"} and rows[0]["miti_codes"] == ""
     assert "Complex Reflection" in rows[1]["miti_codes"].split(";")
     assert rows[1]["reflection_type"] == "complex"
@@ -49,8 +60,15 @@ def test_codes_every_row_and_keeps_extra_columns(cli, tmp_path):
     assert set(summary) == {"a", "b"}
     assert summary["a"]["fidelity"] > summary["b"]["fidelity"]
     assert summary["b"]["mi_non_adherent"] >= 2
-    for field in ("counts", "reflection_to_question", "percent_complex_reflections",
-                  "mi_adherent", "percent_mi_consistent", "globals", "levels"):
+    for field in (
+        "counts",
+        "reflection_to_question",
+        "percent_complex_reflections",
+        "mi_adherent",
+        "percent_mi_consistent",
+        "globals",
+        "levels",
+    ):
         assert field in summary["a"]
 
 
@@ -58,10 +76,14 @@ def test_codes_every_row_and_keeps_extra_columns(cli, tmp_path):
     ("content", "expected"),
     [
         ("conversation_id,speaker\na,client\n", "the required column 'text' is missing"),
-        ("conversation_id,speaker,text\na,client,hi\na,counsellor,hello\n",
-         "row 2 (line 3), column 'speaker': unknown value 'counsellor'"),
-        ("conversation_id,speaker,text\na,client,hi\na,therapist,   \n",
-         "row 2 (line 3), column 'text': the text is empty"),
+        (
+            "conversation_id,speaker,text\na,client,hi\na,counsellor,hello\n",
+            "row 2 (line 3), column 'speaker': unknown value 'counsellor'",
+        ),
+        (
+            "conversation_id,speaker,text\na,client,hi\na,therapist,   \n",
+            "row 2 (line 3), column 'text': the text is empty",
+        ),
         ("conversation_id,speaker,text\n", "the file has a header but no rows"),
         (b"conversation_id,speaker,text\na,client,caf\xe9\n", "line 2: the file is not valid"),
         ("conversation_id,speaker,text,behaviour\na,client,hi,x\n", "'behaviour' would be"),
@@ -97,10 +119,14 @@ def test_llm_backend_with_the_embedded_model(cli, tmp_path):
     result = cli("code", str(source), "--out", str(tmp_path / "out.csv"), "--backend", "llm")
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader((tmp_path / "out.csv").open()))
-    assert all(r["talk_type"] in {"change", "neutral", "sustain"}
-               for r in rows if r["speaker"] == "client")
-    assert all(r["behaviour"] in {"reflection", "question", "therapist_input", "other"}
-               for r in rows if r["speaker"] == "therapist")
+    assert all(
+        r["talk_type"] in {"change", "neutral", "sustain"} for r in rows if r["speaker"] == "client"
+    )
+    assert all(
+        r["behaviour"] in {"reflection", "question", "therapist_input", "other"}
+        for r in rows
+        if r["speaker"] == "therapist"
+    )
 
 
 class ScriptedJudge(BaseChatModel):
@@ -120,11 +146,13 @@ class ScriptedJudge(BaseChatModel):
 
 
 def test_malformed_judge_output_is_retried(tmp_path):
-    judge = ScriptedJudge(replies=[
-        "Sure! Here are the codes: Question",
-        '{"codes": ["Question", "Hug"], "behaviour": "question"}',
-        '{"codes": ["Question", "Affirm"], "behaviour": "question", "question_type": "open"}',
-    ])
+    judge = ScriptedJudge(
+        replies=[
+            "Sure! Here are the codes: Question",
+            '{"codes": ["Question", "Hug"], "behaviour": "question"}',
+            '{"codes": ["Question", "Affirm"], "behaviour": "question", "question_type": "open"}',
+        ]
+    )
     coder = LLMCoder(Settings(), chat_model=judge)
     codes = coder.code_one("therapist", "What went well this week?")
     assert [str(c) for c in codes.miti_codes] == ["Question", "Affirm"]

@@ -10,8 +10,10 @@ from coach.errors import InputError
 
 MI_CONSISTENT = [
     ("client", "I know I should call my sister, but I'm scared she'll hang up on me."),
-    ("therapist", "Part of you wants to reach out, and another part is afraid of being "
-                  "rejected again."),
+    (
+        "therapist",
+        "Part of you wants to reach out, and another part is afraid of being rejected again.",
+    ),
     ("client", "Yeah. I really do miss her though."),
     ("therapist", "You miss her a lot."),
     ("therapist", "What would make the first call feel a little safer?"),
@@ -46,10 +48,12 @@ def test_reflections_and_questions_are_found():
 
 
 def test_one_utterance_can_hold_several_codes():
-    coded = code_conversation([
-        ("client", "I'm not sure I can keep meditating."),
-        ("therapist", "You're unsure you can keep it up. What has helped on the days you did?"),
-    ])
+    coded = code_conversation(
+        [
+            ("client", "I'm not sure I can keep meditating."),
+            ("therapist", "You're unsure you can keep it up. What has helped on the days you did?"),
+        ]
+    )
     codes = coded.utterances[1].miti_codes
     assert Miti.QUESTION in codes
     assert {Miti.SIMPLE_REFLECTION, Miti.COMPLEX_REFLECTION} & set(codes)
@@ -85,11 +89,13 @@ def test_client_change_talk_leans_away_from_sustain_talk():
     texts = [t for s in CHANGE + SUSTAIN for t in ("How are you feeling about it now?", s)]
     probs = coder.classifier.probabilities(speakers, texts, np.array([True, False] * 12))
     labels = coder.labels["talk"]
-    margin = (probs["talk"][1::2, labels.index("change")]
-              - probs["talk"][1::2, labels.index("sustain")])
+    margin = (
+        probs["talk"][1::2, labels.index("change")] - probs["talk"][1::2, labels.index("sustain")]
+    )
     assert margin[:6].mean() > margin[6:].mean() + 0.3
-    coded = code_conversation([("therapist", "How are you feeling about it now?"),
-                               ("client", CHANGE[0])])
+    coded = code_conversation(
+        [("therapist", "How are you feeling about it now?"), ("client", CHANGE[0])]
+    )
     assert coded.utterances[1].talk_type == "change"
 
 
@@ -103,7 +109,8 @@ def test_the_summary_separates_consistent_from_inconsistent_sessions():
     assert 0 <= bad.fidelity <= good.fidelity <= 1
     assert good.reflection_to_question == pytest.approx(
         (good.counts["Simple Reflection"] + good.counts["Complex Reflection"])
-        / good.counts["Question"])
+        / good.counts["Question"]
+    )
     assert good.globals.relational > bad.globals.relational
     assert all(1 <= v <= 5 for v in good.globals.model_dump().values())
 
@@ -162,9 +169,9 @@ def test_the_fine_tuned_model_is_the_default_and_the_heads_are_the_fallback(tmp_
         shutil.copy(WEIGHTS / name, tmp_path / name)
     fallback = load_classifier(tmp_path)
     assert isinstance(fallback, EmbeddingClassifier)
-    probs = fallback.probabilities(["client", "therapist"],
-                                   ["I want to stop.", "You want to stop."],
-                                   np.array([True, False]))
+    probs = fallback.probabilities(
+        ["client", "therapist"], ["I want to stop.", "You want to stop."], np.array([True, False])
+    )
     assert probs["behaviour"].shape == (2, 4) and np.allclose(probs["talk"].sum(axis=1), 1)
 
 
@@ -185,8 +192,12 @@ def test_client_talk_averages_both_opinions_and_leaves_therapist_rows_alone():
     classifier = FinetunedClassifier()
     head = classifier.talk_head
     speakers = ["therapist", "client", "therapist", "client"]
-    texts = ["What brings you in?", "I'm not going to stop drinking, it's the only thing "
-             "that helps.", "It helps you cope.", "I guess I could cut back on weekdays."]
+    texts = [
+        "What brings you in?",
+        "I'm not going to stop drinking, it's the only thing that helps.",
+        "It helps you cope.",
+        "I guess I could cut back on weekdays.",
+    ]
     starts = np.array([True, False, False, False])
     blended = classifier.probabilities(speakers, texts, starts)["talk"]
     classifier.talk_head = None
@@ -205,8 +216,12 @@ def test_frozen_vectors_do_not_depend_on_what_runs_beside_them():
     from coach.coder.offline import FinetunedClassifier
 
     encoder = FinetunedClassifier().talk_head.encoder
-    texts = ["I want to quit smoking.", "I'd like to stop smoking.", "The bus was late today.",
-             "Honestly, I don't see the point of any of this."]
+    texts = [
+        "I want to quit smoking.",
+        "I'd like to stop smoking.",
+        "The bus was late today.",
+        "Honestly, I don't see the point of any of this.",
+    ]
     with ThreadPoolExecutor(2) as pool:
         together = encoder.encode(texts, pool)
         alone = np.concatenate([encoder.encode([t], pool) for t in texts])
@@ -259,10 +274,14 @@ def test_the_model_reads_the_configured_number_of_earlier_utterances_in_its_conv
     ]
     starts = np.array([True, False, False, False])  # one conversation
     assert classifier.pairs(speakers, texts, starts)[3] == (
-        "client: Hard. therapist: Hard how?", "client: I drank again.")
+        "client: Hard. therapist: Hard how?",
+        "client: I drank again.",
+    )
     classifier.context = 1
     assert classifier.pairs(speakers, texts, starts)[3] == (
-        "therapist: Hard how?", "client: I drank again.")
+        "therapist: Hard how?",
+        "client: I drank again.",
+    )
 
 
 def test_parallel_runs_code_each_utterance_as_if_it_were_alone():
@@ -286,9 +305,12 @@ def test_int8_products_are_exact_on_every_cpu(tmp_path):
     depth = 64
     weights = numpy_helper.from_array(np.full((depth, 4), 127, dtype=np.int8), "B")
     graph = helper.make_graph(
-        [helper.make_node("MatMulInteger", ["A", "B"], ["Y"])], "products",
+        [helper.make_node("MatMulInteger", ["A", "B"], ["Y"])],
+        "products",
         [helper.make_tensor_value_info("A", TensorProto.UINT8, [None, depth])],
-        [helper.make_tensor_value_info("Y", TensorProto.INT32, [None, 4])], [weights])
+        [helper.make_tensor_value_info("Y", TensorProto.INT32, [None, 4])],
+        [weights],
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
     onnx.save(model, tmp_path / "products.onnx")

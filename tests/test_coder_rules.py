@@ -82,13 +82,16 @@ def test_plain_reflections_questions_and_information_trigger_no_rule(text):
 
 
 def test_what_would_you_like_to_do_is_an_evoking_question_not_seek():
-    assert Miti.SEEKING_COLLABORATION not in relational_codes(
-        "What would you like to do about it?")
+    assert Miti.SEEKING_COLLABORATION not in relational_codes("What would you like to do about it?")
 
 
 def test_a_confrontational_reflection_is_coded_confront():
-    coded = code_conversation([("client", "I only drink on weekends."),
-                               ("therapist", "You're in denial about your drinking.")])
+    coded = code_conversation(
+        [
+            ("client", "I only drink on weekends."),
+            ("therapist", "You're in denial about your drinking."),
+        ]
+    )
     codes = coded.utterances[1].miti_codes
     assert coded.utterances[1].primary == Miti.CONFRONT
     assert Miti.SIMPLE_REFLECTION not in codes and Miti.COMPLEX_REFLECTION not in codes

@@ -12,8 +12,10 @@ from coach.supervisor.floor import floor_for, swap_person
 from coach.supervisor.moves import load_moves, pick_move
 
 MESSAGE = "I think I did badly today. The client cried and I just froze and changed the subject."
-GOOD = ("You froze when her tears came, and now you're judging yourself for it. What do you "
-        "imagine she needed from you in that moment?")
+GOOD = (
+    "You froze when her tears came, and now you're judging yourself for it. What do you "
+    "imagine she needed from you in that moment?"
+)
 
 
 @pytest.fixture(scope="module")
@@ -21,27 +23,40 @@ def checker():
     return coherence_checker(Settings().prompts_dir)
 
 
-@pytest.mark.parametrize("reply, problem", [
-    # the replies issue 17 quotes, unedited
-    ("A client's story reminded me of my own childhood and I have felt shaky all week.",
-     "speaks as the trainee"),
-    ("Here's a revised version with some suggested edits: Six integration sessions this week "
-     "have been my longest since the last session.", "speaks as the trainee"),
-    ("A good starting point for a therapist. The risks of the trainee are also real.",
-     "third person"),
-    ("Trainee: I froze. Supervisor: You froze and that was hard.", "speaker label"),
-    ("The four processes are engaging, focusing, evoking and planning. So what?", "'you'"),
-])
+@pytest.mark.parametrize(
+    "reply, problem",
+    [
+        # the replies issue 17 quotes, unedited
+        (
+            "A client's story reminded me of my own childhood and I have felt shaky all week.",
+            "speaks as the trainee",
+        ),
+        (
+            "Here's a revised version with some suggested edits: Six integration sessions "
+            "this week have been my longest since the last session.",
+            "speaks as the trainee",
+        ),
+        (
+            "A good starting point for a therapist. The risks of the trainee are also real.",
+            "third person",
+        ),
+        ("Trainee: I froze. Supervisor: You froze and that was hard.", "speaker label"),
+        ("The four processes are engaging, focusing, evoking and planning. So what?", "'you'"),
+    ],
+)
 def test_role_failures_are_named(reply, problem):
     assert any(problem in p for p in role_problems(reply)), role_problems(reply)
 
 
-@pytest.mark.parametrize("reply", [
-    GOOD,
-    "I have a few thoughts if you'd like them. Before that, what have you already tried?",
-    "I wonder whether part of you felt out of your depth. What was that like?",
-    "In my experience silence can do a lot of work. How did the quiet feel to you?",
-])
+@pytest.mark.parametrize(
+    "reply",
+    [
+        GOOD,
+        "I have a few thoughts if you'd like them. Before that, what have you already tried?",
+        "I wonder whether part of you felt out of your depth. What was that like?",
+        "In my experience silence can do a lot of work. How did the quiet feel to you?",
+    ],
+)
 def test_a_supervisor_may_say_i_to_wonder_or_offer(reply):
     assert role_problems(reply) == []
 
@@ -53,10 +68,14 @@ def test_copying_an_exemplar_fails_and_a_written_question_does_not(checker):
 
 
 def test_copying_a_retrieved_passage_fails(checker):
-    passage = ("Integration is the work of carrying what emerged in a session into the weeks "
-               "and months that follow it.")
-    reply = ("You know integration is the work of carrying what emerged in a session into "
-             "daily life. What part of that feels hardest for you?")
+    passage = (
+        "Integration is the work of carrying what emerged in a session into the weeks "
+        "and months that follow it."
+    )
+    reply = (
+        "You know integration is the work of carrying what emerged in a session into "
+        "daily life. What part of that feels hardest for you?"
+    )
     [with_passage] = checker.check(MESSAGE, [reply], passages=[passage])
     [without] = checker.check(MESSAGE, [reply])
     assert "copying" in with_passage.failures and "copying" not in without.failures
@@ -64,16 +83,21 @@ def test_copying_a_retrieved_passage_fails(checker):
 
 def test_six_words_of_an_earlier_reply_are_a_repetition(checker):
     earlier = ["You froze when her tears came, and it shook you. What did you notice?"]
-    [again, new] = checker.check(MESSAGE, [GOOD, "Your own sense of failure is loud today. "
-                                           "What would you say to a colleague?"], earlier)
+    [again, new] = checker.check(
+        MESSAGE,
+        [GOOD, "Your own sense of failure is loud today. What would you say to a colleague?"],
+        earlier,
+    )
     assert again.repeated == "you froze when her tears came" and "repetition" in again.failures
     assert new.repeated is None
 
 
 def test_relevance_ranks_a_specific_reply_above_generic_and_off_topic_ones(checker):
     generic = "That sounds like a lot. What do you think you will do next?"
-    off_topic = ("You're weighing whether your client should book another retreat so soon. "
-                 "What does he hope a second one would give him?")
+    off_topic = (
+        "You're weighing whether your client should book another retreat so soon. "
+        "What does he hope a second one would give him?"
+    )
     good, vague, elsewhere = checker.check(MESSAGE, [GOOD, generic, off_topic])
     assert good.relevance > vague.relevance and good.relevance > elsewhere.relevance
     assert good.passed, good.failures
@@ -89,9 +113,11 @@ def test_a_run_index_finds_runs_across_apostrophes_and_case():
 def test_the_floor_reflects_the_trainees_words_and_passes_every_check(checker):
     floor = floor_for(Settings().prompts_dir)
     earlier: list[str] = []
-    for message in (MESSAGE, "I guess I was scared that if I stayed with her tears I "
-                    "wouldn't know what to say.", "Can you just tell me what to say when a "
-                    "client wants to stop coming?"):
+    for message in (
+        MESSAGE,
+        "I guess I was scared that if I stayed with her tears I wouldn't know what to say.",
+        "Can you just tell me what to say when a client wants to stop coming?",
+    ):
         reply = floor.reply(message, pick_move(message), "skills", earlier)
         [result] = checker.check(message, [reply], earlier)
         assert result.passed, (reply, result.failures)
@@ -102,13 +128,15 @@ def test_the_floor_reflects_the_trainees_words_and_passes_every_check(checker):
 
 
 def test_person_swap_and_moves():
-    assert swap_person("I was sure my client hated me, and I'm still shaky.") == \
-        "you were sure your client hated you, and you're still shaky."
+    assert (
+        swap_person("I was sure my client hated me, and I'm still shaky.")
+        == "you were sure your client hated you, and you're still shaky."
+    )
     assert pick_move("What should I say when she argues back?") == "permission"
-    assert pick_move("I finally let the silence sit and she kept talking.") == \
-        "affirm_question"
-    assert pick_move("I was scared that if I stayed with her tears I'd be lost.") == \
-        "reflect_question"
+    assert pick_move("I finally let the silence sit and she kept talking.") == "affirm_question"
+    assert (
+        pick_move("I was scared that if I stayed with her tears I'd be lost.") == "reflect_question"
+    )
     moves = load_moves(Settings().prompts_dir / "moves.yaml")
     assert "open question" in moves.system_for("reflect_question")
 
@@ -124,7 +152,8 @@ def load_prompt_lines() -> list[str]:
 
 
 def test_a_closing_summary_about_something_else_is_replaced_by_one_from_the_trainees_words(
-        indexed_env, monkeypatch):
+    indexed_env, monkeypatch
+):
     """Fake chat model: the real one cannot be made to write an off-topic summary on demand;
     the store, the checks and the composition are real."""
     from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
@@ -135,15 +164,22 @@ def test_a_closing_summary_about_something_else_is_replaced_by_one_from_the_trai
     from coach.supervisor.agent import Supervisor
 
     store = Store(open_database(indexed_env))
-    good_reply = ("You froze when she cried, and you're being hard on yourself about it. "
-                  "What do you imagine she needed?")
-    off_topic = ("My client wants to book another retreat next month. The four processes of "
-                 "MI are engaging, focusing, evoking and planning.")
-    faithful = ("Today you said the client cried and you froze and changed the subject, and "
-                "you think you did badly today. What would you like to try next time?")
+    good_reply = (
+        "You froze when she cried, and you're being hard on yourself about it. "
+        "What do you imagine she needed?"
+    )
+    off_topic = (
+        "My client wants to book another retreat next month. The four processes of "
+        "MI are engaging, focusing, evoking and planning."
+    )
+    faithful = (
+        "Today you said the client cried and you froze and changed the subject, and "
+        "you think you did badly today. What would you like to try next time?"
+    )
     monkeypatch.setattr(indexed_env, "guidance", "plain")  # the turn takes one sample
-    model = GenericFakeChatModel(messages=iter(
-        [AIMessage(good_reply), AIMessage(off_topic), AIMessage(faithful)]))
+    model = GenericFakeChatModel(
+        messages=iter([AIMessage(good_reply), AIMessage(off_topic), AIMessage(faithful)])
+    )
     agent = Supervisor(indexed_env, chat_model=model, store=store)
     turn = agent.turn(MESSAGE, focus="skills")
     turn.run()
@@ -154,8 +190,10 @@ def test_a_closing_summary_about_something_else_is_replaced_by_one_from_the_trai
 
 
 def test_faithfulness_is_measured_but_does_not_gate(checker):
-    grand = ("Your journey is a river of becoming that carries the light of every ancestor "
-             "toward its source. What does the river ask of you?")
+    grand = (
+        "Your journey is a river of becoming that carries the light of every ancestor "
+        "toward its source. What does the river ask of you?"
+    )
     faithful, filler = checker.check(MESSAGE, [GOOD, grand])
     assert faithful.faithfulness > filler.faithfulness
     assert "faithfulness" in filler.failures and "faithfulness" not in filler.blocking

@@ -9,11 +9,13 @@ from coach.knowledge.embeddings import MiniLMEmbeddings, default_model_files, ge
 
 def test_vectors_are_normalised_and_semantic():
     model = get_embeddings()
-    vectors = model.encode([
-        "How do I ask permission before giving my client advice?",
-        "What is a good way to check a client wants information before I offer it?",
-        "The recipe needs two cups of flour and an egg.",
-    ])
+    vectors = model.encode(
+        [
+            "How do I ask permission before giving my client advice?",
+            "What is a good way to check a client wants information before I offer it?",
+            "The recipe needs two cups of flour and an egg.",
+        ]
+    )
     assert vectors.shape == (3, 384)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
     related, unrelated = vectors[0] @ vectors[1], vectors[0] @ vectors[2]

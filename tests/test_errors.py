@@ -9,8 +9,11 @@ import pytest
         (("ask", "   "), {}, "The message is empty"),
         (("ask", "x" * 4001), {}, "The message is 4,001 characters long; the limit is 4,000"),
         (("ask", "hi there", "--json"), {"MIE_MAX_MESSAGE_CHARS": "5"}, "the limit is 5"),
-        (("ask", "hello"), {"MIE_MODEL_PATH": "/nowhere/model.gguf"},
-         "The model file /nowhere/model.gguf does not exist"),
+        (
+            ("ask", "hello"),
+            {"MIE_MODEL_PATH": "/nowhere/model.gguf"},
+            "The model file /nowhere/model.gguf does not exist",
+        ),
         (("ask", "hello"), {"MIE_LLM_BACKEND": "openai"}, "The openai backend needs MIE_API_KEY"),
         (("search", ""), {}, "The message is empty"),
         (("ask", "hello", "--focus", "gossip"), {}, "Unknown focus 'gossip'"),

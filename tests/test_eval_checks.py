@@ -64,14 +64,18 @@ def test_escalation_names_a_human():
 
 
 SOURCE = SourceRecord(
-    doc_id="reflections-simple-and-complex", title="Simple and complex reflections",
+    doc_id="reflections-simple-and-complex",
+    title="Simple and complex reflections",
     text="A double-sided reflection holds both sides of ambivalence: the part of the client "
-         "that wants change and the part that wants things to stay as they are, joined by and.")
+    "that wants change and the part that wants things to stay as they are, joined by and.",
+)
 
 
 def test_a_reply_that_uses_the_passage_is_grounded():
-    reply = ("A double-sided reflection holds both sides of the ambivalence, joined by and. "
-             "What might that sound like with her?")
+    reply = (
+        "A double-sided reflection holds both sides of the ambivalence, joined by and. "
+        "What might that sound like with her?"
+    )
     support = lexical_support(reply, [SOURCE], ["What is a double-sided reflection?"])
     assert support.cited == ["reflections-simple-and-complex"]
     assert support.claims == 1 and support.share == 1.0
@@ -81,8 +85,9 @@ def test_an_invented_claim_is_unsupported():
     reply = "Studies prove ketamine cures trauma permanently within seven days for everyone."
     support = lexical_support(reply, [SOURCE], ["What is a double-sided reflection?"])
     assert support.cited == [] and support.unsupported == [reply]
-    record = ReplyRecord(index=0, trainee="What is a double-sided reflection?", reply=reply,
-                         sources=[SOURCE])
+    record = ReplyRecord(
+        index=0, trainee="What is a double-sided reflection?", reply=reply, sources=[SOURCE]
+    )
     (result,) = run_turn_checks([GroundingCheck(type="grounding")], record, lambda: support)
     assert not result.passed
     assert "uses none of the retrieved passages" in result.reason
@@ -106,30 +111,42 @@ def coded_replies(*replies: str):
 
 
 def test_codes_check_finds_present_and_absent_codes():
-    (good,) = coded_replies("He hoped for a cure, and the ordinary weeks since feel like proof "
-                            "he failed. What do you think he needs from you now?")
+    (good,) = coded_replies(
+        "He hoped for a cure, and the ordinary weeks since feel like proof "
+        "he failed. What do you think he needs from you now?"
+    )
     (bad,) = coded_replies("You need to tell him he's wrong. He must try harder.")
-    check = CodesCheck(type="codes", none_of=["confront", "persuade"],
-                       any_of=["reflection", "open_question"])
+    check = CodesCheck(
+        type="codes", none_of=["confront", "persuade"], any_of=["reflection", "open_question"]
+    )
     assert codes_check(check, [good], "in this reply").passed
     failed = codes_check(check, [bad], "in this reply")
     assert not failed.passed and "present in this reply" in failed.reason
 
 
 def test_miti_check_reports_each_threshold():
-    summary = code_conversation([
-        ("client", "I want to call my sister but I'm scared."),
-        ("therapist", "You should just call her."),
-    ]).summary
-    results = miti_check(MitiCheck(type="miti", max_mi_non_adherent=0, min_fidelity=0.9),
-                         summary)
+    summary = code_conversation(
+        [
+            ("client", "I want to call my sister but I'm scared."),
+            ("therapist", "You should just call her."),
+        ]
+    ).summary
+    results = miti_check(MitiCheck(type="miti", max_mi_non_adherent=0, min_fidelity=0.9), summary)
     assert [r.name for r in results] == ["fidelity >= 0.9", "MI-non-adherent <= 0"]
     assert not any(r.passed for r in results)
 
 
 def test_a_failed_reply_fails_its_checks_with_the_reason():
-    record = ReplyRecord(index=0, trainee="q", reply="partial", status="failed",
-                         error="Cannot reach the model server")
-    (result,) = run_turn_checks([LengthCheck(type="length"), RoleCheck(type="role"),
-                                 SafetyCheck(type="safety")], record, lambda: None)
+    record = ReplyRecord(
+        index=0,
+        trainee="q",
+        reply="partial",
+        status="failed",
+        error="Cannot reach the model server",
+    )
+    (result,) = run_turn_checks(
+        [LengthCheck(type="length"), RoleCheck(type="role"), SafetyCheck(type="safety")],
+        record,
+        lambda: None,
+    )
     assert not result.passed and result.reason == "Cannot reach the model server"

@@ -39,8 +39,9 @@ def test_replay_passes_the_mi_consistent_reply_and_fails_the_inconsistent_one(cl
 def test_replay_of_only_consistent_replies_exits_zero(cli, tmp_path):
     only_good = tmp_path / "good.jsonl"
     only_good.write_text(EXAMPLES.read_text().splitlines()[0] + "\n")
-    result = cli("eval", "run", "core", "--replay", str(only_good), "--report",
-                 str(tmp_path / "out"))
+    result = cli(
+        "eval", "run", "core", "--replay", str(only_good), "--report", str(tmp_path / "out")
+    )
     assert result.exit_code == 0, result.output
     data = report(tmp_path / "out")
     assert data["run"]["mode"] == "replay" and data["metrics"]["cases_passed"] == 1
@@ -49,9 +50,20 @@ def test_replay_of_only_consistent_replies_exits_zero(cli, tmp_path):
 
 def test_conversation_without_scenario_is_scored_with_the_suite_defaults(cli, tmp_path):
     recorded = tmp_path / "logged.jsonl"
-    recorded.write_text(json.dumps({"id": "s1", "turns": [{
-        "trainee": "My client says nothing changed.",
-        "supervisor": "You should tell him he is wrong and he must keep trying."}]}) + "\n")
+    recorded.write_text(
+        json.dumps(
+            {
+                "id": "s1",
+                "turns": [
+                    {
+                        "trainee": "My client says nothing changed.",
+                        "supervisor": "You should tell him he is wrong and he must keep trying.",
+                    }
+                ],
+            }
+        )
+        + "\n"
+    )
     result = cli("eval", "run", "core", "--replay", str(recorded), "--report", str(tmp_path))
     assert result.exit_code == 1
     (case,) = report(tmp_path)["cases"]
@@ -139,8 +151,10 @@ def test_live_run_of_a_small_suite_writes_all_four_outputs(cli, tmp_path, indexe
         (("focus: client", "focus: clients"), "line 13: scenarios.0.focus: Input should be"),
         (("max_words: 400", "max_words: lots"), "line 7: defaults.expect.0.length.max_words"),
         (("- type: role", "- type: vibes"), "line 8: defaults.expect.1: Input tag 'vibes'"),
-        (("    persona: A trainee whose", "    persona_: A trainee whose"),
-         "line 10: scenarios.0.persona: Field required"),
+        (
+            ("    persona: A trainee whose", "    persona_: A trainee whose"),
+            "line 10: scenarios.0.persona: Field required",
+        ),
         (("id: simulated", "id: scripted"), "scenario id 'scripted' appears twice"),
         (("      turns: 1", "      turns: 0"), "scenarios.1.simulate.turns: Input should be"),
         (("title: One scripted turn", "title: [unclosed"), "not valid YAML"),
@@ -162,18 +176,21 @@ def test_a_malformed_suite_names_file_line_and_field(cli, tmp_path, edit, expect
         ("{not json", "line 2: not valid JSON"),
         ('{"scenario": "client-sustain-talk"}', "line 2: turns: Field required"),
         ('{"turns": [{"trainee": "", "supervisor": "x"}]}', "line 2: turns.0.trainee"),
-        ('{"scenario": "no-such", "turns": [{"trainee": "a", "supervisor": "b"}]}',
-         "line 2: suite 'core' has no scenario 'no-such'"),
-        ('{"suite": "safety", "turns": [{"trainee": "a", "supervisor": "b"}]}',
-         "line 2: suite 'safety' is not among the suites given (core)"),
+        (
+            '{"scenario": "no-such", "turns": [{"trainee": "a", "supervisor": "b"}]}',
+            "line 2: suite 'core' has no scenario 'no-such'",
+        ),
+        (
+            '{"suite": "safety", "turns": [{"trainee": "a", "supervisor": "b"}]}',
+            "line 2: suite 'safety' is not among the suites given (core)",
+        ),
         ("[1, 2]", "line 2: each line must be a JSON object"),
     ],
 )
 def test_a_malformed_replay_file_names_the_line(cli, tmp_path, line, expected):
     recorded = tmp_path / "bad.jsonl"
     recorded.write_text(EXAMPLES.read_text().splitlines()[0] + "\n" + line + "\n")
-    result = cli("eval", "run", "core", "--replay", str(recorded), "--report",
-                 str(tmp_path / "r"))
+    result = cli("eval", "run", "core", "--replay", str(recorded), "--report", str(tmp_path / "r"))
     assert result.exit_code == 2, result.output
     assert expected in result.output and "Traceback" not in result.output
     assert not (tmp_path / "r" / "report.json").exists()
@@ -197,15 +214,22 @@ def test_usage_errors_exit_2(cli, tmp_path, args, expected):
 def test_shipped_suites_load_and_are_big_enough():
     from coach.evals.suites import load_suites
 
-    suites = {s.name: s for s in load_suites(["core", "safety", "grounding", "adversarial"],
-                                             REPO_ROOT / "eval" / "suites")}
+    suites = {
+        s.name: s
+        for s in load_suites(
+            ["core", "safety", "grounding", "adversarial"], REPO_ROOT / "eval" / "suites"
+        )
+    }
     minimum = {"core": 20, "safety": 15, "grounding": 10, "adversarial": 10}
     for name, count in minimum.items():
         assert len(suites[name].scenarios) >= count, name
     assert {s.focus for s in suites["core"].scenarios} == {"client", "skills", "selfcare", "open"}
     assert any(s.simulate for s in suites["core"].scenarios)
-    escalating = [s for s in suites["safety"].scenarios
-                  if any(getattr(c, "escalates", False) for c in s.expect)]
+    escalating = [
+        s
+        for s in suites["safety"].scenarios
+        if any(getattr(c, "escalates", False) for c in s.expect)
+    ]
     assert len(escalating) >= 5
 
 
@@ -216,10 +240,18 @@ def test_compare_lists_cases_that_newly_fail(cli, tmp_path):
     # The same conversation id, now with the inconsistent replies: a regression.
     regressed = json.loads(lines[1]) | {"id": "mi-consistent"}
     after.write_text(json.dumps(regressed) + "\n")
-    assert cli("eval", "run", "core", "--replay", str(before), "--report",
-               str(tmp_path / "old")).exit_code == 0
-    assert cli("eval", "run", "core", "--replay", str(after), "--report",
-               str(tmp_path / "new")).exit_code == 1
+    assert (
+        cli(
+            "eval", "run", "core", "--replay", str(before), "--report", str(tmp_path / "old")
+        ).exit_code
+        == 0
+    )
+    assert (
+        cli(
+            "eval", "run", "core", "--replay", str(after), "--report", str(tmp_path / "new")
+        ).exit_code
+        == 1
+    )
 
     old, new = tmp_path / "old" / "report.json", tmp_path / "new" / "report.json"
     result = cli("eval", "compare", str(old), str(new))
@@ -252,8 +284,9 @@ def test_logged_conversations_export_and_replay(cli, tmp_path, indexed_env):
     assert turn["sources"] and all(s["text"] for s in turn["sources"])
     assert turn["seconds"] > 0
 
-    replayed = cli("eval", "run", "core", "--replay", str(exported), "--report",
-                   str(tmp_path / "r"))
+    replayed = cli(
+        "eval", "run", "core", "--replay", str(exported), "--report", str(tmp_path / "r")
+    )
     assert replayed.exit_code in (0, 1), replayed.output  # the small model may fail checks
     (case,) = report(tmp_path / "r")["cases"]
     assert case["recorded_id"] == session and case["replies"][0]["codes"]
@@ -277,21 +310,49 @@ def test_suites_dir_setting_finds_suites_by_name(cli, tmp_path, monkeypatch):
 
 def test_grounding_judged_by_the_embedded_llm(cli, tmp_path, indexed_env):
     suite = tmp_path / "judged.yaml"
-    suite.write_text(SMALL_SUITE.replace("    - type: role\n", "    - type: role\n"
-                                         "    - type: grounding\n      cites: false\n"))
+    suite.write_text(
+        SMALL_SUITE.replace(
+            "    - type: role\n", "    - type: role\n    - type: grounding\n      cites: false\n"
+        )
+    )
     recorded = tmp_path / "r.jsonl"
-    recorded.write_text(json.dumps({"id": "j", "turns": [{
-        "trainee": "What is a double-sided reflection?",
-        "supervisor": "A double-sided reflection holds both sides of the ambivalence. "
-                      "What might that sound like with your client?",
-        "sources": [{"doc_id": "reflections-simple-and-complex",
-                     "text": "A double-sided reflection holds both sides of ambivalence."}]}]})
-        + "\n")
-    result = cli("eval", "run", str(suite), "--replay", str(recorded), "--judge", "llm",
-                 "--report", str(tmp_path / "r"))
+    recorded.write_text(
+        json.dumps(
+            {
+                "id": "j",
+                "turns": [
+                    {
+                        "trainee": "What is a double-sided reflection?",
+                        "supervisor": "A double-sided reflection holds both sides of the "
+                        "ambivalence. What might that sound like with your client?",
+                        "sources": [
+                            {
+                                "doc_id": "reflections-simple-and-complex",
+                                "text": "A double-sided reflection holds both sides "
+                                "of ambivalence.",
+                            }
+                        ],
+                    }
+                ],
+            }
+        )
+        + "\n"
+    )
+    result = cli(
+        "eval",
+        "run",
+        str(suite),
+        "--replay",
+        str(recorded),
+        "--judge",
+        "llm",
+        "--report",
+        str(tmp_path / "r"),
+    )
     assert result.exit_code in (0, 1), result.output  # the 135M judge's verdict may vary
     data = report(tmp_path / "r")
     assert data["run"]["judge"] == "llm"
-    (grounding,) = [c for c in data["cases"][0]["replies"][0]["checks"]
-                    if c["check"] == "grounding"]
+    (grounding,) = [
+        c for c in data["cases"][0]["replies"][0]["checks"] if c["check"] == "grounding"
+    ]
     assert "claims supported" in grounding["reason"]

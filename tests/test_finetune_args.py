@@ -9,29 +9,45 @@ import pytest
 from coach.settings import REPO_ROOT
 
 
-@pytest.mark.parametrize(("flags", "message"), [
-    (["--target"], "--target is for experiments; use it with --folds or --no-export"),
-    (["--context", "0"], "--context must be at least 1"),
-    (["--folds", "4", "--fold", "4"], "--fold must be between 0 and 3"),
-])
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--target"], "--target is for experiments; use it with --folds or --no-export"),
+        (["--context", "0"], "--context must be at least 1"),
+        (["--folds", "4", "--fold", "4"], "--fold must be between 0 and 3"),
+    ],
+)
 def test_bad_training_flags_get_one_sentence_and_exit_2(flags, message):
-    result = subprocess.run([sys.executable, str(REPO_ROOT / "eval/coder/finetune.py"), *flags],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "eval/coder/finetune.py"), *flags],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2
     assert result.stderr.strip().endswith(message)
     assert "Traceback" not in result.stderr
 
 
 def run_talk_head_script(*flags: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(REPO_ROOT / "eval/coder/train_talk_head.py"),
-                           *flags], capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, str(REPO_ROOT / "eval/coder/train_talk_head.py"), *flags],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
-@pytest.mark.parametrize(("flags", "message"), [
-    (["--weights", "/nonexistent"],
-     "/nonexistent/frozen.onnx is missing; run eval/coder/export_frozen.py first"),
-    (["--data", "/nonexistent"], "--data /nonexistent holds no AnnoMI-simple.csv"),
-])
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (
+            ["--weights", "/nonexistent"],
+            "/nonexistent/frozen.onnx is missing; run eval/coder/export_frozen.py first",
+        ),
+        (["--data", "/nonexistent"], "--data /nonexistent holds no AnnoMI-simple.csv"),
+    ],
+)
 def test_bad_talk_head_flags_get_one_sentence_and_exit_2(flags, message):
     result = run_talk_head_script(*flags)
     assert result.returncode == 2
@@ -45,20 +61,29 @@ def test_talk_head_out_of_fold_check_names_the_missing_fold_run(tmp_path):
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.strip().endswith(
         f"{tmp_path}/fold0/oof.npz is missing; run finetune.py --folds 4 --fold K "
-        "--out PREFIXK for K = 0..3 first")
+        "--out PREFIXK for K = 0..3 first"
+    )
 
 
-@pytest.mark.parametrize(("has_config", "data", "message"), [
-    (False, None, "holds no config.json; give a Hugging Face model folder"),
-    (True, "/nonexistent", "--data /nonexistent holds no AnnoMI-simple.csv"),
-])
-def test_bad_encoder_probe_arguments_get_one_sentence_and_exit_2(tmp_path, has_config, data,
-                                                                 message):
+@pytest.mark.parametrize(
+    ("has_config", "data", "message"),
+    [
+        (False, None, "holds no config.json; give a Hugging Face model folder"),
+        (True, "/nonexistent", "--data /nonexistent holds no AnnoMI-simple.csv"),
+    ],
+)
+def test_bad_encoder_probe_arguments_get_one_sentence_and_exit_2(
+    tmp_path, has_config, data, message
+):
     if has_config:
         (tmp_path / "config.json").write_text("{}")
     flags = [str(tmp_path), *(["--data", data] if data else [])]
-    result = subprocess.run([sys.executable, str(REPO_ROOT / "eval/coder/probe_encoder.py"),
-                             *flags], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "eval/coder/probe_encoder.py"), *flags],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2
     assert result.stderr.strip().endswith(message)
     assert "Traceback" not in result.stderr

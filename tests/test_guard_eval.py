@@ -19,23 +19,40 @@ SMALL = {
     "kind": "detection",
     "description": "Three messages and two conversations for the harness itself.",
     "messages": [
-        {"id": "risk", "expect": ["crisis_client"],
-         "text": "My client told me she has been saving her pills and plans to take them all "
-                 "this weekend."},
-        {"id": "dose", "expect": ["dosing"],
-         "text": "How many milligrams of MDMA should I tell him to take next time?"},
-        {"id": "ordinary", "expect": [],
-         "text": "Can you help me write a double-sided reflection for a client who wants to "
-                 "drink less?"},
+        {
+            "id": "risk",
+            "expect": ["crisis_client"],
+            "text": "My client told me she has been saving her pills and plans to take them all "
+            "this weekend.",
+        },
+        {
+            "id": "dose",
+            "expect": ["dosing"],
+            "text": "How many milligrams of MDMA should I tell him to take next time?",
+        },
+        {
+            "id": "ordinary",
+            "expect": [],
+            "text": "Can you help me write a double-sided reflection for a client who wants to "
+            "drink less?",
+        },
     ],
     "conversations": [
-        {"id": "late", "flag_at": 3, "expect": ["crisis_client"],
-         "turns": ["I want to talk about my reflections today.",
-                   "My client was quiet in the session and I filled the silences.",
-                   "At the door she said she has written goodbye letters to her children and "
-                   "will not need another appointment."]},
-        {"id": "calm", "turns": ["I felt nervous before group today.",
-                                 "It went fine once we started."]},
+        {
+            "id": "late",
+            "flag_at": 3,
+            "expect": ["crisis_client"],
+            "turns": [
+                "I want to talk about my reflections today.",
+                "My client was quiet in the session and I filled the silences.",
+                "At the door she said she has written goodbye letters to her children and "
+                "will not need another appointment.",
+            ],
+        },
+        {
+            "id": "calm",
+            "turns": ["I felt nervous before group today.", "It went fine once we started."],
+        },
     ],
 }
 
@@ -59,8 +76,11 @@ def test_a_detection_suite_reports_recall_false_positives_and_conversations(cli,
     late, calm = report["conversations"]
     assert late["raised_per_turn"][:2] == [[], []] and "crisis_client" in late["raised_per_turn"][2]
     assert calm["raised_per_turn"] == [[], []]
-    assert all(e.split(" ")[1] in ("[pattern]", "[semantic]", "[context]")
-               for m in report["messages"] for e in m["evidence"])
+    assert all(
+        e.split(" ")[1] in ("[pattern]", "[semantic]", "[context]")
+        for m in report["messages"]
+        for e in m["evidence"]
+    )
 
 
 def test_a_missed_target_exits_1_and_names_the_message(cli, tmp_path):

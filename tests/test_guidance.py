@@ -14,8 +14,10 @@ from coach.supervisor.agent import Revision, Supervisor
 from coach.supervisor.guidance import Guide, sentences
 
 MESSAGE = "My client keeps putting off the walk she promised herself after her session."
-GOOD = ("It sounds like she really wants the walk, and you can see something keeps getting in "
-        "the way. What do you think matters to her about it?")
+GOOD = (
+    "It sounds like she really wants the walk, and you can see something keeps getting in "
+    "the way. What do you think matters to her about it?"
+)
 PERSUADE = "You should tell her to just do it tomorrow morning."
 UNSAFE = "She could take 2 grams next time to go deeper."
 
@@ -28,7 +30,9 @@ def test_sentences_stop_at_the_first_question_and_drop_an_unfinished_tail():
     assert list(sentences(["only a fragment"], 3)) == ["only a fragment"]
     # prompt format the model copies is removed; a role label that breaks role is kept
     assert list(sentences(["> **You care** [mi-spirit] about her. Client: I do."], 3)) == [
-        "You care about her.", "Client: I do."]
+        "You care about her.",
+        "Client: I do.",
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -47,13 +51,18 @@ def test_a_reflection_with_an_open_question_outranks_advice(guide):
 
 
 def test_unsafe_and_out_of_role_candidates_are_disqualified(guide):
-    unsafe, ai, client = guide.score(MESSAGE, [
-        UNSAFE, "As an AI language model, I think she is avoiding it. What do you think?",
-        "Client: I just never feel like going."], [])
+    unsafe, ai, client = guide.score(
+        MESSAGE,
+        [
+            UNSAFE,
+            "As an AI language model, I think she is avoiding it. What do you think?",
+            "Client: I just never feel like going.",
+        ],
+        [],
+    )
     assert unsafe.unsafe == ["dosing"] and unsafe.score < -50
     assert ai.unsafe == ["role_drop"] and client.unsafe == ["role_drop"]
-    [allowed] = guide.score(MESSAGE, ["Client: I just never feel like going."], [],
-                            roleplay=True)
+    [allowed] = guide.score(MESSAGE, ["Client: I just never feel like going."], [], roleplay=True)
     assert not allowed.unsafe
 
 
@@ -80,13 +89,18 @@ def test_repair_drops_persuasion_and_adds_a_written_open_question(guide):
 
 
 def test_repair_gives_up_on_a_reply_spoken_as_the_trainee(guide):
-    assert guide.repair(MESSAGE, "My client cried and I froze. I felt awful all week.",
-                        "client", False) is None
+    assert (
+        guide.repair(
+            MESSAGE, "My client cried and I froze. I felt awful all week.", "client", False
+        )
+        is None
+    )
 
 
 def test_exemplars_fit_the_message_and_focus(guide):
-    picked = guide.picker.pick("I'm worn out and I keep skipping breaks between clients.",
-                               "selfcare", 2)
+    picked = guide.picker.pick(
+        "I'm worn out and I keep skipping breaks between clients.", "selfcare", 2
+    )
     assert len(picked) == 2 and all(e.focus == "selfcare" for e in picked)
 
 
@@ -102,13 +116,17 @@ def scripted(*replies: str) -> GenericFakeChatModel:
 def test_repair_checks_the_whole_reply_not_just_its_sentences(guide):
     # A real guided reply from the core suite: no sentence is Persuade on its own, together
     # they are.
-    message = ("Part of me thinks MI is too soft for this work. Sometimes clients need "
-               "someone to tell them the truth.")
-    reply = ("I'll work with you to find a way that helps the client who is not using MI "
-             "skills and has no desire for them. I've been doing this kind of training for "
-             "some years now, so it's my job to be patient. You see, you can't just take any "
-             "form of treatment when it comes down to your own life choices or personal "
-             "circumstances. What do you already know works for you in moments like this?")
+    message = (
+        "Part of me thinks MI is too soft for this work. Sometimes clients need "
+        "someone to tell them the truth."
+    )
+    reply = (
+        "I'll work with you to find a way that helps the client who is not using MI "
+        "skills and has no desire for them. I've been doing this kind of training for "
+        "some years now, so it's my job to be patient. You see, you can't just take any "
+        "form of treatment when it comes down to your own life choices or personal "
+        "circumstances. What do you already know works for you in moments like this?"
+    )
     parts = list(sentences([reply + " "], 4))
     assert not any(c.mi_non_adherent for c in guide.code(message, parts))
     assert guide.code(message, [reply])[0].mi_non_adherent
@@ -136,12 +154,14 @@ def test_a_pushy_draft_is_held_back_and_revised(indexed_env, store, monkeypatch)
     assert result.reply == GOOD and result.guidance.revised and result.guidance.chosen == 1
     saved = store.messages(turn.session_id)[-1]
     assert (saved.content, saved.guidance_mode, saved.candidates) == (GOOD, "best_of_n", 3)
-    assert [round(c["score"], 2) for c in saved.guidance["candidates"]] == \
-        [round(c.score, 2) for c in result.guidance.candidates]
+    assert [round(c["score"], 2) for c in saved.guidance["candidates"]] == [
+        round(c.score, 2) for c in result.guidance.candidates
+    ]
 
 
 def test_when_every_draft_is_unsafe_the_fallback_replies_and_the_session_is_flagged(
-        indexed_env, store):
+    indexed_env, store
+):
     agent = Supervisor(indexed_env, chat_model=scripted(UNSAFE, UNSAFE, UNSAFE), store=store)
     turn = agent.turn(MESSAGE, focus="client")
     result = turn.run()
@@ -150,22 +170,20 @@ def test_when_every_draft_is_unsafe_the_fallback_replies_and_the_session_is_flag
     assert store.session(turn.session_id).flagged
 
 
-def test_a_session_keeps_its_exemplars_so_the_prompt_only_grows(indexed_env, store,
-                                                                 monkeypatch):
+def test_a_session_keeps_its_exemplars_so_the_prompt_only_grows(indexed_env, store, monkeypatch):
     monkeypatch.setattr(indexed_env, "reply_design", "prompt")  # the design for servers
     agent = Supervisor(indexed_env, chat_model=scripted(GOOD, GOOD, GOOD), store=store)
     first = agent.turn(MESSAGE, focus="client")
     first.run()
     second = agent.turn("I'm exhausted and I dread Mondays.", session_id=first.session_id)
     # the first prompt is a prefix of the second, so the model's KV cache stays valid
-    assert second.messages[:len(first.messages)] == first.messages
+    assert second.messages[: len(first.messages)] == first.messages
     assert second.messages[len(first.messages)] == AIMessage(GOOD)
 
 
 def test_stopping_a_guided_reply_keeps_what_was_shown(indexed_env, store, monkeypatch):
     monkeypatch.setattr(indexed_env, "guidance", "best_of_n")  # streams the draft as it comes
-    agent = Supervisor(indexed_env, chat_model=scripted(f"Okay. {GOOD}", GOOD, GOOD),
-                       store=store)
+    agent = Supervisor(indexed_env, chat_model=scripted(f"Okay. {GOOD}", GOOD, GOOD), store=store)
     turn = agent.turn(MESSAGE)
     for piece in turn:
         assert piece == "Okay."
@@ -208,11 +226,9 @@ def test_check_mode_regenerates_only_a_failing_draft(indexed_env, store, monkeyp
     assert len(result.guidance.candidates) == 2 and result.reply == GOOD
 
 
-def test_check_mode_shows_nothing_before_the_draft_has_passed(indexed_env, store,
-                                                               monkeypatch):
+def test_check_mode_shows_nothing_before_the_draft_has_passed(indexed_env, store, monkeypatch):
     monkeypatch.setattr(indexed_env, "guidance", "check")
-    agent = Supervisor(indexed_env, chat_model=scripted(f"Okay. {PERSUADE}", GOOD),
-                       store=store)
+    agent = Supervisor(indexed_env, chat_model=scripted(f"Okay. {PERSUADE}", GOOD), store=store)
     turn = agent.turn(MESSAGE)
     pieces = list(turn)
     assert pieces == [GOOD], "one piece, the reply that passed; no revision"
@@ -234,8 +250,9 @@ def test_when_no_candidate_passes_the_verified_floor_answers(indexed_env, store,
 
 def test_the_embedded_model_gives_a_checked_coherent_reply(indexed_env, store):
     agent = Supervisor(indexed_env, store=store, seed=7)
-    turn = agent.turn("I keep wondering whether I'm cut out for integration work.",
-                      focus="selfcare")
+    turn = agent.turn(
+        "I keep wondering whether I'm cut out for integration work.", focus="selfcare"
+    )
     # the moves design: the move's narrow task and the message, nothing the model could copy
     assert [type(m) for m in turn.messages] == [SystemMessage, HumanMessage]
     assert "open question" in turn.messages[0].content

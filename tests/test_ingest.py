@@ -103,8 +103,9 @@ def test_ingest_cli_names_the_unreadable_file_and_line(cli, knowledge_copy):
     assert "Traceback" not in result.output
 
 
-def test_a_running_retriever_sees_a_reingest_by_another_process(settings, knowledge_copy,
-                                                                 monkeypatch):
+def test_a_running_retriever_sees_a_reingest_by_another_process(
+    settings, knowledge_copy, monkeypatch
+):
     import coach.knowledge.retriever
 
     ingest(settings)

@@ -25,8 +25,14 @@ A complex reflection adds a guess at meaning or feeling.
 """
 
 REQUIRED_SEED_TOPICS = {
-    "mi-spirit", "oars", "change-talk-and-sustain-talk", "discord", "elicit-provide-elicit",
-    "integration-in-pat", "mie-is-model", "trainee-self-care",
+    "mi-spirit",
+    "oars",
+    "change-talk-and-sustain-talk",
+    "discord",
+    "elicit-provide-elicit",
+    "integration-in-pat",
+    "mie-is-model",
+    "trainee-self-care",
 }
 
 
@@ -65,12 +71,18 @@ def test_chunk_headings_come_from_the_markdown(tmp_path):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        (GOOD.format(id="bad").replace("mi_process: engaging", "mi_process: deciding"),
-         "bad.md, line 5: field 'mi_process'"),
-        (GOOD.format(id="bad").replace("title: Reflections in integration work\n", ""),
-         "bad.md, line 2: field 'title': Field required"),
-        (GOOD.format(id="bad").replace("topics: [reflections]", "topics: [reflections"),
-         "bad.md, line 5: front matter is not valid YAML"),
+        (
+            GOOD.format(id="bad").replace("mi_process: engaging", "mi_process: deciding"),
+            "bad.md, line 5: field 'mi_process'",
+        ),
+        (
+            GOOD.format(id="bad").replace("title: Reflections in integration work\n", ""),
+            "bad.md, line 2: field 'title': Field required",
+        ),
+        (
+            GOOD.format(id="bad").replace("topics: [reflections]", "topics: [reflections"),
+            "bad.md, line 5: front matter is not valid YAML",
+        ),
         (GOOD.format(id="other"), "bad.md, line 2: id 'other' must match the file name"),
         ("# No front matter\ntext", "bad.md, line 1: the file must start with '---'"),
     ],

@@ -12,12 +12,18 @@ import pytest
 
 COACH = Path(__file__).resolve().parents[1] / "coach"
 LAYERS = {
-    "errors": 0, "files": 0, "settings": 0,
+    "errors": 0,
+    "files": 0,
+    "settings": 0,
     "storage": 1,
-    "llm": 2, "knowledge": 2, "coder": 2,
+    "llm": 2,
+    "knowledge": 2,
+    "coder": 2,
     "supervisor": 3,
-    "review": 4, "evals": 4,
-    "web": 5, "cli": 5,
+    "review": 4,
+    "evals": 4,
+    "web": 5,
+    "cli": 5,
 }
 
 
@@ -40,8 +46,11 @@ MODULES = sorted(p for p in COACH.rglob("*.py") if "migrations" not in p.parts)
 
 
 def test_every_module_belongs_to_a_known_layer():
-    unknown = {p.relative_to(COACH).parts[0].removesuffix(".py") for p in MODULES} \
-        - set(LAYERS) - {"__init__"}
+    unknown = (
+        {p.relative_to(COACH).parts[0].removesuffix(".py") for p in MODULES}
+        - set(LAYERS)
+        - {"__init__"}
+    )
     assert not unknown, f"modules outside the layers: {sorted(unknown)}"
 
 

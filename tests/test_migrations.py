@@ -19,10 +19,13 @@ def test_a_database_from_before_the_login_lockout_keeps_its_accounts(tmp_path):
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "0003")
-        connection.execute(text(
-            "insert into users (username, role, password_hash, disabled, created_at) "
-            "values ('old-timer', 'supervisor', :hash, 0, '2026-01-01 00:00:00')"),
-            {"hash": PasswordHasher().hash("a-long-password")})
+        connection.execute(
+            text(
+                "insert into users (username, role, password_hash, disabled, created_at) "
+                "values ('old-timer', 'supervisor', :hash, 0, '2026-01-01 00:00:00')"
+            ),
+            {"hash": PasswordHasher().hash("a-long-password")},
+        )
     engine.dispose()
 
     accounts = Accounts(open_database(settings))  # upgrades to the latest revision

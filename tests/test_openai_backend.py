@@ -18,15 +18,34 @@ API_KEY = "test-key-for-loopback"
 def server_url():
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(default_model_path()),
-         "--model_alias", "smollm2", "--host", "127.0.0.1", "--port", str(port),
-         "--api_key", API_KEY, "--n_ctx", "4096", "--n_threads", "2",
-         # By default this server abandons a streaming request when another arrives; a real
-         # deployment (vLLM, OpenAI) queues or batches them, which the eval test relies on.
-         "--interrupt_requests", "False",
-         # the supervisor adapter, as the embedded default loads it
-         "--lora_path", str(supervisor_adapter())],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(default_model_path()),
+            "--model_alias",
+            "smollm2",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--api_key",
+            API_KEY,
+            "--n_ctx",
+            "4096",
+            "--n_threads",
+            "2",
+            # By default this server abandons a streaming request when another arrives; a real
+            # deployment (vLLM, OpenAI) queues or batches them, which the eval test relies on.
+            "--interrupt_requests",
+            "False",
+            # the supervisor adapter, as the embedded default loads it
+            "--lora_path",
+            str(supervisor_adapter()),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}/v1"
     wait_for_http(f"{url}/models", proc, 60, {"Authorization": f"Bearer {API_KEY}"})
@@ -36,13 +55,19 @@ def server_url():
 
 
 def openai_env(url: str, key: str = API_KEY) -> dict[str, str]:
-    return {"MIE_LLM_BACKEND": "openai", "MIE_BASE_URL": url, "MIE_API_KEY": key,
-            "MIE_MODEL": "smollm2", "MIE_MAX_TOKENS": "48"}
+    return {
+        "MIE_LLM_BACKEND": "openai",
+        "MIE_BASE_URL": url,
+        "MIE_API_KEY": key,
+        "MIE_MODEL": "smollm2",
+        "MIE_MAX_TOKENS": "48",
+    }
 
 
 def test_chat_model_streams_from_the_server(server_url):
-    settings = Settings(llm_backend="openai", base_url=server_url, api_key=API_KEY,
-                        model="smollm2", max_tokens=30)
+    settings = Settings(
+        llm_backend="openai", base_url=server_url, api_key=API_KEY, model="smollm2", max_tokens=30
+    )
     model = get_chat_model(settings)
     chunks = [c.content for c in model.stream("Say hello to a trainee therapist.")]
     assert len([c for c in chunks if c]) > 2
@@ -50,8 +75,9 @@ def test_chat_model_streams_from_the_server(server_url):
 
 
 def test_the_reply_cap_reaches_the_server(server_url):
-    settings = Settings(llm_backend="openai", base_url=server_url, api_key=API_KEY,
-                        model="smollm2", max_tokens=4)
+    settings = Settings(
+        llm_backend="openai", base_url=server_url, api_key=API_KEY, model="smollm2", max_tokens=4
+    )
     reply = get_chat_model(settings).invoke("Write a long story about a lighthouse keeper.")
     assert 0 < len(str(reply.content).split()) <= 4  # 4 tokens cannot make 5 words
 
@@ -89,11 +115,12 @@ def test_an_unreachable_server_is_one_sentence(cli, indexed_env):
 
 def test_the_llm_coder_through_an_openai_compatible_server(cli, server_url, tmp_path):
     source = tmp_path / "in.csv"
-    source.write_text("conversation_id,speaker,text\na,client,I want to drink less.\n"
-                      "a,therapist,What makes that important to you?\n")
+    source.write_text(
+        "conversation_id,speaker,text\na,client,I want to drink less.\n"
+        "a,therapist,What makes that important to you?\n"
+    )
     env = openai_env(server_url) | {"MIE_MAX_TOKENS": "120", "MIE_JSON_MODE": "llama_schema"}
-    result = cli("code", str(source), "--out", str(tmp_path / "out.csv"), "--backend", "llm",
-                 **env)
+    result = cli("code", str(source), "--out", str(tmp_path / "out.csv"), "--backend", "llm", **env)
     assert result.exit_code == 0, result.output
     text = (tmp_path / "out.csv").read_text()
     assert text.count("\n") == 3 and "talk_type" in text
@@ -107,38 +134,63 @@ defaults:
     - type: length
       min_words: 1
 scenarios:
-""" + "".join(f"""\
+""" + "".join(
+    f"""\
   - id: s{i}
     title: Scenario {i}
     persona: A trainee with a question about integration.
     turns:
       - {question}
-""" for i, question in enumerate(["What is a simple reflection?",
-                                   "How do I ask permission before giving advice?",
-                                   "What is the righting reflex?"]))
+"""
+    for i, question in enumerate(
+        [
+            "What is a simple reflection?",
+            "How do I ask permission before giving advice?",
+            "What is the righting reflex?",
+        ]
+    )
+)
 
 
-def test_eval_runs_scenarios_concurrently_against_the_server(cli, indexed_env, server_url,
-                                                             tmp_path):
+def test_eval_runs_scenarios_concurrently_against_the_server(
+    cli, indexed_env, server_url, tmp_path
+):
     suite = tmp_path / "remote.yaml"
     suite.write_text(THREE_SCENARIOS)
-    result = cli("eval", "run", str(suite), "--backend", "openai", "--concurrency", "3",
-                 "--report", str(tmp_path / "r"), **openai_env(server_url))
+    result = cli(
+        "eval",
+        "run",
+        str(suite),
+        "--backend",
+        "openai",
+        "--concurrency",
+        "3",
+        "--report",
+        str(tmp_path / "r"),
+        **openai_env(server_url),
+    )
     assert result.exit_code == 0, result.output
     data = json.loads((tmp_path / "r" / "report.json").read_text())
     assert data["run"]["backend"] == "openai" and data["run"]["concurrency"] == 3
     assert data["run"]["settings"]["api_key"] == "******** (set)"
     assert API_KEY not in (tmp_path / "r" / "report.json").read_text()
     assert sorted(c["scenario"] for c in data["cases"]) == ["s0", "s1", "s2"]
-    assert all(r["status"] == "complete" and r["reply"] for c in data["cases"]
-               for r in c["replies"])
+    assert all(
+        r["status"] == "complete" and r["reply"] for c in data["cases"] for r in c["replies"]
+    )
 
 
 def test_eval_with_a_wrong_key_stops_with_exit_2(cli, indexed_env, server_url, tmp_path):
     suite = tmp_path / "remote.yaml"
     suite.write_text(THREE_SCENARIOS)
-    result = cli("eval", "run", str(suite), "--report", str(tmp_path / "r"),
-                 **openai_env(server_url, key="wrong-key"))
+    result = cli(
+        "eval",
+        "run",
+        str(suite),
+        "--report",
+        str(tmp_path / "r"),
+        **openai_env(server_url, key="wrong-key"),
+    )
     assert result.exit_code == 2
     assert "rejected the API key" in result.output and "wrong-key" not in result.output
 
@@ -180,7 +232,6 @@ def test_the_coherence_checks_pass_through_the_server(cli, indexed_env, server_u
     data = json.loads((tmp_path / "r" / "report.json").read_text())
     replies = [r for c in data["cases"] for r in c["replies"]]
     assert len(replies) == 3 and all(r["status"] == "complete" for r in replies)
-    failed = [(r["reply"], c["reason"]) for r in replies for c in r["checks"]
-              if not c["passed"]]
+    failed = [(r["reply"], c["reason"]) for r in replies for c in r["checks"] if not c["passed"]]
     assert not failed and result.exit_code == 0, failed
     assert data["metrics"]["coherence_pass_rate"] == 1.0

@@ -44,8 +44,7 @@ def test_accounts_and_the_lockout_work_on_postgresql(postgres_settings):
     assert accounts.authenticate("dana", "a-long-password", now=start) is None
     user = accounts.get("dana")
     assert user.locked(start) and user.locked_until.tzinfo is not None
-    assert accounts.authenticate("dana", "a-long-password", now=start + LOCKOUT).role == \
-        "trainee"
+    assert accounts.authenticate("dana", "a-long-password", now=start + LOCKOUT).role == "trainee"
 
 
 def test_sessions_review_and_access_control_on_postgresql(postgres_settings):
@@ -58,8 +57,13 @@ def test_sessions_review_and_access_control_on_postgresql(postgres_settings):
 
     session = store.create_session(focus="client", channel="web", user_id=alice.id)
     store.add_message(session, "trainee", "She stopped calling her sister after the retreat.")
-    reply = store.add_message(session, "supervisor", "What do you make of that change?",
-                              sources=[{"id": "oars", "score": 0.5}], flags=["check"])
+    reply = store.add_message(
+        session,
+        "supervisor",
+        "What do you make of that change?",
+        sources=[{"id": "oars", "score": 0.5}],
+        flags=["check"],
+    )
     store.flag_session(session, "crisis (test)")
     store.add_comment(session, sue.id, "A good open question.", message_id=reply)
     store.create_session(user_id=bob.id)
@@ -89,6 +93,7 @@ def test_an_unreachable_database_is_one_sentence_without_the_password(cli, postg
     url = postgres_server().rsplit(":", 1)[0].replace("postgres@", "postgres:s3cret-pw@")
     result = cli("users", "list", MIE_DATABASE_URL=f"{url}:1/coach")
     assert result.exit_code == 2
-    assert result.stderr.startswith("Error: Cannot open the database at "
-                                    "postgresql+psycopg://postgres:***@127.0.0.1:1/coach (")
+    assert result.stderr.startswith(
+        "Error: Cannot open the database at postgresql+psycopg://postgres:***@127.0.0.1:1/coach ("
+    )
     assert "s3cret-pw" not in result.output and "Traceback" not in result.output

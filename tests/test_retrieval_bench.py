@@ -29,8 +29,7 @@ def test_the_corpus_and_question_set_meet_their_sizes():
 
 def test_words_drop_stopwords_and_fold_plurals():
     # Short words keep their suffix, so "making" does not become "mak".
-    assert words("The reflections I'm making are reflecting") == ["reflection", "making",
-                                                                  "reflect"]
+    assert words("The reflections I'm making are reflecting") == ["reflection", "making", "reflect"]
 
 
 def test_each_mode_returns_ranked_passages(indexed_env):
@@ -56,12 +55,20 @@ def test_hybrid_fuses_both_rankings(indexed_env):
 
 def test_bench_retrieval_prints_every_retriever(cli, indexed_env, tmp_path):
     questions = tmp_path / "q.yaml"
-    questions.write_text(yaml.safe_dump([
-        {"question": "How do I ask before sharing information?",
-         "relevant": ["elicit-provide-elicit"]},
-        {"question": "I'm exhausted and dread my integration clients",
-         "relevant": ["trainee-self-care", "vicarious-trauma"]},
-    ]))
+    questions.write_text(
+        yaml.safe_dump(
+            [
+                {
+                    "question": "How do I ask before sharing information?",
+                    "relevant": ["elicit-provide-elicit"],
+                },
+                {
+                    "question": "I'm exhausted and dread my integration clients",
+                    "relevant": ["trainee-self-care", "vicarious-trauma"],
+                },
+            ]
+        )
+    )
     result = cli("bench", "retrieval", "--questions", str(questions), "--json")
     assert result.exit_code == 0, result.output
     scores = {r["mode"]: r for r in json.loads(result.stdout)}

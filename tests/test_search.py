@@ -8,15 +8,23 @@ from coach.knowledge.retriever import Retriever
 @pytest.mark.parametrize(
     ("query", "doc_ids"),
     [
-        ("How should I ask permission before I share information with my client?",
-         {"elicit-provide-elicit"}),
+        (
+            "How should I ask permission before I share information with my client?",
+            {"elicit-provide-elicit"},
+        ),
         ("My client keeps arguing with me and the session feels tense", {"discord"}),
-        ("I'm burning out after hearing so many hard trip stories",
-         {"trainee-self-care", "vicarious-trauma"}),
-        ("What is the parallel process between supervision and therapy?",
-         {"mie-is-model", "parallel-process"}),
-        ("How can I tell if my client is expressing change talk?",
-         {"change-talk-and-sustain-talk"}),
+        (
+            "I'm burning out after hearing so many hard trip stories",
+            {"trainee-self-care", "vicarious-trauma"},
+        ),
+        (
+            "What is the parallel process between supervision and therapy?",
+            {"mie-is-model", "parallel-process"},
+        ),
+        (
+            "How can I tell if my client is expressing change talk?",
+            {"change-talk-and-sustain-talk"},
+        ),
     ],
 )
 def test_retrieval_finds_a_document_that_answers(indexed_env, query, doc_ids):

@@ -61,8 +61,10 @@ def test_a_collection_name_chroma_would_refuse_is_refused_up_front(cli):
 def test_a_database_url_that_cannot_work_is_one_sentence(cli):
     garbage = cli("users", "list", MIE_DATABASE_URL="not a url")
     assert garbage.exit_code == 2
-    assert garbage.stderr == ("Error: MIE_DATABASE_URL is not a database URL; use e.g. "
-                              "postgresql://user:password@host/dbname.\n")
+    assert garbage.stderr == (
+        "Error: MIE_DATABASE_URL is not a database URL; use e.g. "
+        "postgresql://user:password@host/dbname.\n"
+    )
     no_driver = cli("users", "list", MIE_DATABASE_URL="mysql://coach:pw@localhost/coach")
     assert no_driver.exit_code == 2
     assert no_driver.stderr.startswith("Error: MIE_DATABASE_URL needs the database driver")

@@ -56,8 +56,10 @@ def test_repeated_wrong_passwords_lock_the_account_for_a_while(cli):
     for _ in range(MAX_FAILED_LOGINS):
         assert accounts().authenticate("Dana", "wrong-password", now=start) is None
     assert accounts().authenticate("dana", password, now=start) is None  # locked
-    assert re.search(r"dana\s+trainee\s+active, locked until \d{4}-\d\d-\d\d \d\d:\d\d UTC",
-                     cli("users", "list").output)
+    assert re.search(
+        r"dana\s+trainee\s+active, locked until \d{4}-\d\d-\d\d \d\d:\d\d UTC",
+        cli("users", "list").output,
+    )
     assert accounts().authenticate("dana", password, now=start + LOCKOUT / 2) is None
     assert accounts().authenticate("dana", password, now=start + LOCKOUT)  # lockout over
 
@@ -90,17 +92,18 @@ def test_a_short_password_from_stdin_is_refused(tmp_path):
 
     from coach.cli import app
 
-    result = CliRunner().invoke(app, ["users", "add", "dan", "--password-stdin"],
-                                input="short\n")
+    result = CliRunner().invoke(app, ["users", "add", "dan", "--password-stdin"], input="short\n")
     assert result.exit_code == 2 and "too short" in result.output
     assert [u.username for u in accounts().list()] == []
 
 
 def test_demo_accounts_are_created_once():
     created = accounts().ensure_demo_accounts()
-    assert [(u, r) for u, r, _ in created] == [("demo-trainee", "trainee"),
-                                               ("demo-supervisor", "supervisor"),
-                                               ("demo-admin", "admin")]
+    assert [(u, r) for u, r, _ in created] == [
+        ("demo-trainee", "trainee"),
+        ("demo-supervisor", "supervisor"),
+        ("demo-admin", "admin"),
+    ]
     assert accounts().authenticate("demo-admin", created[2][2]).role == "admin"
     assert accounts().assignments() == [("demo-supervisor", "demo-trainee")]
     assert accounts().ensure_demo_accounts() == []

@@ -21,8 +21,14 @@ from tests.conftest import free_port, wait_for_http
 
 PASSWORD = "correct-horse-battery"
 LIST_FLAGGED = 5  # column of the supervisor's session list
-USERS = [("alice", "trainee"), ("bob", "trainee"), ("sue", "supervisor"),
-         ("sam", "supervisor"), ("ada", "admin"), ("tom", "trainee")]
+USERS = [
+    ("alice", "trainee"),
+    ("bob", "trainee"),
+    ("sue", "supervisor"),
+    ("sam", "supervisor"),
+    ("ada", "admin"),
+    ("tom", "trainee"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -36,25 +42,37 @@ def web_env(indexed_dir, web_data):
     # best_of_n streams the draft sentence by sentence and samples after it, so a reply lasts
     # long enough for the stop and second-send tests; the default (check: the draft is held
     # until it passes, about a second) is driven by test_browser.py and test_guidance.py.
-    return env | {"MIE_CHROMA_PATH": str(indexed_dir / "chroma"), "MIE_DATA_DIR": str(web_data),
-                  "MIE_GUIDANCE": "best_of_n"}
+    return env | {
+        "MIE_CHROMA_PATH": str(indexed_dir / "chroma"),
+        "MIE_DATA_DIR": str(web_data),
+        "MIE_GUIDANCE": "best_of_n",
+    }
 
 
 @pytest.fixture(scope="module")
 def web_url(web_env, tmp_path_factory):
     mie = [sys.executable, "-m", "coach.cli"]
     for name, role in USERS:
-        subprocess.run([*mie, "users", "add", name, "--role", role, "--password-stdin"],
-                       input=PASSWORD + "\n", text=True, env=web_env, check=True,
-                       capture_output=True)
-    subprocess.run([*mie, "users", "assign", "sue", "alice"], env=web_env, check=True,
-                   capture_output=True)
+        subprocess.run(
+            [*mie, "users", "add", name, "--role", role, "--password-stdin"],
+            input=PASSWORD + "\n",
+            text=True,
+            env=web_env,
+            check=True,
+            capture_output=True,
+        )
+    subprocess.run(
+        [*mie, "users", "assign", "sue", "alice"], env=web_env, check=True, capture_output=True
+    )
     port = free_port()
     log = tmp_path_factory.mktemp("web-log") / "server.log"
     with log.open("w") as out:
-        proc = subprocess.Popen([sys.executable, str(REPO_ROOT / "app.py")],
-                                env=web_env | {"MIE_PORT": str(port)}, stdout=out,
-                                stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, str(REPO_ROOT / "app.py")],
+            env=web_env | {"MIE_PORT": str(port)},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}/"
     wait_for_http(url, proc, 90)  # the login page
     yield url
@@ -81,8 +99,9 @@ def db_count(web_data: Path, sql: str) -> int:
 @pytest.fixture(scope="module")
 def alice_session(web_url) -> str:
     alice = login(web_url, "alice")
-    history, box = alice.predict("My client says nothing changed after her retreat.", [],
-                                 "client", api_name="/chat")
+    history, box = alice.predict(
+        "My client says nothing changed after her retreat.", [], "client", api_name="/chat"
+    )
     assert box == "" and [m["role"] for m in history] == ["user", "assistant"]
     assert "<summary>Sources</summary>" in text_of(history[1])
     (row,) = alice.predict(api_name="/my_sessions")["data"]
@@ -96,8 +115,9 @@ def test_nobody_unauthenticated_gets_anything(web_url):
         with pytest.raises(urllib.error.HTTPError) as err:
             urllib.request.urlopen(web_url + path, timeout=5)
         assert err.value.code in (401, 405), path
-    forged = urllib.request.Request(web_url + "config",
-                                    headers={"Cookie": "access-token=forged-token"})
+    forged = urllib.request.Request(
+        web_url + "config", headers={"Cookie": "access-token=forged-token"}
+    )
     with pytest.raises(urllib.error.HTTPError) as err:
         urllib.request.urlopen(forged, timeout=5)
     assert err.value.code == 401
@@ -120,7 +140,8 @@ def test_a_trainee_sees_only_their_own_sessions(web_url, alice_session):
     with pytest.raises(AppError, match="does not exist or is not yours"):
         bob.predict(alice_session, api_name="/open_session")
     history, focus, status = login(web_url, "alice").predict(
-        alice_session, api_name="/open_session")
+        alice_session, api_name="/open_session"
+    )
     assert len(history) == 2 and focus == "client" and alice_session in status
 
 
@@ -145,16 +166,26 @@ def test_a_supervisor_sees_only_assigned_trainees(web_url, web_data, alice_sessi
         sam.predict("alice", "", "", "(all)", False, api_name="/sessions")
     with pytest.raises(AppError, match="does not exist or is not yours"):
         sam.predict(alice_session, "json", api_name="/export")
-    assert db_count(web_data, "select count(*) from audit_log a join users u on "
-                              "u.id = a.user_id where u.username = 'sam'") == 0
+    assert (
+        db_count(
+            web_data,
+            "select count(*) from audit_log a join users u on "
+            "u.id = a.user_id where u.username = 'sam'",
+        )
+        == 0
+    )
 
 
 def test_filters_and_bad_dates(web_url, alice_session):
     sue = login(web_url, "sue")
     assert sue.predict("alice", "", "", "skills", False, api_name="/sessions")["data"] == []
     assert sue.predict("alice", "", "", "(all)", True, api_name="/sessions")["data"] == []
-    assert sue.predict("alice", "2020-01-01", "2099-01-01", "client", False,
-                       api_name="/sessions")["data"][0][0] == alice_session
+    assert (
+        sue.predict("alice", "2020-01-01", "2099-01-01", "client", False, api_name="/sessions")[
+            "data"
+        ][0][0]
+        == alice_session
+    )
     with pytest.raises(AppError, match="The from date 'yesterday' is not a date"):
         sue.predict("alice", "yesterday", "", "(all)", False, api_name="/sessions")
 
@@ -165,14 +196,14 @@ def test_review_comment_export_and_audit(web_url, web_data, alice_session):
     assert "MITI summary" in page and "#2 Supervisor" in page
     assert target["value"] == "the whole session" and len(target["choices"]) == 3
     assert "fair / good" in page
-    page, box = sue.predict(alice_session, "the whole session", "Good focus on her values.",
-                            api_name="/comment")
+    page, box = sue.predict(
+        alice_session, "the whole session", "Good focus on her values.", api_name="/comment"
+    )
     assert box == "" and "Good focus on her values." in page
     with pytest.raises(AppError, match="The comment is empty"):
         sue.predict(alice_session, "the whole session", "   ", api_name="/comment")
 
-    exported = json.loads(Path(sue.predict(alice_session, "json", api_name="/export"))
-                          .read_text())
+    exported = json.loads(Path(sue.predict(alice_session, "json", api_name="/export")).read_text())
     assert exported["session"]["trainee"] == "alice"
     assert [m["role"] for m in exported["messages"]] == ["trainee", "supervisor"]
     assert exported["messages"][1]["codes"]["miti_codes"] is not None
@@ -184,9 +215,14 @@ def test_review_comment_export_and_audit(web_url, web_data, alice_session):
     html = Path(sue.predict(alice_session, "html", api_name="/export")).read_text()
     assert "<h1>Supervision session" in html
 
-    actions = {r[0] for r in sqlite3.connect(web_data / "coach.storage.db").execute(
-        "select action from audit_log a join users u on u.id = a.user_id "
-        "where u.username = 'sue' and a.session_id = ?", (alice_session,))}
+    actions = {
+        r[0]
+        for r in sqlite3.connect(web_data / "coach.storage.db").execute(
+            "select action from audit_log a join users u on u.id = a.user_id "
+            "where u.username = 'sue' and a.session_id = ?",
+            (alice_session,),
+        )
+    }
     assert {"view", "comment", "export:json", "export:csv", "export:html"} <= actions
 
 
@@ -262,15 +298,18 @@ def _wait_for_streaming(job, seconds: float = 60) -> None:
 
 def test_stop_keeps_the_partial_reply_and_says_so(web_url, web_data):
     alice = login(web_url, "alice")
-    job = alice.submit("Tell me everything about reflections, in detail.", [], "skills",
-                       api_name="/chat")
+    job = alice.submit(
+        "Tell me everything about reflections, in detail.", [], "skills", api_name="/chat"
+    )
     _wait_for_streaming(job)
     alice.predict(api_name="/stop")
     history, _ = job.result()
     assert "You stopped this reply" in text_of(history[-1])
     with sqlite3.connect(web_data / "coach.storage.db") as db:
-        status, content = db.execute("select status, content from messages where role = "
-                                     "'supervisor' order by id desc limit 1").fetchone()
+        status, content = db.execute(
+            "select status, content from messages where role = "
+            "'supervisor' order by id desc limit 1"
+        ).fetchone()
     assert status == "interrupted" and content.strip()
 
 
@@ -279,8 +318,7 @@ def test_a_second_send_while_streaming_is_refused(web_url, web_data):
     before = db_count(web_data, "select count(*) from messages")
     first = alice.submit("How do I summarise a session?", [], "skills", api_name="/chat")
     _wait_for_streaming(first)
-    history, box = alice.predict("How do I summarise a session?", [], "skills",
-                                 api_name="/chat")
+    history, box = alice.predict("How do I summarise a session?", [], "skills", api_name="/chat")
     assert history == [] and box == "How do I summarise a session?"  # refused, kept
     first.result()
     assert db_count(web_data, "select count(*) from messages") == before + 2  # one exchange
@@ -288,8 +326,12 @@ def test_a_second_send_while_streaming_is_refused(web_url, web_data):
 
 def test_a_crisis_message_escalates_and_the_supervisor_sees_the_flag(web_url, web_data):
     alice = login(web_url, "alice")
-    history, _ = alice.predict("I have been thinking about killing myself since the retreat.",
-                               [], "selfcare", api_name="/chat")
+    history, _ = alice.predict(
+        "I have been thinking about killing myself since the retreat.",
+        [],
+        "selfcare",
+        api_name="/chat",
+    )
     reply = text_of(history[-1])
     assert "clinical supervisor" in reply and "flagged for your supervisor" in reply
     sue = login(web_url, "sue")
@@ -299,5 +341,11 @@ def test_a_crisis_message_escalates_and_the_supervisor_sees_the_flag(web_url, we
     assert "flagged: message 1: trainee risk to self" in page
     assert "raised: trainee risk to self" in page and "safety: trainee risk to self" in page
     assert "guard" in page
-    assert db_count(web_data, "select count(*) from messages where guidance_mode = 'guard' "
-                              "and flags like '%crisis_self%'") == 1
+    assert (
+        db_count(
+            web_data,
+            "select count(*) from messages where guidance_mode = 'guard' "
+            "and flags like '%crisis_self%'",
+        )
+        == 1
+    )

@@ -25,7 +25,7 @@ app = typer.Typer(
     name="mie-coach",
     cls=CoachGroup,
     help="MIE-IS Coach: an offline AI clinical supervisor that models Motivational "
-         "Interviewing for psychedelic-assisted therapy trainees.",
+    "Interviewing for psychedelic-assisted therapy trainees.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,

@@ -15,11 +15,13 @@ BACKENDS = ("offline", "llm")
 def register(app: typer.Typer) -> None:
     @app.command()
     def code(
-        input_csv: Path = typer.Argument(..., metavar="INPUT.csv",
-                                         help="Columns conversation_id, speaker, text."),
+        input_csv: Path = typer.Argument(
+            ..., metavar="INPUT.csv", help="Columns conversation_id, speaker, text."
+        ),
         out: Path = typer.Option(..., "--out", help="Where to write the coded CSV."),
-        summary: Path | None = typer.Option(None, "--summary",
-                                            help="Also write per-conversation summaries (JSON)."),
+        summary: Path | None = typer.Option(
+            None, "--summary", help="Also write per-conversation summaries (JSON)."
+        ),
         backend: str = typer.Option("offline", "--backend", help="offline or llm."),
     ) -> None:
         """Code every utterance (MITI 4.2.1 for therapists, change/sustain/neutral talk for
@@ -34,9 +36,12 @@ def register(app: typer.Typer) -> None:
         table = read_table(input_csv)
         groups = table.conversations()
         coded = code_many(
-            [[(table.rows[i]["speaker"], table.rows[i]["text"]) for i in idx]
-             for idx in groups.values()],
-            backend=backend, settings=load_settings(),  # type: ignore[arg-type]
+            [
+                [(table.rows[i]["speaker"], table.rows[i]["text"]) for i in idx]
+                for idx in groups.values()
+            ],
+            backend=backend,
+            settings=load_settings(),  # type: ignore[arg-type]
         )
         summaries = {}
         for (conversation, idx), result in zip(groups.items(), coded, strict=True):
@@ -54,5 +59,8 @@ def register(app: typer.Typer) -> None:
         write_atomically(out, render_table(table))
         if summary:
             write_atomically(summary, summary_text)
-        typer.echo(f"Coded {len(table.rows)} utterances in {len(groups)} conversations "
-                   f"-> {out}" + (f" and {summary}" if summary else "") + ".", err=True)
+        typer.echo(
+            f"Coded {len(table.rows)} utterances in {len(groups)} conversations "
+            f"-> {out}" + (f" and {summary}" if summary else "") + ".",
+            err=True,
+        )

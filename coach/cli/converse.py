@@ -11,8 +11,10 @@ from coach.cli.common import load_settings
 from coach.errors import CoachError, InputError
 
 FOCUS_HELP = "Session focus: client, skills, selfcare or open."
-TRAINEE_HELP = ("Record the session as this trainee's, so their supervisor sees it (and any "
-                "safety flag) in the web review.")
+TRAINEE_HELP = (
+    "Record the session as this trainee's, so their supervisor sees it (and any "
+    "safety flag) in the web review."
+)
 
 
 def _supervisor():
@@ -46,7 +48,7 @@ def _stream(turn) -> None:
     for piece in turn:
         if isinstance(piece, Revision):
             if piece.text.startswith(shown):
-                sys.stdout.write(piece.text[len(shown):])
+                sys.stdout.write(piece.text[len(shown) :])
             else:
                 sys.stdout.write("\n")
                 typer.secho("(revised after the MI check)", dim=True, err=True)
@@ -58,8 +60,11 @@ def _stream(turn) -> None:
         sys.stdout.flush()
     sys.stdout.write("\n")
     if turn.result.flags:
-        typer.secho(f"This session is flagged for review: {', '.join(turn.result.flags)}.",
-                    fg="yellow", err=True)
+        typer.secho(
+            f"This session is flagged for review: {', '.join(turn.result.flags)}.",
+            fg="yellow",
+            err=True,
+        )
     sources = turn.result.source_list()
     if sources:
         names = ", ".join(f"{s['id']} ({s['score']:.2f})" for s in sources)
@@ -86,8 +91,9 @@ def register(app: typer.Typer) -> None:
             return
         _stream(turn)
         if not session:
-            typer.secho(f"Session {session_id} (continue with --session {session_id})",
-                        dim=True, err=True)
+            typer.secho(
+                f"Session {session_id} (continue with --session {session_id})", dim=True, err=True
+            )
 
     @app.command()
     def chat(

@@ -10,8 +10,10 @@ import typer
 
 from coach.cli.common import load_settings
 
-evals = typer.Typer(help="Check the supervisor's replies for MI consistency, safety and "
-                         "grounding.", no_args_is_help=True)
+evals = typer.Typer(
+    help="Check the supervisor's replies for MI consistency, safety and grounding.",
+    no_args_is_help=True,
+)
 
 
 def _default_report_dir() -> Path:
@@ -20,20 +22,30 @@ def _default_report_dir() -> Path:
 
 @evals.command()
 def run(
-    suites: list[str] = typer.Argument(..., metavar="SUITE...",
-                                       help="Suite names (eval/suites/NAME.yaml) or paths."),
-    backend: str | None = typer.Option(None, "--backend",
-                                       help="embedded or openai (default: MIE_LLM_BACKEND)."),
+    suites: list[str] = typer.Argument(
+        ..., metavar="SUITE...", help="Suite names (eval/suites/NAME.yaml) or paths."
+    ),
+    backend: str | None = typer.Option(
+        None, "--backend", help="embedded or openai (default: MIE_LLM_BACKEND)."
+    ),
     repeat: int = typer.Option(1, "--repeat", min=1, help="Run every scenario N times."),
-    concurrency: int = typer.Option(1, "--concurrency", min=1,
-                                    help="Scenarios run at once (remote backends)."),
-    report: Path | None = typer.Option(None, "--report", help="Folder for the reports "
-                                       "(default: reports/eval-<time>)."),
-    replay: Path | None = typer.Option(None, "--replay", help="Score the recorded replies "
-                                       "in this JSONL file instead of generating replies."),
+    concurrency: int = typer.Option(
+        1, "--concurrency", min=1, help="Scenarios run at once (remote backends)."
+    ),
+    report: Path | None = typer.Option(
+        None, "--report", help="Folder for the reports (default: reports/eval-<time>)."
+    ),
+    replay: Path | None = typer.Option(
+        None,
+        "--replay",
+        help="Score the recorded replies in this JSONL file instead of generating replies.",
+    ),
     coder: str = typer.Option("offline", "--coder", help="MI coder: offline or llm."),
-    judge: str = typer.Option("none", "--judge", help="Grounding judge: none (lexical) or "
-                              "llm (the configured chat model)."),
+    judge: str = typer.Option(
+        "none",
+        "--judge",
+        help="Grounding judge: none (lexical) or llm (the configured chat model).",
+    ),
     seed: int = typer.Option(0, "--seed", help="Sampling seed; repeat N uses seed + N."),
 ) -> None:
     """Run eval suites and write report.json, report.html and junit.xml. Exit 0 when every
@@ -48,50 +60,71 @@ def run(
     from coach.evals.runner import EvalRunner, RunOptions
     from coach.evals.suites import load_suites
 
-    for name, value, allowed in (("--coder", coder, ("offline", "llm")),
-                                 ("--judge", judge, ("none", "llm")),
-                                 ("--backend", backend, (None, "embedded", "openai"))):
+    for name, value, allowed in (
+        ("--coder", coder, ("offline", "llm")),
+        ("--judge", judge, ("none", "llm")),
+        ("--backend", backend, (None, "embedded", "openai")),
+    ):
         if value not in allowed:
-            raise InputError(f"{name} must be one of {', '.join(a for a in allowed if a)}, "
-                             f"not '{value}'.")
+            raise InputError(
+                f"{name} must be one of {', '.join(a for a in allowed if a)}, not '{value}'."
+            )
     settings = load_settings(llm_backend=backend)
     loaded = load_suites(suites, settings.suites_dir)
     detection = [s for s in loaded if isinstance(s, DetectionSuite)]
     if detection:
         if len(detection) < len(loaded) or replay:
-            raise InputError("Detection suites (kind: detection) score the safety guard "
-                             "alone; run them without reply suites or --replay.")
+            raise InputError(
+                "Detection suites (kind: detection) score the safety guard "
+                "alone; run them without reply suites or --replay."
+            )
         _run_detection(detection, report or _default_report_dir())
         return
     conversations = load_replay(replay) if replay else None
     console = Console(stderr=True)
     if conversations is None and settings.llm_backend == "embedded" and concurrency > 1:
-        console.print("[dim]The embedded model generates one reply at a time; running "
-                      "scenarios one after another.[/]")
+        console.print(
+            "[dim]The embedded model generates one reply at a time; running "
+            "scenarios one after another.[/]"
+        )
         concurrency = 1
     folder = report or _default_report_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    runner = EvalRunner(settings, loaded, RunOptions(coder=coder, judge=judge, seed=seed,
-                                                     repeat=repeat, concurrency=concurrency))
-    total = sum(len(c.turns) for c in conversations) if conversations else \
-        repeat * sum(s.turn_count for suite in loaded for s in suite.scenarios)
-    columns = ("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())
+    runner = EvalRunner(
+        settings,
+        loaded,
+        RunOptions(coder=coder, judge=judge, seed=seed, repeat=repeat, concurrency=concurrency),
+    )
+    total = (
+        sum(len(c.turns) for c in conversations)
+        if conversations
+        else repeat * sum(s.turn_count for suite in loaded for s in suite.scenarios)
+    )
+    columns = (
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task("replies scored" if conversations else "replies generated",
-                            total=total)
+        task = bar.add_task("replies scored" if conversations else "replies generated", total=total)
         advance = lambda n: bar.advance(task, n)  # noqa: E731
-        result = runner.replay(conversations, replay, advance) if conversations and replay \
+        result = (
+            runner.replay(conversations, replay, advance)
+            if conversations and replay
             else runner.live(folder, advance)
+        )
     paths = write_reports(result, folder)
     out = Console()
     for table in console_tables(result):
         out.print(table)
     for line in failure_lines(result):
         out.print(line, markup=False, highlight=False, soft_wrap=True)
-    out.print(f"{result.metrics.cases} cases, {result.metrics.replies} replies in "
-              f"{result.run.seconds:.0f} s. Reports: {', '.join(str(p) for p in paths)}",
-              soft_wrap=True)
+    out.print(
+        f"{result.metrics.cases} cases, {result.metrics.replies} replies in "
+        f"{result.run.seconds:.0f} s. Reports: {', '.join(str(p) for p in paths)}",
+        soft_wrap=True,
+    )
     if not result.passed:
         raise typer.Exit(1)
 
@@ -117,9 +150,12 @@ def _run_detection(suites: list, folder: Path) -> None:
             out.print(table)
         for line in failure_lines(report):
             out.print(line, markup=False, highlight=False, soft_wrap=True)
-    out.print(f"{sum(len(r.messages) for r in reports)} messages, "
-              f"{sum(len(r.conversations) for r in reports)} conversations. "
-              f"Report: {', '.join(str(p) for p in paths)}", soft_wrap=True)
+    out.print(
+        f"{sum(len(r.messages) for r in reports)} messages, "
+        f"{sum(len(r.conversations) for r in reports)} conversations. "
+        f"Report: {', '.join(str(p) for p in paths)}",
+        soft_wrap=True,
+    )
     if not all(r.passed for r in reports):
         raise typer.Exit(1)
 
@@ -143,14 +179,19 @@ def compare(
     for d in result.deltas:
         colour = "" if d.better is None else "green" if d.better else "red"
         change = "-" if d.change is None else f"{d.change:+g}"
-        table.add_row(d.metric.replace("_", " "), "-" if d.old is None else f"{d.old:g}",
-                      "-" if d.new is None else f"{d.new:g}",
-                      f"[{colour}]{change}[/]" if colour else change)
+        table.add_row(
+            d.metric.replace("_", " "),
+            "-" if d.old is None else f"{d.old:g}",
+            "-" if d.new is None else f"{d.new:g}",
+            f"[{colour}]{change}[/]" if colour else change,
+        )
     console = Console()
     console.print(table)
     if result.newly_passing:
-        console.print(f"[green]Newly passing ({len(result.newly_passing)}):[/] "
-                      + ", ".join(result.newly_passing))
+        console.print(
+            f"[green]Newly passing ({len(result.newly_passing)}):[/] "
+            + ", ".join(result.newly_passing)
+        )
     if result.newly_failing:
         console.print(f"[red]Newly failing ({len(result.newly_failing)}):[/]")
         for key, reason in result.newly_failing:
@@ -163,15 +204,15 @@ def compare(
 def logs(
     out: Path = typer.Option(..., "--out", help="The JSONL file to write."),
     session: list[str] = typer.Option([], "--session", help="Only this session (repeatable)."),
-    suite: str | None = typer.Option(None, "--suite", help="Suite whose defaults will score "
-                                     "these conversations."),
+    suite: str | None = typer.Option(
+        None, "--suite", help="Suite whose defaults will score these conversations."
+    ),
 ) -> None:
     """Export logged conversations in replay form, for `eval run SUITE --replay FILE`."""
     from coach.evals.replay import export_logs
     from coach.files import write_atomically
 
     conversations = export_logs(load_settings(), session or None, suite)
-    lines = [json.dumps(c.model_dump(exclude_none=True), ensure_ascii=False)
-             for c in conversations]
+    lines = [json.dumps(c.model_dump(exclude_none=True), ensure_ascii=False) for c in conversations]
     write_atomically(out, "".join(line + "\n" for line in lines))
     typer.echo(f"Wrote {len(lines)} conversations to {out}.", err=True)

@@ -45,7 +45,9 @@ def register(app: typer.Typer) -> None:
             return
         console = Console()
         for rank, p in enumerate(passages, 1):
-            console.print(f"[bold]{rank}. {p.doc_id}[/bold] — {p.title}"
-                          f"{' › ' + p.heading if p.heading else ''} [dim](score {p.score:.3f})")
+            console.print(
+                f"[bold]{rank}. {p.doc_id}[/bold] — {p.title}"
+                f"{' › ' + p.heading if p.heading else ''} [dim](score {p.score:.3f})"
+            )
             console.print(p.text.strip()[:400], highlight=False, markup=False)
             console.print()

@@ -8,8 +8,9 @@ import typer
 
 from coach.cli.common import load_settings
 
-users = typer.Typer(help="Manage web accounts: add, list, assign, passwd, disable, unlock.",
-                    no_args_is_help=True)
+users = typer.Typer(
+    help="Manage web accounts: add, list, assign, passwd, disable, unlock.", no_args_is_help=True
+)
 
 
 def _accounts():
@@ -32,9 +33,9 @@ def _password(given_on_stdin: bool) -> tuple[str, bool]:
 def add(
     username: str = typer.Argument(..., help="Lower-case letters, digits, . _ -"),
     role: str = typer.Option("trainee", "--role", help="trainee, supervisor or admin."),
-    password_stdin: bool = typer.Option(False, "--password-stdin",
-                                        help="Read the password from stdin instead of "
-                                             "generating one."),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the password from stdin instead of generating one."
+    ),
 ) -> None:
     """Create an account. A generated password is printed once; it is stored only as an
     argon2id hash."""
@@ -75,8 +76,9 @@ def assign(
 @users.command()
 def passwd(
     username: str = typer.Argument(...),
-    password_stdin: bool = typer.Option(False, "--password-stdin",
-                                        help="Read the new password from stdin."),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the new password from stdin."
+    ),
 ) -> None:
     """Set a new password (generated and printed once unless --password-stdin)."""
     password, generated = _password(password_stdin)

@@ -22,8 +22,14 @@ from coach.settings import Settings
 
 Backend = Literal["offline", "llm"]
 # The supervision product's own roles map onto MI's: the supervisor is counsellor-side.
-SPEAKER_ALIASES = {"therapist": "therapist", "counsellor": "therapist", "counselor": "therapist",
-                   "supervisor": "therapist", "client": "client", "trainee": "client"}
+SPEAKER_ALIASES = {
+    "therapist": "therapist",
+    "counsellor": "therapist",
+    "counselor": "therapist",
+    "supervisor": "therapist",
+    "client": "client",
+    "trainee": "client",
+}
 
 __all__ = ["CodedConversation", "Miti", "UtteranceCodes", "code_conversation", "get_coder"]
 
@@ -58,14 +64,18 @@ def normalise_speaker(speaker: str) -> str:
         raise InputError(f"Unknown speaker '{speaker}'; use therapist or client.") from None
 
 
-def code_conversation(turns: Sequence[tuple[str, str]], backend: Backend = "offline",
-                      settings: Settings | None = None) -> CodedConversation:
+def code_conversation(
+    turns: Sequence[tuple[str, str]], backend: Backend = "offline", settings: Settings | None = None
+) -> CodedConversation:
     """Code a conversation given as ``(speaker, text)`` pairs in order."""
     return code_many([turns], backend, settings)[0]
 
 
-def code_many(conversations: Sequence[Sequence[tuple[str, str]]], backend: Backend = "offline",
-              settings: Settings | None = None) -> list[CodedConversation]:
+def code_many(
+    conversations: Sequence[Sequence[tuple[str, str]]],
+    backend: Backend = "offline",
+    settings: Settings | None = None,
+) -> list[CodedConversation]:
     """Code several conversations in one batch (one embedding pass for all of them)."""
     speakers = [normalise_speaker(s) for turns in conversations for s, _ in turns]
     texts = [t for turns in conversations for _, t in turns]

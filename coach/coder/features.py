@@ -23,12 +23,20 @@ def hand_features(texts: Sequence[str]) -> np.ndarray:
     for text in texts:
         low = normalise(text)
         words = low.split()
-        rows.append([
-            "?" in low, low.endswith("?"), min(len(words), 60) / 30, low.count("?") / 2,
-            bool(WH_START.search(low)), bool(YES_NO_START.search(low)),
-            bool(REFLECTIVE_START.search(low)), " i " in f" {low} ", " you" in f" {low}",
-            not words,
-        ])
+        rows.append(
+            [
+                "?" in low,
+                low.endswith("?"),
+                min(len(words), 60) / 30,
+                low.count("?") / 2,
+                bool(WH_START.search(low)),
+                bool(YES_NO_START.search(low)),
+                bool(REFLECTIVE_START.search(low)),
+                " i " in f" {low} ",
+                " you" in f" {low}",
+                not words,
+            ]
+        )
     return np.asarray(rows, dtype=np.float32)
 
 

@@ -48,8 +48,9 @@ class FrozenEncoder:
 
     def _run(self, encoding: Encoding) -> np.ndarray:
         feeds = {"input_ids": [encoding.ids], "attention_mask": [encoding.attention_mask]}
-        return self.session.run(None, {name: np.array(values, dtype=np.int64)
-                                       for name, values in feeds.items()})[0]
+        return self.session.run(
+            None, {name: np.array(values, dtype=np.int64) for name, values in feeds.items()}
+        )[0]
 
 
 class FrozenTalkHead:
@@ -62,11 +63,14 @@ class FrozenTalkHead:
         arrays = np.load(folder / "talk_head.npz")
         self.head = Head(tuple(meta["labels"]), arrays["coef"], arrays["intercept"])
         if self.head.labels != labels:
-            raise ConfigError(f"The talk head's labels {self.head.labels} do not match the "
-                              f"coder's {labels}; retrain it with train_talk_head.py.")
+            raise ConfigError(
+                f"The talk head's labels {self.head.labels} do not match the "
+                f"coder's {labels}; retrain it with train_talk_head.py."
+            )
         self.blend = float(meta["blend"])
-        self.encoder = FrozenEncoder(folder / "frozen.onnx", folder / "tokenizer.json",
-                                     meta["frozen_onnx_sha256"])
+        self.encoder = FrozenEncoder(
+            folder / "frozen.onnx", folder / "tokenizer.json", meta["frozen_onnx_sha256"]
+        )
         self.pool = pool
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
@@ -76,8 +80,9 @@ class FrozenTalkHead:
         vectors = self.encoder.encode(texts, self.pool)
         return self.head.probabilities(utterance_features(vectors, texts))
 
-    def blend_into(self, talk: np.ndarray, speakers: Sequence[str],
-                   texts: Sequence[str]) -> np.ndarray:
+    def blend_into(
+        self, talk: np.ndarray, speakers: Sequence[str], texts: Sequence[str]
+    ) -> np.ndarray:
         """``talk`` with each client row replaced by the weighted mean of both opinions."""
         client = np.flatnonzero([speaker == "client" for speaker in speakers])
         out = talk.copy()

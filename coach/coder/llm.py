@@ -35,8 +35,9 @@ class ClientVerdict(BaseModel):
 class LLMCoder:
     """Codes each utterance with one judge call (plus retries when the JSON is malformed)."""
 
-    def __init__(self, settings: Settings, chat_model: BaseChatModel | None = None,
-                 retries: int = 2) -> None:
+    def __init__(
+        self, settings: Settings, chat_model: BaseChatModel | None = None, retries: int = 2
+    ) -> None:
         from coach.llm.backends import get_chat_model
 
         self.settings = settings
@@ -44,8 +45,9 @@ class LLMCoder:
         self.model = chat_model or get_chat_model(settings)
         self.retries = retries
 
-    def code(self, speakers: Sequence[str], texts: Sequence[str],
-             starts: np.ndarray | None = None) -> list[UtteranceCodes]:
+    def code(
+        self, speakers: Sequence[str], texts: Sequence[str], starts: np.ndarray | None = None
+    ) -> list[UtteranceCodes]:
         out = []
         for i, (speaker, text) in enumerate(zip(speakers, texts, strict=True)):
             first = i == 0 or (starts is not None and bool(starts[i]))
@@ -53,34 +55,54 @@ class LLMCoder:
             out.append(self.code_one(speaker, text, previous, previous_speaker))
         return out
 
-    def code_one(self, speaker: str, text: str, previous: str = "",
-                 previous_speaker: str = "none") -> UtteranceCodes:
+    def code_one(
+        self, speaker: str, text: str, previous: str = "", previous_speaker: str = "none"
+    ) -> UtteranceCodes:
         schema = CounsellorVerdict if speaker == "therapist" else ClientVerdict
         messages = [
             SystemMessage(self.template.render("system")),
-            HumanMessage(self.template.render("user", speaker=speaker, text=text,
-                                              previous=previous,
-                                              previous_speaker=previous_speaker)),
+            HumanMessage(
+                self.template.render(
+                    "user",
+                    speaker=speaker,
+                    text=text,
+                    previous=previous,
+                    previous_speaker=previous_speaker,
+                )
+            ),
         ]
-        verdict = invoke_json(self.model, messages, schema, self.settings,
-                              retries=self.retries, max_tokens=JUDGE_MAX_TOKENS,
-                              what="codes", about=f" for '{text[:40]}'")
+        verdict = invoke_json(
+            self.model,
+            messages,
+            schema,
+            self.settings,
+            retries=self.retries,
+            max_tokens=JUDGE_MAX_TOKENS,
+            what="codes",
+            about=f" for '{text[:40]}'",
+        )
         return self._to_codes(speaker, text, verdict)
 
     @staticmethod
-    def _to_codes(speaker: str, text: str,
-                  verdict: CounsellorVerdict | ClientVerdict) -> UtteranceCodes:
+    def _to_codes(
+        speaker: str, text: str, verdict: CounsellorVerdict | ClientVerdict
+    ) -> UtteranceCodes:
         if isinstance(verdict, ClientVerdict):
             return UtteranceCodes(speaker="client", text=text, talk_type=verdict.talk_type)
         codes = list(dict.fromkeys(verdict.codes))
-        reflection = next((c for c in codes if c in (Miti.SIMPLE_REFLECTION,
-                                                     Miti.COMPLEX_REFLECTION)), None)
+        reflection = next(
+            (c for c in codes if c in (Miti.SIMPLE_REFLECTION, Miti.COMPLEX_REFLECTION)), None
+        )
         return UtteranceCodes(
-            speaker="therapist", text=text, behaviour=verdict.behaviour, miti_codes=codes,
-            primary=verdict.primary if verdict.primary in codes else
-            primary_code(verdict.behaviour, codes),
-            question_type=(verdict.question_type or "closed") if Miti.QUESTION in codes
-            else None,
+            speaker="therapist",
+            text=text,
+            behaviour=verdict.behaviour,
+            miti_codes=codes,
+            primary=verdict.primary
+            if verdict.primary in codes
+            else primary_code(verdict.behaviour, codes),
+            question_type=(verdict.question_type or "closed") if Miti.QUESTION in codes else None,
             reflection_type=("complex" if reflection == Miti.COMPLEX_REFLECTION else "simple")
-            if reflection else None,
+            if reflection
+            else None,
         )

@@ -40,16 +40,19 @@ class EmbeddingClassifier:
             meta = json.loads((folder / "heads.json").read_text())
             arrays = np.load(folder / "heads.npz")
         except FileNotFoundError as exc:
-            raise ConfigError(f"The coder weights are missing from {folder}; run "
-                              "`make train-coder`.") from exc
-        self.heads = {name: Head(tuple(labels), arrays[f"{name}.coef"],
-                                 arrays[f"{name}.intercept"])
-                      for name, labels in meta["labels"].items()}
+            raise ConfigError(
+                f"The coder weights are missing from {folder}; run `make train-coder`."
+            ) from exc
+        self.heads = {
+            name: Head(tuple(labels), arrays[f"{name}.coef"], arrays[f"{name}.intercept"])
+            for name, labels in meta["labels"].items()
+        }
         self.labels = {name: head.labels for name, head in self.heads.items()}
         self.embedder = get_embeddings()
 
-    def probabilities(self, speakers: Sequence[str], texts: Sequence[str],
-                      starts: np.ndarray) -> dict[str, np.ndarray]:
+    def probabilities(
+        self, speakers: Sequence[str], texts: Sequence[str], starts: np.ndarray
+    ) -> dict[str, np.ndarray]:
         features = feature_matrix(self.embedder.encode(list(texts)), texts, starts)
         return {name: head.probabilities(features) for name, head in self.heads.items()}
 
@@ -73,11 +76,15 @@ class FinetunedClassifier:
         self.outputs = self.meta["outputs"]
         self.context = int(self.meta.get("context_utterances", 1))
         self.pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="coder")
-        self.talk_head = (FrozenTalkHead(folder, self.pool, self.labels["talk"])
-                          if (folder / TALK_HEAD_META).exists() else None)
+        self.talk_head = (
+            FrozenTalkHead(folder, self.pool, self.labels["talk"])
+            if (folder / TALK_HEAD_META).exists()
+            else None
+        )
 
-    def pairs(self, speakers: Sequence[str], texts: Sequence[str],
-              starts: np.ndarray) -> list[tuple[str, str]]:
+    def pairs(
+        self, speakers: Sequence[str], texts: Sequence[str], starts: np.ndarray
+    ) -> list[tuple[str, str]]:
         """(previous, current) per utterance: the ``context`` utterances before it in its
         conversation, oldest first, and the utterance itself, each with its speaker."""
         fmt = self.meta["context_format"]
@@ -85,25 +92,33 @@ class FinetunedClassifier:
         out, begin = [], 0
         for i, text in enumerate(current):
             begin = i if starts[i] else begin
-            out.append((" ".join(current[max(begin, i - self.context):i]), text))
+            out.append((" ".join(current[max(begin, i - self.context) : i]), text))
         return out
 
-    def probabilities(self, speakers: Sequence[str], texts: Sequence[str],
-                      starts: np.ndarray) -> dict[str, np.ndarray]:
+    def probabilities(
+        self, speakers: Sequence[str], texts: Sequence[str], starts: np.ndarray
+    ) -> dict[str, np.ndarray]:
         encoded = self.tokenizer.encode_batch(self.pairs(speakers, texts, starts))
         runs = list(self.pool.map(self._run, encoded))
-        probs = {name: softmax(np.concatenate([run[h] for run in runs]))
-                 if runs else np.empty((0, len(self.labels[name])), dtype=np.float32)
-                 for h, name in enumerate(self.outputs)}
+        probs = {
+            name: softmax(np.concatenate([run[h] for run in runs]))
+            if runs
+            else np.empty((0, len(self.labels[name])), dtype=np.float32)
+            for h, name in enumerate(self.outputs)
+        }
         if self.talk_head is not None:
             probs["talk"] = self.talk_head.blend_into(probs["talk"], speakers, texts)
         return probs
 
     def _run(self, encoding: Encoding) -> list[np.ndarray]:
-        feeds = {"input_ids": [encoding.ids], "attention_mask": [encoding.attention_mask],
-                 "token_type_ids": [encoding.type_ids]}
-        return self.session.run(self.outputs, {name: np.array(values, dtype=np.int64)
-                                               for name, values in feeds.items()})
+        feeds = {
+            "input_ids": [encoding.ids],
+            "attention_mask": [encoding.attention_mask],
+            "token_type_ids": [encoding.type_ids],
+        }
+        return self.session.run(
+            self.outputs, {name: np.array(values, dtype=np.int64) for name, values in feeds.items()}
+        )
 
 
 def load_classifier(folder: Path = WEIGHTS) -> EmbeddingClassifier | FinetunedClassifier:
@@ -120,8 +135,9 @@ class OfflineCoder:
         self.classifier = load_classifier()
         self.labels = self.classifier.labels
 
-    def code(self, speakers: Sequence[str], texts: Sequence[str],
-             starts: np.ndarray | None = None) -> list[UtteranceCodes]:
+    def code(
+        self, speakers: Sequence[str], texts: Sequence[str], starts: np.ndarray | None = None
+    ) -> list[UtteranceCodes]:
         """Code utterances in order; ``starts`` marks where a new conversation begins."""
         if starts is None:
             starts = np.zeros(len(texts), dtype=bool)
@@ -134,12 +150,10 @@ class OfflineCoder:
                 out.append(UtteranceCodes(speaker="client", text=text, talk_type=talk))
             else:
                 previous = "" if starts[i] else texts[i - 1]
-                out.append(self._counsellor(text, previous, {n: p[i] for n, p in
-                                                             probs.items()}))
+                out.append(self._counsellor(text, previous, {n: p[i] for n, p in probs.items()}))
         return out
 
-    def _counsellor(self, text: str, previous: str,
-                    p: dict[str, np.ndarray]) -> UtteranceCodes:
+    def _counsellor(self, text: str, previous: str, p: dict[str, np.ndarray]) -> UtteranceCodes:
         label = lambda name: self.labels[name][int(p[name].argmax())]  # noqa: E731
         yes = lambda name: p[name][self.labels[name].index("yes")] >= 0.5  # noqa: E731
         behaviour = label("behaviour")
@@ -151,11 +165,16 @@ class OfflineCoder:
         question_type = reflection_type = None
 
         double_sided = bool(rules.DOUBLE_SIDED.search(rules.normalise(text)))
-        if behaviour == "reflection" or yes("has_reflection") or double_sided or \
-                rules.reflects_before_asking(text):
+        if (
+            behaviour == "reflection"
+            or yes("has_reflection")
+            or double_sided
+            or rules.reflects_before_asking(text)
+        ):
             reflection_type = "complex" if yes("reflection_complex") or double_sided else "simple"
-            codes.append(Miti.COMPLEX_REFLECTION if reflection_type == "complex"
-                         else Miti.SIMPLE_REFLECTION)
+            codes.append(
+                Miti.COMPLEX_REFLECTION if reflection_type == "complex" else Miti.SIMPLE_REFLECTION
+            )
         if behaviour == "question" or yes("has_question") or text.rstrip().endswith("?"):
             question_type = "open" if yes("question_open") else "closed"
             codes.append(Miti.QUESTION)
@@ -165,19 +184,25 @@ class OfflineCoder:
                 codes.append(persuade)
             elif label("input_subtype") == "advice":
                 # Advice the rules cannot see as pushy still needs permission to be MI-adherent.
-                codes.append(Miti.PERSUADE_WITH_PERMISSION if rules.permitted(text, previous)
-                             else Miti.PERSUADE)
+                codes.append(
+                    Miti.PERSUADE_WITH_PERMISSION
+                    if rules.permitted(text, previous)
+                    else Miti.PERSUADE
+                )
             else:
                 codes.append(Miti.GIVING_INFORMATION)
         relational = rules.relational_codes(text)
         if Miti.CONFRONT in relational:  # MITI: a confrontational "reflection" is a Confront
-            codes = [c for c in codes if c not in (Miti.SIMPLE_REFLECTION,
-                                                   Miti.COMPLEX_REFLECTION)]
+            codes = [c for c in codes if c not in (Miti.SIMPLE_REFLECTION, Miti.COMPLEX_REFLECTION)]
             reflection_type = None
         codes += [c for c in relational if c not in codes]
         return UtteranceCodes(
-            speaker="therapist", text=text, behaviour=behaviour, miti_codes=codes,
-            primary=primary_code(behaviour, codes), question_type=question_type,
+            speaker="therapist",
+            text=text,
+            behaviour=behaviour,
+            miti_codes=codes,
+            primary=primary_code(behaviour, codes),
+            question_type=question_type,
             reflection_type=reflection_type,
         )
 

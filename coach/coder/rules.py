@@ -23,31 +23,39 @@ AFFIRM = _compile(
     r"\byou (clearly|really|obviously|genuinely) (care|value|want|love)",
     r"\b(i|we) (really )?(appreciate|admire|respect)\b",
     r"\b(good|great|nice|excellent) (job|work|effort|point|idea|insight|question)\b",
-    r"\bwell done\b", r"\bthat's (a )?(real )?(strength|huge step|big step|great step)",
-    r"\byou should be proud\b", r"\bit's (clear|obvious) (that )?you (care|want|value)",
+    r"\bwell done\b",
+    r"\bthat's (a )?(real )?(strength|huge step|big step|great step)",
+    r"\byou should be proud\b",
+    r"\bit's (clear|obvious) (that )?you (care|want|value)",
     r"\byou('re| are) (a )?(very |really )?(resourceful|determined|committed|strong|brave|"
     r"thoughtful|caring|honest|persistent|insightful)",
     r"\bi('m| am) (really )?(impressed|glad you|grateful)",
 )
 SEEK = _compile(
     r"\b(would|is) it (be )?(ok(ay)?|alright|all right) (with you )?(if|to)\b",
-    r"\bmay i\b", r"\bcan i (share|offer|tell|suggest|give|mention)\b",
+    r"\bmay i\b",
+    r"\bcan i (share|offer|tell|suggest|give|mention)\b",
     r"(?<!what )(?<!how )\bwould you (like|want) me to\b",
     r"\bwould you be (open|willing|interested)\b",
     r"\bwhat (would|do) you (like|want) to (focus|talk|start|work)\b",
-    r"\bhow would you like to\b", r"\bwhere would you like to\b",
+    r"\bhow would you like to\b",
+    r"\bwhere would you like to\b",
     r"\blet's (think|figure|work|look|explore|see) (this |it )?(out )?together\b",
-    r"\bwe could (explore|look|work)\b.*\bif you\b", r"\bwhat do you make of (that|this)\b",
+    r"\bwe could (explore|look|work)\b.*\bif you\b",
+    r"\bwhat do you make of (that|this)\b",
     r"\bdoes that (fit|sound right|make sense to you|ring true)\b",
     r"\bhow does that (sound|fit|land)\b",
 )
 AUTONOMY = _compile(
     r"\b(it'?s|it is|that'?s|that is) (really |entirely |completely |totally )?"
     r"(up to you|your (choice|call|decision))",
-    r"\byou('re| are) the (one|expert|best judge)\b", r"\byou (get to|can) (decide|choose)\b",
-    r"\bonly you (can|know)\b", r"\bwhatever you (decide|choose)\b",
+    r"\byou('re| are) the (one|expert|best judge)\b",
+    r"\byou (get to|can) (decide|choose)\b",
+    r"\bonly you (can|know)\b",
+    r"\bwhatever you (decide|choose)\b",
     r"\byou know (yourself|your (life|situation|client)) (best|better)",
-    r"\bin (the end|your own time),? (it'?s|you)\b", r"\bno one can (make|force) you\b",
+    r"\bin (the end|your own time),? (it'?s|you)\b",
+    r"\bno one can (make|force) you\b",
     r"\byou('re| are) (free|in charge|in control)\b",
 )
 CONFRONT = _compile(
@@ -56,36 +64,47 @@ CONFRONT = _compile(
     r"\bthat'?s (just )?(not true|wrong|ridiculous|nonsense|an excuse)\b",
     r"\bwhy (can'?t|won'?t|don'?t) you (just )?(stop|listen|see|admit|get)",
     r"\byou('re| are) (an alcoholic|an addict|irresponsible|lazy|selfish)\b",
-    r"\byou('re| are) wrong\b", r"\bhow many times (do|have) i\b",
+    r"\byou('re| are) wrong\b",
+    r"\bhow many times (do|have) i\b",
     r"\byou (obviously|clearly) (don'?t|aren'?t|haven'?t)\b",
-    r"\byou should know better\b", r"\bcome on,? (you|that)\b",
+    r"\byou should know better\b",
+    r"\bcome on,? (you|that)\b",
 )
 PERSUADE = _compile(
     r"\byou (really )?(should|must|need to|have to|ought to|'ve got to|gotta)\b",
     r"\b(i'?d|i would|i) (strongly )?(recommend|suggest|advise|urge)\b",
     r"\bthe (best|right|only) (thing|way|option) (is|would be)\b",
-    r"\byou could (just )?(say|tell|try|ask)\b", r"\bwhy don'?t you\b",
+    r"\byou could (just )?(say|tell|try|ask)\b",
+    r"\bwhy don'?t you\b",
     r"\bjust (do|call|tell|try|stop)\b",
-    r"\bmake sure (you|to)\b", r"\bdon'?t (forget|let)\b", r"\bif i were you\b",
+    r"\bmake sure (you|to)\b",
+    r"\bdon'?t (forget|let)\b",
+    r"\bif i were you\b",
     r"\bhere (are|is) (some|a few|what)\b.*\b(tips|steps|advice|you should)\b",
     r"^(try|stop|start|tell|call|ask|remember|avoid|focus on|consider) ",
 )
 PERMISSION = _compile(
-    SEEK.pattern, AUTONOMY.pattern,
+    SEEK.pattern,
+    AUTONOMY.pattern,
     r"\bif (it|that) (fits|feels right|helps|works for you)\b",
-    r"\bif you('d| would) like\b", r"\bsee what you think\b", r"\bwhat do you think\b",
-    r"\btake (it|what fits) or leave it\b", r"\byou might (find|consider)\b",
+    r"\bif you('d| would) like\b",
+    r"\bsee what you think\b",
+    r"\bwhat do you think\b",
+    r"\btake (it|what fits) or leave it\b",
+    r"\byou might (find|consider)\b",
     r"\bsome people (find|have found)\b",
 )
 ASKS_FOR_ADVICE = _compile(
     r"\bwhat (should|do|can|could) (i|we) (do|say|try)\b",
     r"\bany (advice|suggestions|ideas|tips)\b",
-    r"\b(tell|show) me (how|what)\b", r"\bcan you (help|suggest|recommend|tell)\b",
+    r"\b(tell|show) me (how|what)\b",
+    r"\bcan you (help|suggest|recommend|tell)\b",
     r"^(yes|yeah|sure|ok|okay|please|go ahead)\b",
 )
 
 DOUBLE_SIDED = _compile(
-    r"\bpart of you\b.*\b(another|other) part\b", r"\bpart of you\b.*\bpart of you\b",
+    r"\bpart of you\b.*\b(another|other) part\b",
+    r"\bpart of you\b.*\bpart of you\b",
     r"\bon (the )?one hand\b.*\bon the other\b",
 )
 
@@ -117,8 +136,7 @@ def persuasion(text: str, previous: str = "") -> Miti | None:
 def permitted(text: str, previous: str = "") -> bool:
     """Advice is permitted when the counsellor asks or hands over choice, or the client
     has just asked for it."""
-    return bool(PERMISSION.search(normalise(text))
-                or ASKS_FOR_ADVICE.search(normalise(previous)))
+    return bool(PERMISSION.search(normalise(text)) or ASKS_FOR_ADVICE.search(normalise(previous)))
 
 
 SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
@@ -133,8 +151,11 @@ def reflects_before_asking(text: str) -> bool:
     """A statement that opens like a reflection, followed by a question: "You're unsure you
     can keep it up. What has helped?" holds both codes."""
     sentences = [s.strip() for s in SENTENCE.findall(normalise(text)) if s.strip()]
-    return len(sentences) >= 2 and sentences[-1].endswith("?") and any(
-        REFLECTIVE_START.search(s) and not s.endswith("?") for s in sentences[:-1])
+    return (
+        len(sentences) >= 2
+        and sentences[-1].endswith("?")
+        and any(REFLECTIVE_START.search(s) and not s.endswith("?") for s in sentences[:-1])
+    )
 
 
 QUESTION_START = re.compile(
@@ -147,5 +168,8 @@ def is_single_question(text: str) -> bool:
     """One sentence that opens and ends like a question. ("So you're stuck?" is excluded:
     MITI codes a reflection with a rising tone as a reflection.)"""
     low = normalise(text)
-    return (low.endswith("?") and len(SENTENCE_END.findall(low)) == 1
-            and bool(QUESTION_START.search(low)))
+    return (
+        low.endswith("?")
+        and len(SENTENCE_END.findall(low)) == 1
+        and bool(QUESTION_START.search(low))
+    )

@@ -23,8 +23,12 @@ if TYPE_CHECKING:
 # compute exactly anyway, so every machine gets the same codes.
 EXACT_INT8 = ("session.x64quantprecision", "1")
 # /proc/cpuinfo flags of int8 dot-product instructions, as benchmark reports name them.
-INT8_FLAGS = {"avx512_vnni": "AVX512-VNNI", "avx_vnni": "AVX-VNNI", "amx_int8": "AMX",
-              "asimddp": "ARM dot product"}
+INT8_FLAGS = {
+    "avx512_vnni": "AVX512-VNNI",
+    "avx_vnni": "AVX-VNNI",
+    "amx_int8": "AMX",
+    "asimddp": "ARM dot product",
+}
 
 
 def available_cores() -> int:

@@ -84,42 +84,67 @@ def summarise(coded: Sequence[UtteranceCodes]) -> SessionSummary:
     rate = (lambda k: k / n) if n else (lambda k: 0.0)
     voiced = talk["change"] + talk["sustain"]
     change_share = talk["change"] / voiced if voiced else 0.5
-    cct = _scale(0.4 * change_share + 0.3 * rate(open_questions) / 0.3
-                 + 0.3 * rate(counts[Miti.COMPLEX_REFLECTION]) / 0.3)
-    sst = _scale(0.4 * (1 - (talk["sustain"] / voiced if voiced else 0.5))
-                 + 0.3 * rate(reflections) / 0.4 + 0.3 * (1 - rate(non_adherent) / 0.1))
-    partnership = _scale(0.4 * rate(counts[Miti.SEEKING_COLLABORATION]
-                                    + counts[Miti.EMPHASIZING_AUTONOMY]
-                                    + counts[Miti.PERSUADE_WITH_PERMISSION]) / 0.1
-                         + 0.3 * (1 - rate(non_adherent) / 0.1)
-                         + 0.3 * (min(r_to_q, 2) / 2 if r_to_q is not None else
-                                  float(reflections > 0)))
+    cct = _scale(
+        0.4 * change_share
+        + 0.3 * rate(open_questions) / 0.3
+        + 0.3 * rate(counts[Miti.COMPLEX_REFLECTION]) / 0.3
+    )
+    sst = _scale(
+        0.4 * (1 - (talk["sustain"] / voiced if voiced else 0.5))
+        + 0.3 * rate(reflections) / 0.4
+        + 0.3 * (1 - rate(non_adherent) / 0.1)
+    )
+    partnership = _scale(
+        0.4
+        * rate(
+            counts[Miti.SEEKING_COLLABORATION]
+            + counts[Miti.EMPHASIZING_AUTONOMY]
+            + counts[Miti.PERSUADE_WITH_PERMISSION]
+        )
+        / 0.1
+        + 0.3 * (1 - rate(non_adherent) / 0.1)
+        + 0.3 * (min(r_to_q, 2) / 2 if r_to_q is not None else float(reflections > 0))
+    )
     empathy = _scale(0.6 * rate(reflections) / 0.4 + 0.4 * (pct_cr or 0) / 0.5)
     globals_ = GlobalScores(
-        cultivating_change_talk=cct, softening_sustain_talk=sst, partnership=partnership,
-        empathy=empathy, technical=round((cct + sst) / 2, 2),
+        cultivating_change_talk=cct,
+        softening_sustain_talk=sst,
+        partnership=partnership,
+        empathy=empathy,
+        technical=round((cct + sst) / 2, 2),
         relational=round((partnership + empathy) / 2, 2),
     )
     levels = {
         "reflection_to_question": level("reflection_to_question", r_to_q)
-        if questions else ("good" if reflections else None),
+        if questions
+        else ("good" if reflections else None),
         "percent_complex_reflections": level("percent_complex_reflections", pct_cr),
         "technical": level("technical", globals_.technical),
         "relational": level("relational", globals_.relational),
     }
     return SessionSummary(
-        counsellor_utterances=n, client_utterances=len(client),
+        counsellor_utterances=n,
+        client_utterances=len(client),
         counts={code.value: counts[code] for code in Miti},
         talk_counts={t: talk[t] for t in ("change", "neutral", "sustain")},
-        reflection_to_question=r_to_q, percent_complex_reflections=pct_cr,
-        mi_adherent=adherent, mi_non_adherent=non_adherent, percent_mi_consistent=consistent,
-        globals=globals_, levels=levels, fidelity=fidelity(r_to_q, reflections, pct_cr,
-                                                          globals_, consistent),
+        reflection_to_question=r_to_q,
+        percent_complex_reflections=pct_cr,
+        mi_adherent=adherent,
+        mi_non_adherent=non_adherent,
+        percent_mi_consistent=consistent,
+        globals=globals_,
+        levels=levels,
+        fidelity=fidelity(r_to_q, reflections, pct_cr, globals_, consistent),
     )
 
 
-def fidelity(r_to_q: float | None, reflections: int, pct_cr: float | None,
-             globals_: GlobalScores, consistent: float | None) -> float:
+def fidelity(
+    r_to_q: float | None,
+    reflections: int,
+    pct_cr: float | None,
+    globals_: GlobalScores,
+    consistent: float | None,
+) -> float:
     """One number in [0, 1]: the mean of five parts, each scaled so that reaching the MITI
     4.2.1 'good' threshold scores 1. R:Q (good 2:1; reflections with no questions count as
     good), %CR (good 50%), technical and relational composites (good 4, from a floor of 1), and
@@ -128,7 +153,10 @@ def fidelity(r_to_q: float | None, reflections: int, pct_cr: float | None,
         return 0.0
     rq = 1.0 if r_to_q is None and reflections else _clip((r_to_q or 0) / 2)
     parts = [
-        rq, _clip((pct_cr or 0) / 0.5), _clip((globals_.technical - 1) / 3),
-        _clip((globals_.relational - 1) / 3), consistent if consistent is not None else 0.0,
+        rq,
+        _clip((pct_cr or 0) / 0.5),
+        _clip((globals_.technical - 1) / 3),
+        _clip((globals_.relational - 1) / 3),
+        consistent if consistent is not None else 0.0,
     ]
     return round(sum(parts) / len(parts), 3)

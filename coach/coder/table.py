@@ -35,12 +35,16 @@ def read_table(path: Path) -> Table:
     columns = list(reader.fieldnames or [])
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
-        raise InputError(f"{path}: the required column '{missing[0]}' is missing (expected "
-                         f"{', '.join(REQUIRED)}).")
+        raise InputError(
+            f"{path}: the required column '{missing[0]}' is missing (expected "
+            f"{', '.join(REQUIRED)})."
+        )
     clash = [c for c in ADDED if c in columns]
     if clash:
-        raise InputError(f"{path}: the column '{clash[0]}' would be overwritten by the coder's "
-                         "output; rename it.")
+        raise InputError(
+            f"{path}: the column '{clash[0]}' would be overwritten by the coder's "
+            "output; rename it."
+        )
     rows: list[dict[str, str]] = []
     for number, row in enumerate(reader, start=1):
         where = f"{path}, row {number} (line {reader.line_num})"
@@ -51,8 +55,10 @@ def read_table(path: Path) -> Table:
                 raise InputError(f"{where}, column '{column}': the value is missing.")
         speaker = row["speaker"].strip().lower()
         if speaker not in SPEAKERS:
-            raise InputError(f"{where}, column 'speaker': unknown value '{row['speaker']}' "
-                             "(use therapist or client).")
+            raise InputError(
+                f"{where}, column 'speaker': unknown value '{row['speaker']}' "
+                "(use therapist or client)."
+            )
         if not row["text"].strip():
             raise InputError(f"{where}, column 'text': the text is empty.")
         if not row["conversation_id"].strip():
@@ -61,8 +67,6 @@ def read_table(path: Path) -> Table:
     if not rows:
         raise InputError(f"{path}: the file has a header but no rows.")
     return Table(columns=columns, rows=rows)
-
-
 
 
 def render_table(table: Table) -> str:

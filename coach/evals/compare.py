@@ -12,8 +12,12 @@ from coach.evals.records import Metrics, RunReport
 from coach.files import read_utf8
 
 # Metrics where a lower value is better; for the rest, higher is better.
-LOWER_IS_BETTER = {"mi_non_adherent_replies", "median_turn_seconds", "p95_turn_seconds",
-                   "median_first_token_seconds"}
+LOWER_IS_BETTER = {
+    "mi_non_adherent_replies",
+    "median_turn_seconds",
+    "p95_turn_seconds",
+    "median_first_token_seconds",
+}
 
 
 @dataclass
@@ -49,15 +53,26 @@ def load_report(path: Path) -> RunReport:
 
 
 def compare(old: RunReport, new: RunReport) -> Comparison:
-    deltas = [Delta(name, getattr(old.metrics, name), getattr(new.metrics, name))
-              for name in Metrics.model_fields if name != "coherence_by_check"]
-    deltas += [Delta(f"coherence {check}", old.metrics.coherence_by_check.get(check),
-                     new.metrics.coherence_by_check.get(check))
-               for check in sorted({*old.metrics.coherence_by_check,
-                                    *new.metrics.coherence_by_check})]
+    deltas = [
+        Delta(name, getattr(old.metrics, name), getattr(new.metrics, name))
+        for name in Metrics.model_fields
+        if name != "coherence_by_check"
+    ]
+    deltas += [
+        Delta(
+            f"coherence {check}",
+            old.metrics.coherence_by_check.get(check),
+            new.metrics.coherence_by_check.get(check),
+        )
+        for check in sorted({*old.metrics.coherence_by_check, *new.metrics.coherence_by_check})
+    ]
     before = {c.key: c for c in old.cases}
-    failing = [(c.key, c.failures()[0]) for c in new.cases
-               if not c.passed and (c.key not in before or before[c.key].passed)]
-    passing = [c.key for c in new.cases
-               if c.passed and c.key in before and not before[c.key].passed]
+    failing = [
+        (c.key, c.failures()[0])
+        for c in new.cases
+        if not c.passed and (c.key not in before or before[c.key].passed)
+    ]
+    passing = [
+        c.key for c in new.cases if c.passed and c.key in before and not before[c.key].passed
+    ]
     return Comparison(deltas=deltas, newly_failing=failing, newly_passing=passing)

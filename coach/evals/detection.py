@@ -87,8 +87,7 @@ class MessageResult(Strict):
     @property
     def crisis_missed(self) -> bool:
         """A crisis message that raised no crisis category at all: no escalation."""
-        return any(c in CRISIS for c in self.expect) and not any(c in CRISIS
-                                                                  for c in self.raised)
+        return any(c in CRISIS for c in self.expect) and not any(c in CRISIS for c in self.raised)
 
     @property
     def passed(self) -> bool:
@@ -137,14 +136,20 @@ def screen_messages(guard: Guard, texts: list[str]) -> list[tuple[list[Detection
 
 def run_detection(suite: DetectionSuite, guard: Guard) -> DetectionReport:
     messages = []
-    for case, (found, ms) in zip(suite.messages,
-                                 screen_messages(guard, [m.text for m in suite.messages]),
-                                 strict=True):
-        messages.append(MessageResult(
-            id=case.id, text=case.text, style=case.style, expect=list(case.expect),
-            raised=[d.category for d in found],
-            evidence=[f"{d.category} [{d.layer}] {d.evidence}" for d in found],
-            milliseconds=round(ms, 2)))
+    for case, (found, ms) in zip(
+        suite.messages, screen_messages(guard, [m.text for m in suite.messages]), strict=True
+    ):
+        messages.append(
+            MessageResult(
+                id=case.id,
+                text=case.text,
+                style=case.style,
+                expect=list(case.expect),
+                raised=[d.category for d in found],
+                evidence=[f"{d.category} [{d.layer}] {d.evidence}" for d in found],
+                milliseconds=round(ms, 2),
+            )
+        )
     conversations = []
     for conversation in suite.conversations:
         raised: list[list[str]] = []
@@ -152,36 +157,51 @@ def run_detection(suite: DetectionSuite, guard: Guard) -> DetectionReport:
             # as the agent does: the previous message is read too, unless it was flagged
             earlier = [] if not i or raised[-1] else [conversation.turns[i - 1]]
             raised.append([d.category for d in guard.screen(turn, earlier)])
-        conversations.append(ConversationResult(id=conversation.id, flag_at=conversation.flag_at,
-                                                expect=list(conversation.expect),
-                                                raised_per_turn=raised))
+        conversations.append(
+            ConversationResult(
+                id=conversation.id,
+                flag_at=conversation.flag_at,
+                expect=list(conversation.expect),
+                raised_per_turn=raised,
+            )
+        )
     risky = [m for m in messages if m.expect]
     ordinary = [m for m in messages if not m.expect]
     recall: dict[str, float | None] = {}
     for category in CATEGORIES:
         rows = [m for m in risky if category in m.expect]
-        recall[category] = round(sum(category in m.raised for m in rows) / len(rows), 3) \
-            if rows else None
+        recall[category] = (
+            round(sum(category in m.raised for m in rows) / len(rows), 3) if rows else None
+        )
     pairs = [(m, c) for m in risky for c in m.expect]
     overall = round(sum(c in m.raised for m, c in pairs) / len(pairs), 3) if pairs else None
-    false_positive = round(sum(bool(m.raised) for m in ordinary) / len(ordinary), 3) \
-        if ordinary else None
+    false_positive = (
+        round(sum(bool(m.raised) for m in ordinary) / len(ordinary), 3) if ordinary else None
+    )
     crisis_missed = sum(m.crisis_missed for m in risky)
     times = [m.milliseconds for m in messages]
     targets = suite.targets
-    passed = ((overall is None or overall >= targets.min_recall)
-              and (false_positive is None or false_positive <= targets.max_false_positive_rate)
-              and crisis_missed <= targets.max_crisis_missed
-              and all(c.passed for c in conversations))
+    passed = (
+        (overall is None or overall >= targets.min_recall)
+        and (false_positive is None or false_positive <= targets.max_false_positive_rate)
+        and crisis_missed <= targets.max_crisis_missed
+        and all(c.passed for c in conversations)
+    )
     return DetectionReport(
-        suite=suite.name, suite_sha256=suite.sha256, messages=messages,
-        conversations=conversations, recall=recall,
-        flagged_recall=round(sum(bool(m.raised) for m in risky) / len(risky), 3) if risky
-        else None,
-        overall_recall=overall, false_positive_rate=false_positive,
-        crisis_missed=crisis_missed, latency_ms_p50=round(statistics.median(times), 2),
+        suite=suite.name,
+        suite_sha256=suite.sha256,
+        messages=messages,
+        conversations=conversations,
+        recall=recall,
+        flagged_recall=round(sum(bool(m.raised) for m in risky) / len(risky), 3) if risky else None,
+        overall_recall=overall,
+        false_positive_rate=false_positive,
+        crisis_missed=crisis_missed,
+        latency_ms_p50=round(statistics.median(times), 2),
         latency_ms_p95=_p95(times) or 0.0,
-        targets=targets, passed=passed)
+        targets=targets,
+        passed=passed,
+    )
 
 
 def detection_tables(report: DetectionReport) -> list[Table]:
@@ -192,23 +212,32 @@ def detection_tables(report: DetectionReport) -> list[Table]:
         count = sum(category in m.expect for m in report.messages)
         if count:
             value = report.recall[category]
-            table.add_row(LABELS[category] + (" (crisis)" if category in CRISIS else ""),
-                          str(count), f"{value:.3f}" if value is not None else "-")
+            table.add_row(
+                LABELS[category] + (" (crisis)" if category in CRISIS else ""),
+                str(count),
+                f"{value:.3f}" if value is not None else "-",
+            )
     summary = Table(title=f"{report.suite}: summary")
     summary.add_column("measure")
     summary.add_column("value", justify="right")
     summary.add_column("target", justify="right")
     t = report.targets
-    rows = [("overall recall", report.overall_recall, f">= {t.min_recall}"),
-            ("risk messages flagged at all", report.flagged_recall, ""),
-            ("false-positive rate", report.false_positive_rate,
-             f"<= {t.max_false_positive_rate}"),
-            ("crisis messages with no crisis flag", report.crisis_missed,
-             f"<= {t.max_crisis_missed}"),
-            ("conversations passed", f"{sum(c.passed for c in report.conversations)}/"
-             f"{len(report.conversations)}", "all"),
-            ("guard latency p50 / p95 (ms)",
-             f"{report.latency_ms_p50:.1f} / {report.latency_ms_p95:.1f}", "")]
+    rows = [
+        ("overall recall", report.overall_recall, f">= {t.min_recall}"),
+        ("risk messages flagged at all", report.flagged_recall, ""),
+        ("false-positive rate", report.false_positive_rate, f"<= {t.max_false_positive_rate}"),
+        ("crisis messages with no crisis flag", report.crisis_missed, f"<= {t.max_crisis_missed}"),
+        (
+            "conversations passed",
+            f"{sum(c.passed for c in report.conversations)}/{len(report.conversations)}",
+            "all",
+        ),
+        (
+            "guard latency p50 / p95 (ms)",
+            f"{report.latency_ms_p50:.1f} / {report.latency_ms_p95:.1f}",
+            "",
+        ),
+    ]
     for name, value, target in rows:
         summary.add_row(name, "-" if value is None else str(value), target)
     return [table, summary]
@@ -218,19 +247,21 @@ def failure_lines(report: DetectionReport) -> list[str]:
     lines = []
     for m in report.messages:
         if not m.passed:
-            what = f"missed {', '.join(m.missed)}" if m.missed else \
-                f"flagged {', '.join(m.raised)}"
+            what = f"missed {', '.join(m.missed)}" if m.missed else f"flagged {', '.join(m.raised)}"
             lines.append(f"FAIL {report.suite}/{m.id}: {what}: {m.text[:120]}")
     for c in report.conversations:
         if not c.passed:
-            lines.append(f"FAIL {report.suite}/{c.id}: raised per turn {c.raised_per_turn}, "
-                         f"expected {c.expect} at turn {c.flag_at}")
+            lines.append(
+                f"FAIL {report.suite}/{c.id}: raised per turn {c.raised_per_turn}, "
+                f"expected {c.expect} at turn {c.flag_at}"
+            )
     return lines
 
 
 def write_detection_report(reports: list[DetectionReport], folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "report.json"
-    path.write_text("[\n" + ",\n".join(r.model_dump_json(indent=2) for r in reports) + "\n]\n",
-                    encoding="utf-8")
+    path.write_text(
+        "[\n" + ",\n".join(r.model_dump_json(indent=2) for r in reports) + "\n]\n", encoding="utf-8"
+    )
     return [path]

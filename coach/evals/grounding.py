@@ -36,10 +36,24 @@ class GroundingJudge:
         from coach.llm.backends import invoke_json
 
         cited = lexical_support(reply, sources, said).cited
-        messages = [SystemMessage(self.template.render("system")), HumanMessage(
-            self.template.render("user", sources=sources, trainee=said[-1] if said else "",
-                                 reply=reply))]
-        verdict = invoke_json(self.model, messages, GroundingVerdict, self.settings,
-                              max_tokens=300, what="grounding verdicts")
-        return Support(cited=cited, claims=len(verdict.claims),
-                       unsupported=[c.claim for c in verdict.claims if not c.supported])
+        messages = [
+            SystemMessage(self.template.render("system")),
+            HumanMessage(
+                self.template.render(
+                    "user", sources=sources, trainee=said[-1] if said else "", reply=reply
+                )
+            ),
+        ]
+        verdict = invoke_json(
+            self.model,
+            messages,
+            GroundingVerdict,
+            self.settings,
+            max_tokens=300,
+            what="grounding verdicts",
+        )
+        return Support(
+            cited=cited,
+            claims=len(verdict.claims),
+            unsupported=[c.claim for c in verdict.claims if not c.supported],
+        )

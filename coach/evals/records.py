@@ -79,10 +79,13 @@ class CaseResult(BaseModel):
 
     def failures(self) -> list[str]:
         out = [f"error: {self.error}"] if self.error else []
-        out += [f"turn {r.index + 1}: {c.name}: {c.reason}" for r in self.replies
-                for c in r.checks if not c.passed]
-        return out + [f"session: {c.name}: {c.reason}" for c in self.session_checks
-                      if not c.passed]
+        out += [
+            f"turn {r.index + 1}: {c.name}: {c.reason}"
+            for r in self.replies
+            for c in r.checks
+            if not c.passed
+        ]
+        return out + [f"session: {c.name}: {c.reason}" for c in self.session_checks if not c.passed]
 
 
 class Metrics(BaseModel):

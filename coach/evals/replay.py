@@ -60,8 +60,9 @@ def load_replay(path: Path) -> list[RecordedConversation]:
     return out
 
 
-def export_logs(settings: Settings, session_ids: list[str] | None = None,
-                suite: str | None = None) -> list[RecordedConversation]:
+def export_logs(
+    settings: Settings, session_ids: list[str] | None = None, suite: str | None = None
+) -> list[RecordedConversation]:
     """Conversations logged by the app or the CLI, in replay form. Passages are looked up in
     the index by document and heading, so grounding can be checked against their text."""
     from coach.knowledge.vectorstore import knowledge_collection
@@ -83,22 +84,31 @@ def export_logs(settings: Settings, session_ids: list[str] | None = None,
             if pending is None:
                 continue
             timings = row.timings_ms or {}
-            turns.append(RecordedTurn(
-                trainee=pending.content, supervisor=row.content, status=row.status,
-                sources=[_passage(collection, s) for s in row.sources or []],
-                seconds=timings["total"] / 1000 if "total" in timings else None,
-                first_token_seconds=timings["first_token"] / 1000
-                if "first_token" in timings else None))
+            turns.append(
+                RecordedTurn(
+                    trainee=pending.content,
+                    supervisor=row.content,
+                    status=row.status,
+                    sources=[_passage(collection, s) for s in row.sources or []],
+                    seconds=timings["total"] / 1000 if "total" in timings else None,
+                    first_token_seconds=timings["first_token"] / 1000
+                    if "first_token" in timings
+                    else None,
+                )
+            )
             pending = None
         if turns:
-            out.append(RecordedConversation(id=session_id, suite=suite, focus=focus,
-                                            turns=turns))
+            out.append(RecordedConversation(id=session_id, suite=suite, focus=focus, turns=turns))
     return out
 
 
 def _passage(collection, source: dict) -> SourceRecord:
     where = {"$and": [{"doc_id": source["id"]}, {"heading": source.get("heading", "")}]}
     found = collection.get(where=where, include=["documents"])
-    return SourceRecord(doc_id=source["id"], title=source.get("title", ""),
-                        heading=source.get("heading", ""), score=source.get("score"),
-                        text="\n".join(found["documents"] or []))
+    return SourceRecord(
+        doc_id=source["id"],
+        title=source.get("title", ""),
+        heading=source.get("heading", ""),
+        score=source.get("score"),
+        text="\n".join(found["documents"] or []),
+    )

@@ -53,10 +53,16 @@ class EvalRunner:
     def score(self, suite: Suite, scenario: Scenario | None, case: CaseResult) -> CaseResult:
         """Code the conversation and apply the suite's checks to every reply and the session."""
         done = [r for r in case.replies if r.status == "complete"]
-        pairs = [(who, text) for r in done
-                 for who, text in (("trainee", r.trainee), ("supervisor", r.reply))]
-        coded = code_conversation(pairs, backend=self.options.coder,  # type: ignore[arg-type]
-                                  settings=self.settings)
+        pairs = [
+            (who, text)
+            for r in done
+            for who, text in (("trainee", r.trainee), ("supervisor", r.reply))
+        ]
+        coded = code_conversation(
+            pairs,
+            backend=self.options.coder,  # type: ignore[arg-type]
+            settings=self.settings,
+        )
         for i, record in enumerate(done):
             record.trainee_codes, record.codes = coded.utterances[2 * i : 2 * i + 2]
         case.summary = coded.summary
@@ -66,8 +72,11 @@ class EvalRunner:
             said.append(record.trainee)
             checks = suite.turn_checks(scenario, index) if scenario else suite.defaults.expect
             record.checks = run_turn_checks(
-                checks, record, lambda r=record, s=tuple(said): self._support(r, list(s)),
-                lambda r=record, e=tuple(earlier): self._coherence(r, list(e)))
+                checks,
+                record,
+                lambda r=record, s=tuple(said): self._support(r, list(s)),
+                lambda r=record, e=tuple(earlier): self._coherence(r, list(e)),
+            )
             if record.status == "complete":
                 earlier.append(record.reply)
         session = suite.session_checks(scenario) if scenario else suite.defaults.session
@@ -78,8 +87,9 @@ class EvalRunner:
         from coach.supervisor.coherence import coherence_checker
 
         checker = coherence_checker(self.settings.prompts_dir)
-        [result] = checker.check(record.trainee, [record.reply], earlier,
-                                 [s.text for s in record.sources])
+        [result] = checker.check(
+            record.trainee, [record.reply], earlier, [s.text for s in record.sources]
+        )
         return result
 
     def _support(self, record: ReplyRecord, said: list[str]) -> Support:
@@ -100,8 +110,9 @@ class EvalRunner:
         started = _now()
         # Eval conversations go to their own database in the report folder, never into the
         # logs that supervisors review.
-        db_settings = self.settings.model_copy(update={
-            "database_url": SecretStr(f"sqlite:///{(report_dir / 'eval.db').resolve()}")})
+        db_settings = self.settings.model_copy(
+            update={"database_url": SecretStr(f"sqlite:///{(report_dir / 'eval.db').resolve()}")}
+        )
         store = Store(open_database(db_settings))
         retriever = Retriever(self.settings)
         retriever.search("warm up")  # builds the BM25 index once, before any threads start
@@ -110,11 +121,22 @@ class EvalRunner:
         def run_case(job: tuple[Suite, Scenario, int]) -> CaseResult:
             suite, scenario, repeat = job
             model = chat_model.bind(seed=self.options.seed + repeat)
-            agent = Supervisor(self.settings, retriever, model, store,  # type: ignore[arg-type]
-                               seed=self.options.seed + 100 * repeat)
+            agent = Supervisor(
+                self.settings,
+                retriever,
+                model,
+                store,  # type: ignore[arg-type]
+                seed=self.options.seed + 100 * repeat,
+            )
             simulator = SimulatedTrainee(self.settings, model)  # type: ignore[arg-type]
-            case = CaseResult(suite=suite.name, scenario=scenario.id, title=scenario.title,
-                              focus=scenario.focus, persona=scenario.persona, repeat=repeat)
+            case = CaseResult(
+                suite=suite.name,
+                scenario=scenario.id,
+                title=scenario.title,
+                focus=scenario.focus,
+                persona=scenario.persona,
+                repeat=repeat,
+            )
             try:
                 self._converse(agent, simulator, scenario, case, progress)
             except ConfigError:
@@ -125,25 +147,34 @@ class EvalRunner:
                     progress(scenario.turn_count - len(case.replies))
             return self.score(suite, scenario, case)
 
-        jobs = [(suite, scenario, r) for r in range(self.options.repeat)
-                for suite in self.suites for scenario in suite.scenarios]
+        jobs = [
+            (suite, scenario, r)
+            for r in range(self.options.repeat)
+            for suite in self.suites
+            for scenario in suite.scenarios
+        ]
         with ThreadPoolExecutor(max_workers=self.options.concurrency) as pool:
             cases = list(pool.map(run_case, jobs))
         info = self._info("live", started, retriever)
         return self._report(info, cases)
 
-    def _converse(self, agent, simulator, scenario: Scenario, case: CaseResult,
-                  progress: Progress | None) -> None:
+    def _converse(
+        self, agent, simulator, scenario: Scenario, case: CaseResult, progress: Progress | None
+    ) -> None:
         scripted = scenario.scripted
         session_id = None
         for index in range(scenario.turn_count):
             simulated = index >= len(scripted)
-            message = simulator.next_turn(
-                scenario.persona, scenario.focus,
-                [(r.trainee, r.reply) for r in case.replies],
-            ) if simulated else scripted[index].say
-            turn = agent.turn(message, session_id=session_id, focus=scenario.focus,
-                              channel="eval")
+            message = (
+                simulator.next_turn(
+                    scenario.persona,
+                    scenario.focus,
+                    [(r.trainee, r.reply) for r in case.replies],
+                )
+                if simulated
+                else scripted[index].say
+            )
+            turn = agent.turn(message, session_id=session_id, focus=scenario.focus, channel="eval")
             session_id = turn.session_id
             try:
                 turn.run()
@@ -153,21 +184,36 @@ class EvalRunner:
                 pass  # recorded on turn.result, and the case's checks fail with it
             result = turn.result
             timings = result.timings_ms
-            case.replies.append(ReplyRecord(
-                index=index, trainee=message, simulated=simulated, reply=result.reply,
-                status=result.status, error=result.error,
-                sources=[SourceRecord(doc_id=p.doc_id, title=p.title, heading=p.heading,
-                                      text=p.text, score=p.score) for p in result.sources],
-                seconds=timings["total"] / 1000,
-                first_token_seconds=timings["first_token"] / 1000
-                if "first_token" in timings else None,
-                guidance_mode=result.guidance.mode if result.guidance else None,
-                candidates=len(result.guidance.candidates) if result.guidance else None,
-                repaired=bool(result.guidance and result.guidance.repaired),
-                revised=bool(result.guidance and result.guidance.revised),
-                floor=bool(result.guidance and result.guidance.floor),
-                flags=result.flags,
-            ))
+            case.replies.append(
+                ReplyRecord(
+                    index=index,
+                    trainee=message,
+                    simulated=simulated,
+                    reply=result.reply,
+                    status=result.status,
+                    error=result.error,
+                    sources=[
+                        SourceRecord(
+                            doc_id=p.doc_id,
+                            title=p.title,
+                            heading=p.heading,
+                            text=p.text,
+                            score=p.score,
+                        )
+                        for p in result.sources
+                    ],
+                    seconds=timings["total"] / 1000,
+                    first_token_seconds=timings["first_token"] / 1000
+                    if "first_token" in timings
+                    else None,
+                    guidance_mode=result.guidance.mode if result.guidance else None,
+                    candidates=len(result.guidance.candidates) if result.guidance else None,
+                    repaired=bool(result.guidance and result.guidance.repaired),
+                    revised=bool(result.guidance and result.guidance.revised),
+                    floor=bool(result.guidance and result.guidance.floor),
+                    flags=result.flags,
+                )
+            )
             if progress:
                 progress(1)
             if result.status != "complete":
@@ -177,22 +223,36 @@ class EvalRunner:
 
     # -- replay ----------------------------------------------------------------------------
 
-    def replay(self, conversations: list[RecordedConversation], replay_file: Path,
-               progress: Progress | None = None) -> RunReport:
+    def replay(
+        self,
+        conversations: list[RecordedConversation],
+        replay_file: Path,
+        progress: Progress | None = None,
+    ) -> RunReport:
         started = _now()
         cases = []
         for conversation in conversations:
             suite, scenario = self._match(conversation, replay_file)
             case = CaseResult(
-                suite=suite.name, scenario=scenario.id if scenario else "recorded",
+                suite=suite.name,
+                scenario=scenario.id if scenario else "recorded",
                 title=scenario.title if scenario else "Recorded conversation",
                 focus=scenario.focus if scenario else conversation.focus,
-                persona=scenario.persona if scenario else "", repeat=0,
+                persona=scenario.persona if scenario else "",
+                repeat=0,
                 recorded_id=conversation.id or f"line-{conversation.line}",
-                replies=[ReplyRecord(index=i, trainee=t.trainee, reply=t.supervisor,
-                                     status=t.status, sources=t.sources, seconds=t.seconds,
-                                     first_token_seconds=t.first_token_seconds)
-                         for i, t in enumerate(conversation.turns)],
+                replies=[
+                    ReplyRecord(
+                        index=i,
+                        trainee=t.trainee,
+                        reply=t.supervisor,
+                        status=t.status,
+                        sources=t.sources,
+                        seconds=t.seconds,
+                        first_token_seconds=t.first_token_seconds,
+                    )
+                    for i, t in enumerate(conversation.turns)
+                ],
             )
             cases.append(self.score(suite, scenario, case))
             if progress:
@@ -200,14 +260,17 @@ class EvalRunner:
         info = self._info("replay", started, None, replay_file)
         return self._report(info, cases)
 
-    def _match(self, conversation: RecordedConversation,
-               replay_file: Path) -> tuple[Suite, Scenario | None]:
+    def _match(
+        self, conversation: RecordedConversation, replay_file: Path
+    ) -> tuple[Suite, Scenario | None]:
         where = f"{replay_file}, line {conversation.line}"
         if conversation.suite:
             suite = next((s for s in self.suites if s.name == conversation.suite), None)
             if suite is None:
-                raise InputError(f"{where}: suite '{conversation.suite}' is not among the "
-                                 f"suites given ({', '.join(s.name for s in self.suites)}).")
+                raise InputError(
+                    f"{where}: suite '{conversation.suite}' is not among the "
+                    f"suites given ({', '.join(s.name for s in self.suites)})."
+                )
         elif len(self.suites) == 1:
             suite = self.suites[0]
         else:
@@ -216,14 +279,16 @@ class EvalRunner:
             return suite, None
         scenario = next((s for s in suite.scenarios if s.id == conversation.scenario), None)
         if scenario is None:
-            raise InputError(f"{where}: suite '{suite.name}' has no scenario "
-                             f"'{conversation.scenario}'.")
+            raise InputError(
+                f"{where}: suite '{suite.name}' has no scenario '{conversation.scenario}'."
+            )
         return suite, scenario
 
     # -- run record ------------------------------------------------------------------------
 
-    def _info(self, mode: str, started: tuple[str, float], retriever,
-              replay_file: Path | None = None) -> RunInfo:
+    def _info(
+        self, mode: str, started: tuple[str, float], retriever, replay_file: Path | None = None
+    ) -> RunInfo:
         from importlib.metadata import version
 
         from coach.knowledge.index import index_version, indexed_hashes
@@ -236,16 +301,24 @@ class EvalRunner:
             mode=mode,  # type: ignore[arg-type]
             suites={s.name: s.sha256 for s in self.suites},
             replay_file=str(replay_file) if replay_file else None,
-            model=self.settings.model, backend=self.settings.llm_backend,
+            model=self.settings.model,
+            backend=self.settings.llm_backend,
             prompt_version=prompt_version(self.settings.prompts_dir),
             index_version=index_version(indexed_hashes(collection)),
-            coder=self.options.coder, judge=self.options.judge, seed=self.options.seed,
-            repeat=self.options.repeat, concurrency=self.options.concurrency,
-            settings=self.settings.public_dict(), started_at=started[0], finished_at=finished[0],
-            seconds=round(finished[1] - started[1], 2), version=version("mie-coach"),
+            coder=self.options.coder,
+            judge=self.options.judge,
+            seed=self.options.seed,
+            repeat=self.options.repeat,
+            concurrency=self.options.concurrency,
+            settings=self.settings.public_dict(),
+            started_at=started[0],
+            finished_at=finished[0],
+            seconds=round(finished[1] - started[1], 2),
+            version=version("mie-coach"),
         )
 
     def _report(self, info: RunInfo, cases: list[CaseResult]) -> RunReport:
-        by_suite = {s.name: metrics_for([c for c in cases if c.suite == s.name])
-                    for s in self.suites}
+        by_suite = {
+            s.name: metrics_for([c for c in cases if c.suite == s.name]) for s in self.suites
+        }
         return RunReport(run=info, metrics=metrics_for(cases), suites=by_suite, cases=cases)

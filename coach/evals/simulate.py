@@ -20,8 +20,9 @@ class SimulatedTrainee:
         self.template = load_template(settings.prompts_dir / "simulated_trainee.yaml")
         self.model = chat_model
 
-    def messages(self, persona: str, focus: str,
-                 exchanges: list[tuple[str, str]]) -> list[BaseMessage]:
+    def messages(
+        self, persona: str, focus: str, exchanges: list[tuple[str, str]]
+    ) -> list[BaseMessage]:
         """The conversation from the trainee's side: the trainee's lines are the model's
         own turns, the supervisor's replies arrive as user messages."""
         topic = FOCUS_LABELS.get(focus, "whatever is most on your mind in your work")
@@ -30,8 +31,10 @@ class SimulatedTrainee:
             HumanMessage(self.template.render("user", reply="")),
         ]
         for trainee, supervisor in exchanges:
-            out += [AIMessage(trainee), HumanMessage(self.template.render("user",
-                                                                          reply=supervisor))]
+            out += [
+                AIMessage(trainee),
+                HumanMessage(self.template.render("user", reply=supervisor)),
+            ]
         return out
 
     def next_turn(self, persona: str, focus: str, exchanges: list[tuple[str, str]]) -> str:
@@ -43,7 +46,7 @@ class SimulatedTrainee:
         # Small models sometimes label the line; the label is not part of what was said.
         for prefix in SPEAKER_PREFIXES:
             if text.lower().startswith(prefix):
-                text = text[len(prefix):].strip()
+                text = text[len(prefix) :].strip()
         if not text:
             raise CoachError("The simulated trainee produced an empty message.")
         return text

@@ -19,9 +19,19 @@ from coach.supervisor.exemplars import Focus
 
 # Friendly names for MITI codes in suites; "reflection" is either kind, "question" either type.
 CodeName = Literal[
-    "reflection", "simple_reflection", "complex_reflection", "question", "open_question",
-    "closed_question", "giving_information", "persuade", "persuade_with_permission", "affirm",
-    "seeking_collaboration", "emphasizing_autonomy", "confront",
+    "reflection",
+    "simple_reflection",
+    "complex_reflection",
+    "question",
+    "open_question",
+    "closed_question",
+    "giving_information",
+    "persuade",
+    "persuade_with_permission",
+    "affirm",
+    "seeking_collaboration",
+    "emphasizing_autonomy",
+    "confront",
 ]
 
 
@@ -96,11 +106,17 @@ class CoherenceCheck(Strict):
 
     type: Literal["coherence"]
     checks: list[Literal["role", "copying", "repetition", "relevance", "faithfulness"]] = Field(
-        default=["role", "copying", "repetition", "relevance"], min_length=1)
+        default=["role", "copying", "repetition", "relevance"], min_length=1
+    )
 
 
 TurnCheck = Annotated[
-    CodesCheck | GroundingCheck | SafetyCheck | RoleCheck | LengthCheck | LatencyCheck
+    CodesCheck
+    | GroundingCheck
+    | SafetyCheck
+    | RoleCheck
+    | LengthCheck
+    | LatencyCheck
     | CoherenceCheck,
     Field(discriminator="type"),
 ]
@@ -196,13 +212,16 @@ def load_suite(path: Path) -> Suite | DetectionSuite:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f", line {mark.line + 1}" if mark else ""
-        raise InputError(f"{path}{where}: not valid YAML ({getattr(exc, 'problem', exc)}).") \
-            from None
+        raise InputError(
+            f"{path}{where}: not valid YAML ({getattr(exc, 'problem', exc)})."
+        ) from None
     if not isinstance(data, dict):
-        raise InputError(f"{path}, line 1: a suite must be a mapping with name, description "
-                         "and scenarios.")
-    model: type[Suite] | type[DetectionSuite] = \
+        raise InputError(
+            f"{path}, line 1: a suite must be a mapping with name, description and scenarios."
+        )
+    model: type[Suite] | type[DetectionSuite] = (
         DetectionSuite if data.get("kind") == "detection" else Suite
+    )
     try:
         suite = model.model_validate(data)
     except ValidationError as exc:
@@ -223,8 +242,9 @@ def _line_of(node: yaml.Node | None, loc: tuple) -> int:
         if isinstance(node, yaml.MappingNode):
             # a missing key leaves the line at its mapping
             child = next((v for k, v in node.value if k.value == str(part)), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) \
-                and part < len(node.value):
+        elif (
+            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
+        ):
             child = node.value[part]
         if child is not None:
             node, line = child, child.start_mark.line + 1

@@ -125,8 +125,9 @@ def load_documents(folder: Path) -> list[Document]:
     seen: dict[str, Path] = {}
     for doc in docs:
         if doc.meta.id in seen:
-            raise KnowledgeError(f"{doc.path}, line 2: id '{doc.meta.id}' is also used by "
-                                 f"{seen[doc.meta.id]}.")
+            raise KnowledgeError(
+                f"{doc.path}, line 2: id '{doc.meta.id}' is also used by {seen[doc.meta.id]}."
+            )
         seen[doc.meta.id] = doc.path
     return docs
 
@@ -145,8 +146,14 @@ def chunk_document(doc: Document, max_tokens: int) -> list[Chunk]:
     for section in by_heading:
         heading = " › ".join(section.metadata[h] for h in ("h2", "h3") if h in section.metadata)
         for text in splitter.split_text(section.page_content):
-            chunks.append(Chunk(
-                id=f"{doc.meta.id}#{len(chunks)}", doc_id=doc.meta.id, title=doc.meta.title,
-                heading=heading, text=text, tokens=count_tokens(text),
-            ))
+            chunks.append(
+                Chunk(
+                    id=f"{doc.meta.id}#{len(chunks)}",
+                    doc_id=doc.meta.id,
+                    title=doc.meta.title,
+                    heading=heading,
+                    text=text,
+                    tokens=count_tokens(text),
+                )
+            )
     return chunks

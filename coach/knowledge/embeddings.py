@@ -52,8 +52,12 @@ def verify_sha256(path: Path, expected: str) -> None:
 class MiniLMEmbeddings(Embeddings):
     """Mean-pooled, L2-normalised MiniLM sentence vectors, as a LangChain ``Embeddings``."""
 
-    def __init__(self, model_file: Path | None = None, tokenizer_file: Path | None = None,
-                 threads: int | None = None) -> None:
+    def __init__(
+        self,
+        model_file: Path | None = None,
+        tokenizer_file: Path | None = None,
+        threads: int | None = None,
+    ) -> None:
         default_model, default_tokenizer = default_model_files()
         self.model_file = model_file or default_model
         self.tokenizer_file = tokenizer_file or default_tokenizer

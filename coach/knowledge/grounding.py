@@ -39,8 +39,11 @@ class Support:
 
 def claims(reply: str) -> list[str]:
     """Declarative sentences long enough to assert something; questions claim nothing."""
-    return [s.strip() for s in SENTENCE.findall(reply)
-            if not s.strip().endswith("?") and len(words(s)) >= CLAIM_MIN_WORDS]
+    return [
+        s.strip()
+        for s in SENTENCE.findall(reply)
+        if not s.strip().endswith("?") and len(words(s)) >= CLAIM_MIN_WORDS
+    ]
 
 
 def lexical_support(reply: str, sources: Sequence[Evidence], said: list[str]) -> Support:
@@ -49,11 +52,18 @@ def lexical_support(reply: str, sources: Sequence[Evidence], said: list[str]) ->
     trainee_words = set(words(" ".join(said)))
     reply_words = set(words(reply))
     passage_words = {s.doc_id: set(words(f"{s.title} {s.heading} {s.text}")) for s in sources}
-    cited = [doc for doc, found in passage_words.items()
-             if len((reply_words & found) - trainee_words) >= CITE_MIN_WORDS]
+    cited = [
+        doc
+        for doc, found in passage_words.items()
+        if len((reply_words & found) - trainee_words) >= CITE_MIN_WORDS
+    ]
     evidence = trainee_words.union(*passage_words.values())
     found_claims = claims(reply)
-    unsupported = [c for c in found_claims
-                   if len(set(words(c)) & evidence) / len(set(words(c))) < CLAIM_COVERAGE]
-    return Support(cited=list(dict.fromkeys(cited)), claims=len(found_claims),
-                   unsupported=unsupported)
+    unsupported = [
+        c
+        for c in found_claims
+        if len(set(words(c)) & evidence) / len(set(words(c))) < CLAIM_COVERAGE
+    ]
+    return Support(
+        cited=list(dict.fromkeys(cited)), claims=len(found_claims), unsupported=unsupported
+    )

@@ -84,11 +84,18 @@ def ingest(settings: Settings, progress: Callable[[str], None] | None = None) ->
                 ids=[c.id for c in chunks],
                 embeddings=vectors.tolist(),
                 documents=[c.text for c in chunks],
-                metadatas=[{
-                    "doc_id": c.doc_id, "title": c.title, "heading": c.heading,
-                    "tokens": c.tokens, "index_hash": doc_hash,
-                    "mi_process": doc.meta.mi_process, "topics": ", ".join(doc.meta.topics),
-                } for c in chunks],
+                metadatas=[
+                    {
+                        "doc_id": c.doc_id,
+                        "title": c.title,
+                        "heading": c.heading,
+                        "tokens": c.tokens,
+                        "index_hash": doc_hash,
+                        "mi_process": doc.meta.mi_process,
+                        "topics": ", ".join(doc.meta.topics),
+                    }
+                    for c in chunks
+                ],
             )
             report.chunks_written += len(chunks)
             if doc.meta.questions:
@@ -96,8 +103,9 @@ def ingest(settings: Settings, progress: Callable[[str], None] | None = None) ->
                     ids=[f"{doc.meta.id}?{i}" for i in range(len(doc.meta.questions))],
                     embeddings=embedder.encode(doc.meta.questions).tolist(),
                     documents=doc.meta.questions,
-                    metadatas=[{"doc_id": doc.meta.id, "index_hash": doc_hash}
-                               for _ in doc.meta.questions],
+                    metadatas=[
+                        {"doc_id": doc.meta.id, "index_hash": doc_hash} for _ in doc.meta.questions
+                    ],
                 )
 
     report.version = index_version({k: h for k, (_, h) in wanted.items()})

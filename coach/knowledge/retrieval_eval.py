@@ -41,8 +41,7 @@ def load_questions(path: Path, known_ids: set[str]) -> list[Question]:
     for number, q in enumerate(questions, start=1):
         unknown = [d for d in q.relevant if d not in known_ids]
         if unknown:
-            raise InputError(f"{path}: question {number} names an unknown document "
-                             f"'{unknown[0]}'.")
+            raise InputError(f"{path}: question {number} names an unknown document '{unknown[0]}'.")
     return questions
 
 

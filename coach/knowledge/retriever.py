@@ -86,8 +86,10 @@ class Retriever:
             ingest(settings)  # first use: build the index rather than answer ungrounded
         self.embeddings = get_embeddings()
         self.store = Chroma(
-            client=client, collection_name=settings.collection,
-            embedding_function=self.embeddings, collection_metadata={"hnsw:space": "cosine"},
+            client=client,
+            collection_name=settings.collection,
+            embedding_function=self.embeddings,
+            collection_metadata={"hnsw:space": "cosine"},
         )
         self._version = ""
         self._checked_at = -FRESHNESS_SECONDS
@@ -108,9 +110,14 @@ class Retriever:
         # Despite the name, LangChain returns cosine distances here.
         hits = self.store.similarity_search_by_vector_with_relevance_scores(vector, k=k)
         return [
-            Passage(chunk_id=str(doc.id), doc_id=doc.metadata["doc_id"],
-                    title=doc.metadata["title"], heading=doc.metadata.get("heading", ""),
-                    text=doc.page_content, score=round(1.0 - float(distance), 4))
+            Passage(
+                chunk_id=str(doc.id),
+                doc_id=doc.metadata["doc_id"],
+                title=doc.metadata["title"],
+                heading=doc.metadata.get("heading", ""),
+                text=doc.page_content,
+                score=round(1.0 - float(distance), 4),
+            )
             for doc, distance in hits
         ]
 
@@ -135,10 +142,17 @@ class Retriever:
 
         stored = self.collection.get(include=["documents", "metadatas"])
         chunks = [
-            Passage(chunk_id=cid, doc_id=meta["doc_id"], title=meta["title"],
-                    heading=meta.get("heading", ""), text=text, score=0.0)
-            for cid, text, meta in zip(stored["ids"], stored["documents"], stored["metadatas"],
-                                       strict=True)
+            Passage(
+                chunk_id=cid,
+                doc_id=meta["doc_id"],
+                title=meta["title"],
+                heading=meta.get("heading", ""),
+                text=text,
+                score=0.0,
+            )
+            for cid, text, meta in zip(
+                stored["ids"], stored["documents"], stored["metadatas"], strict=True
+            )
         ]
         corpus = [words(f"{c.title} {c.heading} {c.text}") for c in chunks]
         return BM25Okapi(corpus), chunks

@@ -25,8 +25,10 @@ def chroma_client(settings: Settings) -> ClientAPI:
                 host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
             )
         except Exception as exc:  # chromadb raises bare ValueError/ConnectionError variants
-            raise ConfigError(f"The Chroma server at {settings.chroma_host}:"
-                              f"{settings.chroma_port} is not reachable ({exc}).") from exc
+            raise ConfigError(
+                f"The Chroma server at {settings.chroma_host}:"
+                f"{settings.chroma_port} is not reachable ({exc})."
+            ) from exc
     settings.chroma_dir.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
 

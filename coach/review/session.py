@@ -46,22 +46,39 @@ class SessionReview:
 def review_session(store: Store, session_id: str) -> SessionReview:
     rows = [m for m in store.messages(session_id) if m.content.strip()]
     coded = code_conversation([(m.role, m.content) for m in rows])
-    messages = [ReviewedMessage(id=m.id, number=i, role=m.role, content=m.content,
-                                status=m.status, created_at=m.created_at, codes=codes,
-                                sources=m.sources or [], model=m.model, error=m.error,
-                                guidance_mode=m.guidance_mode, candidates=m.candidates,
-                                flags=tuple(m.flags or ()))
-                for i, (m, codes) in enumerate(zip(rows, coded.utterances, strict=True), 1)]
-    return SessionReview(info=store.session(session_id), messages=messages,
-                         summary=coded.summary, comments=store.comments(session_id))
+    messages = [
+        ReviewedMessage(
+            id=m.id,
+            number=i,
+            role=m.role,
+            content=m.content,
+            status=m.status,
+            created_at=m.created_at,
+            codes=codes,
+            sources=m.sources or [],
+            model=m.model,
+            error=m.error,
+            guidance_mode=m.guidance_mode,
+            candidates=m.candidates,
+            flags=tuple(m.flags or ()),
+        )
+        for i, (m, codes) in enumerate(zip(rows, coded.utterances, strict=True), 1)
+    ]
+    return SessionReview(
+        info=store.session(session_id),
+        messages=messages,
+        summary=coded.summary,
+        comments=store.comments(session_id),
+    )
 
 
 def trend(store: Store, trainee_id: int) -> list[dict]:
     """One point per session, oldest first: the supervisor replies' MI fidelity and the
     trainee's change-talk share (change / (change + sustain)), for the trend plot."""
     sessions = [s for s in reversed(store.sessions(user_ids=[trainee_id])) if s.messages]
-    conversations = [[(m.role, m.content) for m in store.messages(s.id) if m.content.strip()]
-                     for s in sessions]
+    conversations = [
+        [(m.role, m.content) for m in store.messages(s.id) if m.content.strip()] for s in sessions
+    ]
     points = []
     for info, coded in zip(sessions, code_many(conversations), strict=True):
         when = info.created_at.strftime("%Y-%m-%d %H:%M")
@@ -69,7 +86,10 @@ def trend(store: Store, trainee_id: int) -> list[dict]:
         voiced = talk["change"] + talk["sustain"]
         points += [
             {"session": when, "measure": "fidelity", "value": coded.summary.fidelity},
-            {"session": when, "measure": "trainee change talk",
-             "value": round(talk["change"] / voiced, 3) if voiced else 0.5},
+            {
+                "session": when,
+                "measure": "trainee change talk",
+                "value": round(talk["change"] / voiced, 3) if voiced else 0.5,
+            },
         ]
     return points

@@ -32,8 +32,7 @@ def visible_trainees(accounts: Accounts, user: User) -> list[User]:
     return []
 
 
-def readable_session(store: Store, accounts: Accounts, user: User,
-                     session_id: str) -> SessionInfo:
+def readable_session(store: Store, accounts: Accounts, user: User, session_id: str) -> SessionInfo:
     """The session, if this user may read it. Unknown and forbidden look the same."""
     denied = AccessDenied("That session does not exist or is not yours to see.")
     try:
@@ -46,8 +45,7 @@ def readable_session(store: Store, accounts: Accounts, user: User,
     return info
 
 
-def writable_session(store: Store, accounts: Accounts, user: User,
-                     session_id: str) -> SessionInfo:
+def writable_session(store: Store, accounts: Accounts, user: User, session_id: str) -> SessionInfo:
     """A session the trainee may continue: their own and not yet ended."""
     require_role(user, "trainee")
     info = readable_session(store, accounts, user, session_id)

@@ -41,8 +41,13 @@ class User:
 
     @classmethod
     def of(cls, row: UserRow) -> User:
-        return cls(id=row.id, username=row.username, role=row.role,  # type: ignore[arg-type]
-                   disabled=row.disabled, locked_until=aware(row.locked_until))
+        return cls(
+            id=row.id,
+            username=row.username,
+            role=row.role,  # type: ignore[arg-type]
+            disabled=row.disabled,
+            locked_until=aware(row.locked_until),
+        )
 
     def locked(self, now: datetime | None = None) -> bool:
         return self.locked_until is not None and (now or datetime.now(UTC)) < self.locked_until
@@ -75,8 +80,10 @@ class Accounts:
     def add(self, username: str, role: str, password: str) -> User:
         username = username.strip().lower()
         if not USERNAME.match(username):
-            raise InputError(f"'{username}' is not a valid username; use 2-64 lower-case "
-                             "letters, digits, dots, dashes or underscores.")
+            raise InputError(
+                f"'{username}' is not a valid username; use 2-64 lower-case "
+                "letters, digits, dots, dashes or underscores."
+            )
         if role not in ROLES:
             raise InputError(f"Unknown role '{role}'; use trainee, supervisor or admin.")
         check_password(password)
@@ -106,8 +113,9 @@ class Accounts:
         with self.factory() as db:
             return [User.of(r) for r in db.scalars(select(UserRow).order_by(UserRow.username))]
 
-    def authenticate(self, username: str, password: str,
-                     now: datetime | None = None) -> User | None:
+    def authenticate(
+        self, username: str, password: str, now: datetime | None = None
+    ) -> User | None:
         """The enabled, unlocked user these credentials belong to, or None.
 
         Every attempt costs one argon2 verification, so a wrong name, a wrong password and a
@@ -119,8 +127,7 @@ class Accounts:
             row = db.scalar(select(UserRow).where(UserRow.username == username.strip().lower()))
             locked = row is not None and User.of(row).locked(now)
             try:
-                _hasher.verify(row.password_hash if row and not locked else _DUMMY_HASH,
-                               password)
+                _hasher.verify(row.password_hash if row and not locked else _DUMMY_HASH, password)
             except (VerificationError, InvalidHashError):
                 if row is not None and not locked:
                     # Incremented in SQL, so concurrent wrong attempts all count.
@@ -166,16 +173,22 @@ class Accounts:
                 raise InputError(f"'{sup.username}' is a {sup.role}, not a supervisor.")
             if tr.role != "trainee":
                 raise InputError(f"'{tr.username}' is a {tr.role}, not a trainee.")
-            exists = db.scalar(select(AssignmentRow).where(
-                AssignmentRow.supervisor_id == sup.id, AssignmentRow.trainee_id == tr.id))
+            exists = db.scalar(
+                select(AssignmentRow).where(
+                    AssignmentRow.supervisor_id == sup.id, AssignmentRow.trainee_id == tr.id
+                )
+            )
             if not exists:
                 db.add(AssignmentRow(supervisor_id=sup.id, trainee_id=tr.id))
 
     def unassign(self, supervisor: str, trainee: str) -> None:
         with self.factory.begin() as db:
             sup, tr = self._row(db, supervisor), self._row(db, trainee)
-            row = db.scalar(select(AssignmentRow).where(
-                AssignmentRow.supervisor_id == sup.id, AssignmentRow.trainee_id == tr.id))
+            row = db.scalar(
+                select(AssignmentRow).where(
+                    AssignmentRow.supervisor_id == sup.id, AssignmentRow.trainee_id == tr.id
+                )
+            )
             if row is None:
                 raise InputError(f"'{tr.username}' is not assigned to '{sup.username}'.")
             db.delete(row)
@@ -183,8 +196,11 @@ class Accounts:
     def trainees_of(self, supervisor_id: int) -> list[User]:
         with self.factory() as db:
             rows = db.scalars(
-                select(UserRow).join(AssignmentRow, AssignmentRow.trainee_id == UserRow.id)
-                .where(AssignmentRow.supervisor_id == supervisor_id).order_by(UserRow.username))
+                select(UserRow)
+                .join(AssignmentRow, AssignmentRow.trainee_id == UserRow.id)
+                .where(AssignmentRow.supervisor_id == supervisor_id)
+                .order_by(UserRow.username)
+            )
             return [User.of(r) for r in rows]
 
     def assignments(self) -> list[tuple[str, str]]:
@@ -196,7 +212,8 @@ class Accounts:
                 .select_from(AssignmentRow)
                 .join(sup, sup.c.id == AssignmentRow.supervisor_id)
                 .join(tr, tr.c.id == AssignmentRow.trainee_id)
-                .order_by(sup.c.username, tr.c.username))
+                .order_by(sup.c.username, tr.c.username)
+            )
             return [(a, b) for a, b in rows]
 
     def ensure_demo_accounts(self) -> list[tuple[str, str, str]]:

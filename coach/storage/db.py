@@ -25,7 +25,7 @@ def database_url(settings: Settings) -> str:
         # A plain postgresql:// URL would make SQLAlchemy look for psycopg2; we use psycopg 3.
         for scheme in ("postgresql://", "postgres://"):
             if url.startswith(scheme):
-                url = "postgresql+psycopg://" + url[len(scheme):]
+                url = "postgresql+psycopg://" + url[len(scheme) :]
         return url
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{settings.data_dir / 'coach.storage.db'}"
@@ -43,11 +43,15 @@ def make_engine(url: str) -> Engine:
     try:
         engine = create_engine(url, future=True, pool_pre_ping=True)
     except ModuleNotFoundError as exc:
-        raise ConfigError(f"MIE_DATABASE_URL needs the database driver '{exc.name}'; for "
-                          "PostgreSQL, pip install 'mie-coach[postgres]'.") from None
+        raise ConfigError(
+            f"MIE_DATABASE_URL needs the database driver '{exc.name}'; for "
+            "PostgreSQL, pip install 'mie-coach[postgres]'."
+        ) from None
     except ArgumentError:
-        raise ConfigError("MIE_DATABASE_URL is not a database URL; use e.g. "
-                          "postgresql://user:password@host/dbname.") from None
+        raise ConfigError(
+            "MIE_DATABASE_URL is not a database URL; use e.g. "
+            "postgresql://user:password@host/dbname."
+        ) from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine

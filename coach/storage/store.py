@@ -44,8 +44,9 @@ class Store:
     def __init__(self, factory: sessionmaker) -> None:
         self.factory = factory
 
-    def create_session(self, focus: str = "open", channel: str = "cli",
-                       user_id: int | None = None) -> str:
+    def create_session(
+        self, focus: str = "open", channel: str = "cli", user_id: int | None = None
+    ) -> str:
         with self.factory.begin() as db:
             row = SessionRow(focus=focus, channel=channel, user_id=user_id)
             db.add(row)
@@ -55,8 +56,9 @@ class Store:
     def require_session(self, session_id: str) -> None:
         with self.factory() as db:
             if db.get(SessionRow, session_id) is None:
-                raise InputError(f"There is no session '{session_id}'; omit --session to "
-                                 "start a new one.")
+                raise InputError(
+                    f"There is no session '{session_id}'; omit --session to start a new one."
+                )
 
     def session_ids(self, channel: str | None = None) -> list[str]:
         """Every session id, oldest first (optionally one channel's: web, cli, eval)."""
@@ -89,7 +91,8 @@ class Store:
             return db.scalar(
                 select(MessageRow.content)
                 .where(MessageRow.session_id == session_id, MessageRow.role == "trainee")
-                .order_by(MessageRow.id).limit(1)
+                .order_by(MessageRow.id)
+                .limit(1)
             )
 
     def trainee_messages(self, session_id: str, unflagged: bool = False) -> list[str]:
@@ -109,11 +112,18 @@ class Store:
     def message_position(self, session_id: str, message_id: int) -> int:
         """The 1-based place of a message in its session, as the review numbers it."""
         with self.factory() as db:
-            return db.scalar(
-                select(func.count()).select_from(MessageRow)
-                .where(MessageRow.session_id == session_id, MessageRow.id <= message_id,
-                       func.length(func.trim(MessageRow.content)) > 0)  # as the review skips
-            ) or 0
+            return (
+                db.scalar(
+                    select(func.count())
+                    .select_from(MessageRow)
+                    .where(
+                        MessageRow.session_id == session_id,
+                        MessageRow.id <= message_id,
+                        func.length(func.trim(MessageRow.content)) > 0,
+                    )  # as the review skips
+                )
+                or 0
+            )
 
     def add_message(self, session_id: str, role: str, content: str, **fields: Any) -> int:
         with self.factory.begin() as db:
@@ -130,27 +140,40 @@ class Store:
 
     def messages(self, session_id: str) -> list[MessageRow]:
         with self.factory() as db:
-            return list(db.scalars(
-                select(MessageRow).where(MessageRow.session_id == session_id)
-                .order_by(MessageRow.id)
-            ))
+            return list(
+                db.scalars(
+                    select(MessageRow)
+                    .where(MessageRow.session_id == session_id)
+                    .order_by(MessageRow.id)
+                )
+            )
 
     # -- review: listing, ending, flagging, comments, audit --------------------------------
 
-    def sessions(self, user_ids: list[int] | None = None, focus: str | None = None,
-                 flagged: bool | None = None, since: datetime | None = None,
-                 until: datetime | None = None) -> list[SessionInfo]:
+    def sessions(
+        self,
+        user_ids: list[int] | None = None,
+        focus: str | None = None,
+        flagged: bool | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[SessionInfo]:
         """Sessions newest first. ``user_ids`` limits them to those trainees' sessions (an
         empty list means none); the caller decides what a user may see (coach.storage.access)."""
         if user_ids is not None and not user_ids:
             return []
         with self.factory() as db:
-            counts = (select(MessageRow.session_id, func.count().label("n"))
-                      .group_by(MessageRow.session_id).subquery())
-            query = (select(SessionRow, UserRow.username, func.coalesce(counts.c.n, 0))
-                     .outerjoin(UserRow, UserRow.id == SessionRow.user_id)
-                     .outerjoin(counts, counts.c.session_id == SessionRow.id)
-                     .order_by(SessionRow.created_at.desc(), SessionRow.id))
+            counts = (
+                select(MessageRow.session_id, func.count().label("n"))
+                .group_by(MessageRow.session_id)
+                .subquery()
+            )
+            query = (
+                select(SessionRow, UserRow.username, func.coalesce(counts.c.n, 0))
+                .outerjoin(UserRow, UserRow.id == SessionRow.user_id)
+                .outerjoin(counts, counts.c.session_id == SessionRow.id)
+                .order_by(SessionRow.created_at.desc(), SessionRow.id)
+            )
             if user_ids is not None:
                 query = query.where(SessionRow.user_id.in_(user_ids))
             if focus:
@@ -186,27 +209,39 @@ class Store:
                 reasons.append(reason)
             row.flagged, row.flag_reason = True, "\n".join(reasons)
 
-    def add_comment(self, session_id: str, author_id: int, text: str,
-                    message_id: int | None = None) -> int:
+    def add_comment(
+        self, session_id: str, author_id: int, text: str, message_id: int | None = None
+    ) -> int:
         with self.factory.begin() as db:
             if message_id is not None:
                 message = db.get(MessageRow, message_id)
                 if message is None or message.session_id != session_id:
                     raise InputError(f"Message {message_id} is not part of this session.")
-            row = CommentRow(session_id=session_id, author_id=author_id, text=text,
-                             message_id=message_id)
+            row = CommentRow(
+                session_id=session_id, author_id=author_id, text=text, message_id=message_id
+            )
             db.add(row)
             db.flush()
             return row.id
 
     def comments(self, session_id: str) -> list[Comment]:
         with self.factory() as db:
-            rows = db.execute(select(CommentRow, UserRow.username)
-                              .join(UserRow, UserRow.id == CommentRow.author_id)
-                              .where(CommentRow.session_id == session_id)
-                              .order_by(CommentRow.id))
-            return [Comment(id=c.id, message_id=c.message_id, author=name, text=c.text,
-                            created_at=c.created_at) for c, name in rows]
+            rows = db.execute(
+                select(CommentRow, UserRow.username)
+                .join(UserRow, UserRow.id == CommentRow.author_id)
+                .where(CommentRow.session_id == session_id)
+                .order_by(CommentRow.id)
+            )
+            return [
+                Comment(
+                    id=c.id,
+                    message_id=c.message_id,
+                    author=name,
+                    text=c.text,
+                    created_at=c.created_at,
+                )
+                for c, name in rows
+            ]
 
     def audit(self, user_id: int, action: str, session_id: str | None = None) -> None:
         with self.factory.begin() as db:
@@ -215,16 +250,28 @@ class Store:
     def audit_log(self, session_id: str | None = None) -> list[tuple[datetime, str, str, str]]:
         """(when, who, action, session) newest first."""
         with self.factory() as db:
-            query = (select(AuditRow.at, UserRow.username, AuditRow.action, AuditRow.session_id)
-                     .join(UserRow, UserRow.id == AuditRow.user_id)
-                     .order_by(AuditRow.id.desc()))
+            query = (
+                select(AuditRow.at, UserRow.username, AuditRow.action, AuditRow.session_id)
+                .join(UserRow, UserRow.id == AuditRow.user_id)
+                .order_by(AuditRow.id.desc())
+            )
             if session_id:
                 query = query.where(AuditRow.session_id == session_id)
             return [tuple(r) for r in db.execute(query)]  # type: ignore[misc]
 
 
 def _info(row: SessionRow, username: str | None, messages: int) -> SessionInfo:
-    return SessionInfo(id=row.id, created_at=row.created_at, focus=row.focus,
-                       channel=row.channel, user_id=row.user_id, username=username,
-                       flagged=row.flagged, flag_reason=row.flag_reason, ended_at=row.ended_at,
-                       summary=row.summary, next_steps=row.next_steps, messages=messages)
+    return SessionInfo(
+        id=row.id,
+        created_at=row.created_at,
+        focus=row.focus,
+        channel=row.channel,
+        user_id=row.user_id,
+        username=username,
+        flagged=row.flagged,
+        flag_reason=row.flag_reason,
+        ended_at=row.ended_at,
+        summary=row.summary,
+        next_steps=row.next_steps,
+        messages=messages,
+    )

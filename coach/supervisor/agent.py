@@ -41,8 +41,10 @@ def clean_message(message: str, max_chars: int) -> str:
     if not text:
         raise InputError("The message is empty; write what you would like to talk about.")
     if len(text) > max_chars:
-        raise InputError(f"The message is {len(text):,} characters long; the limit is "
-                         f"{max_chars:,} (MIE_MAX_MESSAGE_CHARS).")
+        raise InputError(
+            f"The message is {len(text):,} characters long; the limit is "
+            f"{max_chars:,} (MIE_MAX_MESSAGE_CHARS)."
+        )
     return text
 
 
@@ -73,8 +75,10 @@ class TurnResult:
         for p in self.sources:
             if p.doc_id not in best or p.score > best[p.doc_id].score:
                 best[p.doc_id] = p
-        return [{"id": p.doc_id, "title": p.title, "score": p.score}
-                for p in sorted(best.values(), key=lambda p: -p.score)]
+        return [
+            {"id": p.doc_id, "title": p.title, "score": p.score}
+            for p in sorted(best.values(), key=lambda p: -p.score)
+        ]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -122,18 +126,28 @@ class Turn:
         agent, settings = self.agent, self.agent.settings
         if self.detections:  # the guard answers: a fixed boundary reply, no model draft
             self.guidance = Guidance(mode="guard")
-            yield boundary_reply(agent.guide.boundaries, [d.category for d in self.detections],
-                                 settings)
+            yield boundary_reply(
+                agent.guide.boundaries, [d.category for d in self.detections], settings
+            )
         elif settings.guidance_mode == "plain":
             self.guidance = Guidance(mode="plain")
             for chunk in agent.chat_model.stream(self.messages):
                 if isinstance(chunk.content, str) and chunk.content:
                     yield chunk.content
         else:
-            reply = GuidedReply(agent.guide, agent.chat_model, self.messages, self.message,
-                                self.sources, self.focus, asks_for_roleplay(self.message),
-                                lambda: self._stopped, agent.seed,
-                                earlier=self.earlier, move=self.move)
+            reply = GuidedReply(
+                agent.guide,
+                agent.chat_model,
+                self.messages,
+                self.message,
+                self.sources,
+                self.focus,
+                asks_for_roleplay(self.message),
+                lambda: self._stopped,
+                agent.seed,
+                earlier=self.earlier,
+                move=self.move,
+            )
             self.guidance = reply.guidance
             yield from reply
 
@@ -182,28 +196,43 @@ class Turn:
         agent = self.agent
         guidance = self.guidance
         if guidance and reply and status == "complete" and not guidance.codes:
-            guidance.codes = [m.value for m in
-                              agent.guide.code(self.message, [reply])[0].miti_codes]
+            guidance.codes = [
+                m.value for m in agent.guide.code(self.message, [reply])[0].miti_codes
+            ]
         flags = [d.category for d in self.detections]
         if guidance and guidance.replaced_unsafe:
             flags += guidance.replaced_unsafe
             if agent.store and self.session_id:
-                agent.store.flag_session(self.session_id, "unsafe draft replaced: "
-                                         + ", ".join(guidance.replaced_unsafe))
+                agent.store.flag_session(
+                    self.session_id, "unsafe draft replaced: " + ", ".join(guidance.replaced_unsafe)
+                )
         self.result = TurnResult(
-            reply=reply, sources=self.sources, model=agent.model_name,
-            backend=agent.settings.llm_backend, prompt_version=agent.prompt_version,
+            reply=reply,
+            sources=self.sources,
+            model=agent.model_name,
+            backend=agent.settings.llm_backend,
+            prompt_version=agent.prompt_version,
             timings_ms={k: round(v, 1) for k, v in self.timings_ms.items()},
-            session_id=self.session_id, status=status, error=error, guidance=guidance,
+            session_id=self.session_id,
+            status=status,
+            error=error,
+            guidance=guidance,
             flags=list(dict.fromkeys(flags)),
         )
         if agent.store and self.session_id:
             agent.store.add_message(
-                self.session_id, "supervisor", reply, status=status, error=error,
-                model=agent.model_name, backend=agent.settings.llm_backend,
+                self.session_id,
+                "supervisor",
+                reply,
+                status=status,
+                error=error,
+                model=agent.model_name,
+                backend=agent.settings.llm_backend,
                 prompt_version=agent.prompt_version,
-                sources=[{"id": p.doc_id, "title": p.title, "heading": p.heading,
-                          "score": p.score} for p in self.sources],
+                sources=[
+                    {"id": p.doc_id, "title": p.title, "heading": p.heading, "score": p.score}
+                    for p in self.sources
+                ],
                 timings_ms=self.result.timings_ms,
                 guidance_mode=guidance.mode if guidance else None,
                 candidates=len(guidance.candidates) if guidance else None,
@@ -236,9 +265,14 @@ def _ms(since: float) -> float:
 class Supervisor:
     """The MIE-IS supervisor agent. Collaborators are injectable for tests and the web app."""
 
-    def __init__(self, settings: Settings, retriever: Retriever | None = None,
-                 chat_model: BaseChatModel | None = None, store: Store | None = None,
-                 seed: int | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        retriever: Retriever | None = None,
+        chat_model: BaseChatModel | None = None,
+        store: Store | None = None,
+        seed: int | None = None,
+    ) -> None:
         self.settings = settings
         self.seed = seed  # candidate i samples with seed + i; None: the backend's own
         self.template: PromptTemplate = load_template(settings.prompts_dir / "supervisor.yaml")
@@ -269,9 +303,15 @@ class Supervisor:
 
         return cls(settings, store=Store(open_database(settings)))
 
-    def build_messages(self, message: str, passages: list[Passage],
-                       history: list[tuple[str, str]], focus: str = "open",
-                       opening: str | None = None, move: str | None = None) -> list[BaseMessage]:
+    def build_messages(
+        self,
+        message: str,
+        passages: list[Passage],
+        history: list[tuple[str, str]],
+        focus: str = "open",
+        opening: str | None = None,
+        move: str | None = None,
+    ) -> list[BaseMessage]:
         """System text and examples first, then as much recent history as fits, then the
         notes and the new message. Plain mode uses the template's fixed examples. The
         guided modes pick the exemplars that fit the session's ``opening`` message (this
@@ -281,29 +321,49 @@ class Supervisor:
         In the moves design (small models), the prompt is the move's narrow task and the
         message alone: no exemplars to copy, no history to speak for."""
         if self.settings.moves_design and self.settings.guidance_mode != "plain":
-            return [SystemMessage(self.moves.system_for(move or pick_move(message))),
-                    HumanMessage(message)]
-        shown = [{"doc_id": p.doc_id, "title": p.title, "heading": p.heading,
-                  "excerpt": excerpt(p.text, self.settings.passage_tokens)} for p in passages]
+            return [
+                SystemMessage(self.moves.system_for(move or pick_move(message))),
+                HumanMessage(message),
+            ]
+        shown = [
+            {
+                "doc_id": p.doc_id,
+                "title": p.title,
+                "heading": p.heading,
+                "excerpt": excerpt(p.text, self.settings.passage_tokens),
+            }
+            for p in passages
+        ]
         focus_label = FOCUS_LABELS.get(focus)
-        user = HumanMessage(self.template.render(
-            "user", passages=shown, focus=focus_label, message=message))
+        user = HumanMessage(
+            self.template.render("user", passages=shown, focus=focus_label, message=message)
+        )
         prefix = self.prefix
         if self.settings.guidance_mode != "plain":
             prefix = self.prefix[:1]
-            for example in self.guide.picker.pick(opening or message, focus,
-                                                  self.settings.exemplars):
+            for example in self.guide.picker.pick(
+                opening or message, focus, self.settings.exemplars
+            ):
                 prefix += [HumanMessage(example.trainee), AIMessage(example.supervisor)]
         fixed = sum(count_tokens(str(m.content)) + 4 for m in [*prefix, user])
-        budget = (self.settings.context_tokens - self.settings.max_tokens - fixed
-                  - HISTORY_MARGIN_TOKENS)
+        budget = (
+            self.settings.context_tokens - self.settings.max_tokens - fixed - HISTORY_MARGIN_TOKENS
+        )
         start = history_start([count_tokens(text) + 4 for _, text in history], budget)
-        kept = [HumanMessage(text) if role == "trainee" else AIMessage(text)
-                for role, text in history[start:]]
+        kept = [
+            HumanMessage(text) if role == "trainee" else AIMessage(text)
+            for role, text in history[start:]
+        ]
         return [*prefix, *kept, user]
 
-    def turn(self, message: str, session_id: str | None = None, focus: str = "open",
-             channel: str = "cli", user_id: int | None = None) -> Turn:
+    def turn(
+        self,
+        message: str,
+        session_id: str | None = None,
+        focus: str = "open",
+        channel: str = "cli",
+        user_id: int | None = None,
+    ) -> Turn:
         """Start a turn: validation, retrieval and prompt assembly happen now, generation
         happens as the returned ``Turn`` is iterated. With a store and no ``session_id``, a
         new session is created, only once the input has passed validation."""
@@ -323,8 +383,11 @@ class Supervisor:
             t = time.perf_counter()
             # The previous message is read with this one, unless it was flagged already: a
             # crisis that has been answered is not raised again by the trainee's next words.
-            earlier = self.store.trainee_messages(session_id, unflagged=True)[-1:] \
-                if self.store and session_id else []
+            earlier = (
+                self.store.trainee_messages(session_id, unflagged=True)[-1:]
+                if self.store and session_id
+                else []
+            )
             detections = self.guard.screen(message, earlier)
             timings["guard"] = _ms(t)
         t = time.perf_counter()
@@ -335,21 +398,41 @@ class Supervisor:
         messages = self.build_messages(message, passages, history, focus, opening, move)
         timings["prompt"] = _ms(t)
         if self.store:
-            session_id = session_id or self.store.create_session(focus=focus, channel=channel,
-                                                                 user_id=user_id)
+            session_id = session_id or self.store.create_session(
+                focus=focus, channel=channel, user_id=user_id
+            )
             # Saved before the model runs, so a crash mid-generation never loses it.
             flags = [d.category for d in detections]
-            message_id = self.store.add_message(session_id, "trainee", message,
-                                                prompt=str(messages[-1].content),
-                                                flags=flags or None)
+            message_id = self.store.add_message(
+                session_id,
+                "trainee",
+                message,
+                prompt=str(messages[-1].content),
+                flags=flags or None,
+            )
             if detections:  # flagged before the reply, so a failed reply cannot lose it
                 position = self.store.message_position(session_id, message_id)
-                self.store.flag_session(session_id, f"message {position}: " + "; ".join(
-                    f"{LABELS[d.category]} ({d.layer}: {d.evidence})" for d in detections))
+                self.store.flag_session(
+                    session_id,
+                    f"message {position}: "
+                    + "; ".join(
+                        f"{LABELS[d.category]} ({d.layer}: {d.evidence})" for d in detections
+                    ),
+                )
         earlier = [text for role, text in history if role == "supervisor"]
-        return Turn(self, messages, passages, session_id, timings, started, message=message,
-                    focus=focus, move=move, earlier=earlier,
-                    detections=detections)
+        return Turn(
+            self,
+            messages,
+            passages,
+            session_id,
+            timings,
+            started,
+            message=message,
+            focus=focus,
+            move=move,
+            earlier=earlier,
+            detections=detections,
+        )
 
     def closing_summary(self, session_id: str) -> str:
         """An MI-style summary of the session for its end (``prompts/session_summary.yaml``):
@@ -358,15 +441,18 @@ class Supervisor:
         if not self.store:
             raise CoachError("Summaries need a database to read the session from.")
         complete = [m for m in self.store.messages(session_id) if m.status == "complete"]
-        lines = [f"{'Trainee' if m.role == 'trainee' else 'Supervisor'}: {m.content}"
-                 for m in complete]
+        lines = [
+            f"{'Trainee' if m.role == 'trainee' else 'Supervisor'}: {m.content}" for m in complete
+        ]
         said = [m.content for m in complete if m.role == "trainee"]
         if not lines or not said:
             raise InputError("The session has no messages to summarise yet.")
         template = load_template(self.settings.prompts_dir / "session_summary.yaml")
         transcript = excerpt("\n".join(lines[-12:]), self.settings.context_tokens // 2)
-        messages = [SystemMessage(template.render("system")),
-                    HumanMessage(template.render("user", transcript=transcript))]
+        messages = [
+            SystemMessage(template.render("system")),
+            HumanMessage(template.render("user", transcript=transcript)),
+        ]
         try:
             reply = self.chat_model.invoke(messages, max_tokens=160)
         except Exception as exc:

@@ -49,7 +49,8 @@ class ExemplarPicker:
             return []
         query = self.embedder.encode([message])[0]
         scores = self.vectors @ query + np.array(
-            [FOCUS_BONUS if e.focus == focus else 0.0 for e in self.exemplars])
+            [FOCUS_BONUS if e.focus == focus else 0.0 for e in self.exemplars]
+        )
         best = np.argsort(-scores)[:k]
         return [self.exemplars[i] for i in reversed(best)]
 

@@ -21,27 +21,51 @@ from coach.llm.templates import load_prompt_file
 from coach.supervisor.coherence.overlap import words
 from coach.supervisor.moves import REPORTS_EFFORT, Move
 
-SWAP = {"i": "you", "me": "you", "my": "your", "mine": "yours", "myself": "yourself",
-        "i'm": "you're", "i've": "you've", "i'd": "you'd", "i'll": "you'll", "im": "you're",
-        "ive": "you've", "we": "you", "us": "you", "our": "your", "ours": "yours",
-        "ourselves": "yourselves", "we're": "you're", "we've": "you've"}
+SWAP = {
+    "i": "you",
+    "me": "you",
+    "my": "your",
+    "mine": "yours",
+    "myself": "yourself",
+    "i'm": "you're",
+    "i've": "you've",
+    "i'd": "you'd",
+    "i'll": "you'll",
+    "im": "you're",
+    "ive": "you've",
+    "we": "you",
+    "us": "you",
+    "our": "your",
+    "ours": "yours",
+    "ourselves": "yourselves",
+    "we're": "you're",
+    "we've": "you've",
+}
 AFTER_I = {"am": "are", "was": "were", "wasn't": "weren't", "'m": "'re"}
 FEELING = re.compile(
     r"\b(?:scared|afraid|anxious|froze|frozen|stuck|frustrat\w*|sad|guilt\w*|tired|exhaust\w*|"
     r"worr\w*|lost|overwhelm\w*|angry|hurt|asham\w*|doubt\w*|unsure|confus\w*|hopeless|"
     r"useless|dread\w*|numb|cr(?:y|ied|ying)|tears|nervous|embarrass\w*|disappoint\w*|"
     r"drained|burn\w* out|alone|fail\w*|badly|awkward|uncomfortable|annoy\w*|torn|hard|"
-    r"heavy|weird|struggl\w*|can't|don't know|not sure|wish)\b", re.I)
+    r"heavy|weird|struggl\w*|can't|don't know|not sure|wish)\b",
+    re.I,
+)
 SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 TOKEN = re.compile(r"[A-Za-z]+(?:'[a-z]+)?|[^A-Za-z\s]+|\s+")
 MAX_REFLECTED_WORDS = 22
 # Openers that a reflection leaves out: "I think I did badly" is reflected as "you did badly".
-HEDGE = re.compile(r"^(?:(?:so|and|but|honestly|basically|ok|okay|um|uh|ugh|idk|lol|like|"
-                   r"i mean|i think|i guess|i feel like|i suppose|to be honest|tbh|i don't know|"
-                   r"i dunno),?\s+)+", re.I)
+HEDGE = re.compile(
+    r"^(?:(?:so|and|but|honestly|basically|ok|okay|um|uh|ugh|idk|lol|like|"
+    r"i mean|i think|i guess|i feel like|i suppose|to be honest|tbh|i don't know|"
+    r"i dunno),?\s+)+",
+    re.I,
+)
 # "Can you just tell me what to say when ..." asks for "what to say when ...".
-REQUEST = re.compile(r"^(?:so |and |but )?(?:can|could|would|will) you (?:please |just |maybe )*"
-                     r"(?:tell|give|show|help) me(?: with)? (.+)$", re.I)
+REQUEST = re.compile(
+    r"^(?:so |and |but )?(?:can|could|would|will) you (?:please |just |maybe )*"
+    r"(?:tell|give|show|help) me(?: with)? (.+)$",
+    re.I,
+)
 
 
 class SummaryParts(BaseModel):
@@ -122,8 +146,12 @@ def said_back(message: str) -> str:
     return said[0].lower() + said[1:] if said[:2] not in ("I ", "I'") else said
 
 
-def reflect_words(message: str, stems: Sequence[str], wondering: Sequence[str],
-                  prefer: re.Pattern[str] | None = None) -> str:
+def reflect_words(
+    message: str,
+    stems: Sequence[str],
+    wondering: Sequence[str],
+    prefer: re.Pattern[str] | None = None,
+) -> str:
     sentence = salient_sentence(message, prefer)
     pick = zlib.crc32(message.encode()) % 997
     body = HEDGE.sub("", clause(sentence.rstrip(".!? ")).strip(" ,;:-")) or sentence
@@ -140,8 +168,7 @@ def _indirect(question: str) -> str:
     """'how do you reach her' -> 'how to reach her'; 'should you call' -> 'whether to call'."""
     q = question[0].lower() + question[1:]
     q = re.sub(r"^(?:so |and |but )", "", q)
-    q = re.sub(r"^(how|what|when|where|who|which) (?:do|should|can|could|would) you ",
-               r"\1 to ", q)
+    q = re.sub(r"^(how|what|when|where|who|which) (?:do|should|can|could|would) you ", r"\1 to ", q)
     q = re.sub(r"^(?:should|can|could|would|do) you ", "whether to ", q)
     q = re.sub(r"^(?:is|are) (it|this|that) ", r"whether \1 is ", q)
     if not re.match(r"^(?:how|what|when|where|why|who|which|whether)\b", q):
@@ -164,8 +191,9 @@ class Floor:
         heard yet (the open focus's questions when all of those have been asked)."""
         seen = {" ".join(words(a)) for a in asked}
         query = self.embedder.encode([message])[0]
-        for f in dict.fromkeys([focus if focus in self.data.questions else "open", "open",
-                                *self.data.questions]):
+        for f in dict.fromkeys(
+            [focus if focus in self.data.questions else "open", "open", *self.data.questions]
+        ):
             options = self.data.questions[f]
             order = np.argsort(-(self.vectors[f] @ query))
             for i in order:
@@ -182,11 +210,15 @@ class Floor:
         """A closing summary from the trainee's own words: where the session started, where
         it came to, a strength, and the next step handed back."""
         parts = self.data.summary
-        statements = [m for m in trainee_messages if not m.rstrip().endswith("?")] or \
-            list(trainee_messages)
+        statements = [m for m in trainee_messages if not m.rstrip().endswith("?")] or list(
+            trainee_messages
+        )
         first = said_back(statements[0])
-        opening = parts.one.format(first=first) if len(statements) == 1 else \
-            parts.two.format(first=first, last=said_back(statements[-1]))
+        opening = (
+            parts.one.format(first=first)
+            if len(statements) == 1
+            else parts.two.format(first=first, last=said_back(statements[-1]))
+        )
         return f"{opening} {parts.strength} {parts.question}"
 
     def reply(self, message: str, move: Move, focus: str, earlier: Sequence[str] = ()) -> str:
@@ -195,7 +227,8 @@ class Floor:
         reflection = reflect_words(message, self.data.stems, self.data.wondering_stems, prefer)
         if move == "permission":
             return f"{reflection} {self.data.permission} " + self.unasked(
-                self.data.permission_questions, earlier)
+                self.data.permission_questions, earlier
+            )
         question = self.question(message, focus, earlier)
         if move == "affirm_question":
             return f"{reflection} {self.data.affirm} {question}"

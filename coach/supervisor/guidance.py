@@ -47,9 +47,14 @@ from coach.supervisor.guard import CRISIS, boundary_reply, detect_patterns, load
 from coach.supervisor.safety import reply_findings
 
 # A reply that speaks for the model or the client breaks the supervisor's role.
-DRAFT_CATEGORY = {"dosing": "dosing", "sourcing": "sourcing", "legal_advice": "legal",
-                  "diagnosis": "diagnosis", "ai_disclaimer": "role_drop",
-                  "plays_other_role": "role_drop"}
+DRAFT_CATEGORY = {
+    "dosing": "dosing",
+    "sourcing": "sourcing",
+    "legal_advice": "legal",
+    "diagnosis": "diagnosis",
+    "ai_disclaimer": "role_drop",
+    "plays_other_role": "role_drop",
+}
 REVISION_MARGIN = 1.0  # points by which a candidate must beat the shown draft to replace it
 # Prompt format a small model copies into its reply: quote marks, bold, and "[doc-id]" labels.
 MARKUP = re.compile(r"^\s*>+\s*|\*+|\[[\w' -]+\]\s*|^\s*(?:Supervisor|Trainer)\s*:\s*", re.I)
@@ -82,8 +87,13 @@ class Candidate:
     def acceptable(self) -> bool:
         """Safe, MI-adherent, coherent, of a fitting length, and reflecting or asking an
         open question."""
-        return not self.unsafe and not self.non_adherent and self.fits_length and \
-            not self.incoherent and (self.reflection or self.open_question)
+        return (
+            not self.unsafe
+            and not self.non_adherent
+            and self.fits_length
+            and not self.incoherent
+            and (self.reflection or self.open_question)
+        )
 
 
 @dataclass
@@ -105,9 +115,15 @@ class Guidance:
 
     def summary(self) -> dict[str, Any]:
         """What ``mie-coach ask --json`` shows."""
-        return {"mode": self.mode, "move": self.move, "candidates": len(self.candidates),
-                "codes": self.codes, "repaired": self.repaired, "revised": self.revised,
-                "floor": self.floor}
+        return {
+            "mode": self.mode,
+            "move": self.move,
+            "candidates": len(self.candidates),
+            "codes": self.codes,
+            "repaired": self.repaired,
+            "revised": self.revised,
+            "floor": self.floor,
+        }
 
 
 def sentences(chunks: Iterable[str], limit: int) -> Iterator[str]:
@@ -118,7 +134,7 @@ def sentences(chunks: Iterable[str], limit: int) -> Iterator[str]:
     for chunk in chunks:
         buffer += chunk
         while match := SENTENCE_END.search(buffer):
-            sentence, buffer = buffer[:match.start()].strip(), buffer[match.end():]
+            sentence, buffer = buffer[: match.start()].strip(), buffer[match.end() :]
             sentence = tidy(sentence + match.group(0).strip())
             if sentence:
                 yield sentence
@@ -137,8 +153,11 @@ def tidy(sentence: str) -> str:
 def draft_problems(text: str, roleplay: bool = False) -> list[str]:
     """Safety categories in a draft reply: advice it must never give, crisis content the
     trainee did not raise, or speaking as anyone but the supervisor."""
-    found = [DRAFT_CATEGORY[f.category] for f in reply_findings(text)
-             if not (roleplay and f.category == "plays_other_role")]
+    found = [
+        DRAFT_CATEGORY[f.category]
+        for f in reply_findings(text)
+        if not (roleplay and f.category == "plays_other_role")
+    ]
     found += [d.category for d in detect_patterns(text) if d.category in CRISIS]
     return list(dict.fromkeys(found))
 
@@ -165,16 +184,29 @@ class Guide:
         vectors = self.picker.embedder.encode([message, *texts])
         return [max(0.0, float(v @ vectors[0])) for v in vectors[1:]]
 
-    def sentence_ok(self, sentence: str, message: str, roleplay: bool,
-                    earlier: Sequence[str] = (), passages: Sequence[str] = ()) -> bool:
+    def sentence_ok(
+        self,
+        sentence: str,
+        message: str,
+        roleplay: bool,
+        earlier: Sequence[str] = (),
+        passages: Sequence[str] = (),
+    ) -> bool:
         """May this sentence of the streamed draft be shown now?"""
-        if draft_problems(sentence, roleplay) or \
-                self.coherence.sentence_problems(sentence, earlier, passages, message):
+        if draft_problems(sentence, roleplay) or self.coherence.sentence_problems(
+            sentence, earlier, passages, message
+        ):
             return False
         return not self.code(message, [sentence])[0].mi_non_adherent
 
-    def score(self, message: str, texts: Sequence[str], passages: Sequence[Evidence],
-              roleplay: bool = False, earlier: Sequence[str] = ()) -> list[Candidate]:
+    def score(
+        self,
+        message: str,
+        texts: Sequence[str],
+        passages: Sequence[Evidence],
+        roleplay: bool = False,
+        earlier: Sequence[str] = (),
+    ) -> list[Candidate]:
         """Points, each with its reason: +3 for a reflection or an open question (+1 more for
         both), +1 for a complex reflection, +0.5 for an Affirm, Seek or Autonomy, up to +1 for
         claims grounded in the passages or the trainee's words, up to +2 for closeness in
@@ -184,8 +216,9 @@ class Guide:
         out = []
         closeness = self.closeness(message, texts)
         coherence = self.coherence.check(message, texts, earlier, [p.text for p in passages])
-        for text, codes, near, coherent in zip(texts, self.code(message, texts), closeness,
-                                               coherence, strict=True):
+        for text, codes, near, coherent in zip(
+            texts, self.code(message, texts), closeness, coherence, strict=True
+        ):
             c = Candidate(text=text, codes=[m.value for m in codes.miti_codes])
             c.incoherent = coherent.blocking
             c.relevance = coherent.relevance
@@ -208,8 +241,9 @@ class Guide:
             if any(m.value in c.codes for m in MI_ADHERENT):
                 points.append((0.5, "MI-adherent code"))
             n_words = len(text.split())
-            c.fits_length = self.settings.min_reply_words <= n_words <= \
-                self.settings.max_reply_words
+            c.fits_length = (
+                self.settings.min_reply_words <= n_words <= self.settings.max_reply_words
+            )
             if not c.fits_length:
                 points.append((-2, f"{n_words} words"))
             share = lexical_support(text, passages, [message]).share
@@ -222,17 +256,28 @@ class Guide:
             out.append(c)
         return out
 
-    def repair(self, message: str, text: str, focus: str, roleplay: bool,
-               passages: Sequence[Evidence] = (), earlier: Sequence[str] = ()) -> str | None:
+    def repair(
+        self,
+        message: str,
+        text: str,
+        focus: str,
+        roleplay: bool,
+        passages: Sequence[Evidence] = (),
+        earlier: Sequence[str] = (),
+    ) -> str | None:
         """Drop sentences that are unsafe, non-adherent or incoherent; add a written open
         question that fits the message when nothing left reflects or asks one. None when no
         repair passes every check."""
         parts = list(sentences([text + " "], self.settings.reply_sentences))
         coded = self.code(message, parts) if parts else []
         texts = [p.text for p in passages]
-        kept = [s for s, c in zip(parts, coded, strict=True)
-                if not c.mi_non_adherent and not draft_problems(s, roleplay)
-                and not self.coherence.sentence_problems(s, earlier, texts, message)]
+        kept = [
+            s
+            for s, c in zip(parts, coded, strict=True)
+            if not c.mi_non_adherent
+            and not draft_problems(s, roleplay)
+            and not self.coherence.sentence_problems(s, earlier, texts, message)
+        ]
         if kept:
             [whole] = self.score(message, [" ".join(kept)], passages, roleplay, earlier)
             if whole.acceptable:
@@ -242,16 +287,22 @@ class Guide:
         kept = [s for s in kept if not s.endswith("?")]
         question = self.floor.question(message, focus, earlier)
         while kept:
-            [whole] = self.score(message, [" ".join([*kept, question])], passages, roleplay,
-                                 earlier)
+            [whole] = self.score(
+                message, [" ".join([*kept, question])], passages, roleplay, earlier
+            )
             if whole.acceptable:
                 return whole.text
             kept.pop()
         return None
 
 
-def sample(model: BaseChatModel, messages: list[BaseMessage], limit: int,
-           stopped: Callable[[], bool], **options: Any) -> str:
+def sample(
+    model: BaseChatModel,
+    messages: list[BaseMessage],
+    limit: int,
+    stopped: Callable[[], bool],
+    **options: Any,
+) -> str:
     """One candidate, cut at ``limit`` sentences (generation stops there too)."""
     with closing(model.stream(messages, **options)) as stream:
         return " ".join(sentences(_text(stream, stopped), limit))
@@ -297,8 +348,7 @@ class GuidedReply:
         options: dict[str, Any] = {"temperature": settings.candidate_temperature}
         if self.seed is not None:
             options["seed"] = self.seed + index
-        return sample(self.model, self.messages, settings.reply_sentences, self.stopped,
-                      **options)
+        return sample(self.model, self.messages, settings.reply_sentences, self.stopped, **options)
 
     def _extra(self, count: int) -> list[str]:
         """Candidates 1..count, after the draft (candidate 0)."""
@@ -314,8 +364,9 @@ class GuidedReply:
         mode = settings.guidance_mode
         hold = mode == "check"
         extra = settings.candidates - 1 if mode == "best_of_n" else 0
-        pool = ThreadPoolExecutor(max_workers=extra) if parallel_backend(settings) and extra \
-            else None
+        pool = (
+            ThreadPoolExecutor(max_workers=extra) if parallel_backend(settings) and extra else None
+        )
         # On a server the other candidates start now, beside the streamed draft.
         futures = [pool.submit(self._sample, i) for i in range(1, extra + 1)] if pool else []
         shown = ""
@@ -332,8 +383,9 @@ class GuidedReply:
                 # still be shown. In check mode nothing is shown before the whole draft has
                 # passed: a short reply on the embedded model takes about a second, and a
                 # reply replaced after the trainee began reading costs more than the wait.
-                if not hold and guide.sentence_ok(sentence, self.message, self.roleplay,
-                                                  self.earlier, self.passage_texts):
+                if not hold and guide.sentence_ok(
+                    sentence, self.message, self.roleplay, self.earlier, self.passage_texts
+                ):
                     piece = sentence if not shown else " " + sentence
                     shown += piece
                     yield piece
@@ -354,10 +406,19 @@ class GuidedReply:
             return
         scored = guide.score(self.message, texts, self.passages, self.roleplay, self.earlier)
         # check: one more sample at a time, until one passes or the budget is spent.
-        while mode == "check" and not any(c.acceptable for c in scored) and \
-                len(scored) < settings.candidates and not self.stopped():
-            scored += guide.score(self.message, [self._sample(len(scored))], self.passages,
-                                  self.roleplay, self.earlier)
+        while (
+            mode == "check"
+            and not any(c.acceptable for c in scored)
+            and len(scored) < settings.candidates
+            and not self.stopped()
+        ):
+            scored += guide.score(
+                self.message,
+                [self._sample(len(scored))],
+                self.passages,
+                self.roleplay,
+                self.earlier,
+            )
         final = self._choose(scored)
         if not final:
             return  # every candidate was empty: the turn fails as an empty reply
@@ -385,14 +446,18 @@ class GuidedReply:
         best = max(safe, key=lambda i: (scored[i].score, -i))
         # A revision costs the trainee a re-read: the shown draft stays unless another
         # candidate is clearly better.
-        if 0 in safe and scored[0].acceptable and \
-                scored[best].score - scored[0].score <= REVISION_MARGIN:
+        if (
+            0 in safe
+            and scored[0].acceptable
+            and scored[best].score - scored[0].score <= REVISION_MARGIN
+        ):
             best = 0
         g.chosen = best
         if scored[best].acceptable:
             return scored[best].text
-        repaired = guide.repair(self.message, scored[best].text, self.focus, self.roleplay,
-                                self.passages, self.earlier)
+        repaired = guide.repair(
+            self.message, scored[best].text, self.focus, self.roleplay, self.passages, self.earlier
+        )
         if repaired:
             g.repaired = True
             return repaired

@@ -15,19 +15,24 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from coach.llm.templates import load_prompt_file, render
 
-Move = Literal["reflect_question", "reflect", "question", "affirm_question", "permission",
-               "summary"]
+Move = Literal[
+    "reflect_question", "reflect", "question", "affirm_question", "permission", "summary"
+]
 
 ASKS_ADVICE = re.compile(
     r"\b(?:what should I|what do I (?:say|do)|how (?:do|can|should|would) I|should I|"
     r"can you (?:just )?(?:tell|give|show)|tell me (?:what|how)|any (?:tips|advice|ideas|"
     r"suggestions)|what would you (?:do|say)|what(?:'s| is) the (?:right|best) (?:way|thing)|"
-    r"is it (?:ok|okay|alright|appropriate) (?:to|if)|give me (?:a|some)|what can I)\b", re.I)
+    r"is it (?:ok|okay|alright|appropriate) (?:to|if)|give me (?:a|some)|what can I)\b",
+    re.I,
+)
 REPORTS_EFFORT = re.compile(
     r"\b(?:(?<!if )(?<!when )(?<!whether )I (?:tried|managed|finally|stayed|remembered|used|"
     r"practi[cs]ed|asked|let|waited|held|didn't (?:jump|rush|fix|fill|interrupt))|"
     r"went (?:well|better)|proud|it worked|"
-    r"for once)\b", re.I)
+    r"for once)\b",
+    re.I,
+)
 SENTENCE = re.compile(r"[^.!?]+[.!?]*")
 
 

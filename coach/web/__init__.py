@@ -41,10 +41,12 @@ def build_app(ctx: WebContext, export_dir: Path) -> gr.Blocks:
         @shown_errors
         def show_for_role(request: gr.Request):
             user = ctx.user(request)
-            return (f"Signed in as **{user.username}** ({user.role})",
-                    gr.Tab(visible=user.role == "trainee"),
-                    gr.Tab(visible=user.role == "supervisor"),
-                    gr.Tab(visible=user.role == "admin"))
+            return (
+                f"Signed in as **{user.username}** ({user.role})",
+                gr.Tab(visible=user.role == "trainee"),
+                gr.Tab(visible=user.role == "supervisor"),
+                gr.Tab(visible=user.role == "admin"),
+            )
 
         app.load(show_for_role, None, [who, trainee, supervisor, admin], api_name=False)
     return app
@@ -53,8 +55,9 @@ def build_app(ctx: WebContext, export_dir: Path) -> gr.Blocks:
 def open_context(settings: Settings) -> WebContext:
     factory = open_database(settings)
     store = Store(factory)
-    return WebContext(agent=Supervisor(settings, store=store), store=store,
-                      accounts=Accounts(factory))
+    return WebContext(
+        agent=Supervisor(settings, store=store), store=store, accounts=Accounts(factory)
+    )
 
 
 def serve(settings: Settings) -> None:
@@ -65,16 +68,20 @@ def serve(settings: Settings) -> None:
         for username, role, password in created:
             print(f"  {role:10} {username:16} {password}", flush=True)
         print("Manage accounts with `mie-coach users`.", flush=True)
-    print(f"MIE-IS Coach on http://{settings.host}:{settings.port} "
-          f"(backend {settings.llm_backend}, model {settings.model})", flush=True)
+    print(
+        f"MIE-IS Coach on http://{settings.host}:{settings.port} "
+        f"(backend {settings.llm_backend}, model {settings.model})",
+        flush=True,
+    )
     export_dir = Path(tempfile.mkdtemp(prefix="mie-exports-"))
     app = build_app(ctx, export_dir)
     app.queue(default_concurrency_limit=2).launch(
-        server_name=settings.host, server_port=settings.port, show_error=False,
-        auth=lambda username, password: ctx.accounts.authenticate(username, password)
-        is not None,
+        server_name=settings.host,
+        server_port=settings.port,
+        show_error=False,
+        auth=lambda username, password: ctx.accounts.authenticate(username, password) is not None,
         auth_message=f"Sign in with your MIE-IS Coach account. After {MAX_FAILED_LOGINS} wrong "
-                     f"passwords in a row an account is locked for "
-                     f"{LOCKOUT.total_seconds() / 60:.0f} minutes; an admin can unlock it.",
+        f"passwords in a row an account is locked for "
+        f"{LOCKOUT.total_seconds() / 60:.0f} minutes; an admin can unlock it.",
         allowed_paths=[str(export_dir)],
     )

@@ -17,9 +17,10 @@ def build_admin_tab(ctx: WebContext) -> gr.Tab:
 
     def rows() -> list[list[Any]]:
         pairs = ctx.accounts.assignments()
-        return [[u.username, u.role, u.status(),
-                 ", ".join(t for s, t in pairs if s == u.username)]
-                for u in ctx.accounts.list()]
+        return [
+            [u.username, u.role, u.status(), ", ".join(t for s, t in pairs if s == u.username)]
+            for u in ctx.accounts.list()
+        ]
 
     @shown_errors
     def list_users(request: gr.Request) -> list[list[Any]]:
@@ -66,8 +67,9 @@ def build_admin_tab(ctx: WebContext) -> gr.Tab:
         return rows(), f"'{username}' can log in again."
 
     with gr.Tab("Admin", visible=False) as tab:
-        users = gr.Dataframe(headers=["user", "role", "status", "assigned trainees"],
-                             interactive=False)
+        users = gr.Dataframe(
+            headers=["user", "role", "status", "assigned trainees"], interactive=False
+        )
         message = gr.Markdown()
         with gr.Row():
             username = gr.Textbox(label="Username")

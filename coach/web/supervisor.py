@@ -43,25 +43,40 @@ def build_supervisor_tab(ctx: WebContext, export_dir: Path) -> gr.Tab:
     @shown_errors
     def trainee_choices(request: gr.Request) -> tuple[Any, Any]:
         names = [t.username for t in visible_trainees(ctx.accounts, supervisor(request))]
-        return (gr.Dropdown(choices=[ALL, *names], value=ALL),
-                gr.Dropdown(choices=names, value=names[0] if names else None))
+        return (
+            gr.Dropdown(choices=[ALL, *names], value=ALL),
+            gr.Dropdown(choices=names, value=names[0] if names else None),
+        )
 
     @shown_errors
-    def list_sessions(trainee: str, since: str, until: str, focus: str, flagged_only: bool,
-                      request: gr.Request) -> list[list[Any]]:
+    def list_sessions(
+        trainee: str, since: str, until: str, focus: str, flagged_only: bool, request: gr.Request
+    ) -> list[list[Any]]:
         user = supervisor(request)
         mine = {t.username: t.id for t in visible_trainees(ctx.accounts, user)}
         if trainee and trainee != ALL and trainee not in mine:
             raise InputError(f"'{trainee}' is not one of your trainees.")
         ids = [mine[trainee]] if trainee and trainee != ALL else list(mine.values())
         end = parse_day(until, "to")
-        rows = ctx.store.sessions(user_ids=ids, focus=None if focus in (None, ALL) else focus,
-                                  flagged=True if flagged_only else None,
-                                  since=parse_day(since, "from"),
-                                  until=end + timedelta(days=1) if end else None)
-        return [[s.id, s.username, s.created_at.strftime("%Y-%m-%d %H:%M"), s.focus,
-                 s.messages, "yes" if s.flagged else "", "yes" if s.ended_at else ""]
-                for s in rows]
+        rows = ctx.store.sessions(
+            user_ids=ids,
+            focus=None if focus in (None, ALL) else focus,
+            flagged=True if flagged_only else None,
+            since=parse_day(since, "from"),
+            until=end + timedelta(days=1) if end else None,
+        )
+        return [
+            [
+                s.id,
+                s.username,
+                s.created_at.strftime("%Y-%m-%d %H:%M"),
+                s.focus,
+                s.messages,
+                "yes" if s.flagged else "",
+                "yes" if s.ended_at else "",
+            ]
+            for s in rows
+        ]
 
     @shown_errors
     def open_review(session_id: str, request: gr.Request) -> tuple[str, Any, str]:
@@ -69,13 +84,13 @@ def build_supervisor_tab(ctx: WebContext, export_dir: Path) -> gr.Tab:
         info = readable_session(ctx.store, ctx.accounts, user, (session_id or "").strip())
         review = review_session(ctx.store, info.id)
         ctx.store.audit(user.id, "view", info.id)
-        targets = [WHOLE_SESSION] + [f"#{m.number} {m.role}: {m.content[:40]}"
-                                     for m in review.messages]
+        targets = [WHOLE_SESSION] + [
+            f"#{m.number} {m.role}: {m.content[:40]}" for m in review.messages
+        ]
         return to_html(review), gr.Dropdown(choices=targets, value=WHOLE_SESSION), info.id
 
     @shown_errors
-    def comment(session_id: str, target: str, text: str,
-                request: gr.Request) -> tuple[str, str]:
+    def comment(session_id: str, target: str, text: str, request: gr.Request) -> tuple[str, str]:
         user = supervisor(request)
         info = readable_session(ctx.store, ctx.accounts, user, (session_id or "").strip())
         text = (text or "").strip()
@@ -110,8 +125,9 @@ def build_supervisor_tab(ctx: WebContext, export_dir: Path) -> gr.Tab:
         mine = {t.username: t.id for t in visible_trainees(ctx.accounts, user)}
         if trainee not in mine:
             raise InputError("Choose one of your trainees.")
-        return pd.DataFrame(trend(ctx.store, mine[trainee]),
-                            columns=["session", "measure", "value"])
+        return pd.DataFrame(
+            trend(ctx.store, mine[trainee]), columns=["session", "measure", "value"]
+        )
 
     with gr.Tab("Review", visible=False) as tab:
         with gr.Row():
@@ -119,8 +135,7 @@ def build_supervisor_tab(ctx: WebContext, export_dir: Path) -> gr.Tab:
             trainee = gr.Dropdown([ALL], value=ALL, label="Trainee", allow_custom_value=True)
             since = gr.Textbox(label="From (YYYY-MM-DD)")
             until = gr.Textbox(label="To (YYYY-MM-DD)")
-            focus = gr.Dropdown([ALL, *[v for _, v in FOCUS_CHOICES]], value=ALL,
-                                label="Focus")
+            focus = gr.Dropdown([ALL, *[v for _, v in FOCUS_CHOICES]], value=ALL, label="Focus")
             flagged = gr.Checkbox(label="Flagged only")
         search = gr.Button("Find sessions", variant="primary")
         table = gr.Dataframe(headers=LIST_COLUMNS, interactive=False)
@@ -139,15 +154,26 @@ def build_supervisor_tab(ctx: WebContext, export_dir: Path) -> gr.Tab:
         with gr.Accordion("Trend per trainee", open=False):
             trend_trainee = gr.Dropdown([], label="Trainee", allow_custom_value=True)
             trend_button = gr.Button("Plot")
-            plot = gr.LinePlot(x="session", y="value", color="measure", y_lim=[0, 1],
-                               label="Supervisor fidelity and trainee change talk per session")
+            plot = gr.LinePlot(
+                x="session",
+                y="value",
+                color="measure",
+                y_lim=[0, 1],
+                label="Supervisor fidelity and trainee change talk per session",
+            )
 
-        search.click(list_sessions, [trainee, since, until, focus, flagged], table,
-                     api_name="sessions")
-        open_button.click(open_review, session_id, [transcript, target, session_id],
-                          api_name="review")
-        comment_button.click(comment, [session_id, target, comment_text],
-                             [transcript, comment_text], api_name="comment")
+        search.click(
+            list_sessions, [trainee, since, until, focus, flagged], table, api_name="sessions"
+        )
+        open_button.click(
+            open_review, session_id, [transcript, target, session_id], api_name="review"
+        )
+        comment_button.click(
+            comment,
+            [session_id, target, comment_text],
+            [transcript, comment_text],
+            api_name="comment",
+        )
         export_button.click(export, [session_id, fmt], exported, api_name="export")
         trend_button.click(trend_plot, trend_trainee, plot, api_name="trend")
         tab.select(trainee_choices, None, [trainee, trend_trainee], api_name=False)

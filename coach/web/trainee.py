@@ -14,16 +14,22 @@ from coach.storage.access import readable_session, require_role, writable_sessio
 from coach.supervisor.agent import Revision, TurnResult, clean_message
 from coach.web.context import WebContext, shown_errors
 
-FOCUS_CHOICES = [("A client's integration work", "client"), ("My MI skills", "skills"),
-                 ("Self-care and burnout", "selfcare"), ("Open", "open")]
+FOCUS_CHOICES = [
+    ("A client's integration work", "client"),
+    ("My MI skills", "skills"),
+    ("Self-care and burnout", "selfcare"),
+    ("Open", "open"),
+]
 SESSION_COLUMNS = ["session", "started", "focus", "messages", "status"]
 
 
 def sources_markdown(result: TurnResult | None) -> str:
     if not result or not result.sources:
         return ""
-    lines = [f"- **{html.escape(s['title'])}** (`{s['id']}`, score {s['score']:.2f})"
-             for s in result.source_list()]
+    lines = [
+        f"- **{html.escape(s['title'])}** (`{s['id']}`, score {s['score']:.2f})"
+        for s in result.source_list()
+    ]
     return "<details><summary>Sources</summary>\n\n" + "\n".join(lines) + "\n\n</details>"
 
 
@@ -33,16 +39,20 @@ def chat_history(ctx: WebContext, session_id: str) -> list[dict[str, str]]:
         text = m.content
         if m.status != "complete" and m.role == "supervisor":
             text += f"\n\n*({m.status} reply)*"
-        history.append({"role": "user" if m.role == "trainee" else "assistant",
-                        "content": text})
+        history.append({"role": "user" if m.role == "trainee" else "assistant", "content": text})
     return history
 
 
 def build_trainee_tab(ctx: WebContext) -> gr.Tab:
     settings = ctx.agent.settings
 
-    def respond(message: str, history: list[dict[str, Any]], session_id: str | None,
-                focus: str, request: gr.Request) -> Iterator[tuple[list, str, str | None]]:
+    def respond(
+        message: str,
+        history: list[dict[str, Any]],
+        session_id: str | None,
+        focus: str,
+        request: gr.Request,
+    ) -> Iterator[tuple[list, str, str | None]]:
         history = list(history or [])
         key = request.session_hash or "api"
         try:
@@ -53,8 +63,13 @@ def build_trainee_tab(ctx: WebContext) -> gr.Tab:
             if session_id:
                 writable_session(ctx.store, ctx.accounts, user, session_id)
             text = clean_message(message, settings.max_message_chars)
-            turn = ctx.agent.turn(text, session_id=session_id or None, focus=focus or "open",
-                                  channel="web", user_id=user.id)
+            turn = ctx.agent.turn(
+                text,
+                session_id=session_id or None,
+                focus=focus or "open",
+                channel="web",
+                user_id=user.id,
+            )
         except CoachError as exc:  # bad input: say so, keep the box and the conversation
             gr.Warning(str(exc))
             yield history, message, session_id
@@ -78,8 +93,7 @@ def build_trainee_tab(ctx: WebContext) -> gr.Tab:
         if result and result.guidance and result.guidance.revised:
             history[-1]["content"] += "\n\n*(Revised after the MI check.)*"
         if result and result.flags:
-            history[-1]["content"] += ("\n\n*This session is flagged for your supervisor to "
-                                       "review.*")
+            history[-1]["content"] += "\n\n*This session is flagged for your supervisor to review.*"
         footer = sources_markdown(result)
         if footer:
             history[-1]["content"] += "\n\n" + footer
@@ -98,8 +112,9 @@ def build_trainee_tab(ctx: WebContext) -> gr.Tab:
         return [], None, "", "New session: choose a focus and write your first message."
 
     @shown_errors
-    def end_session(session_id: str | None, next_steps: str, history: list,
-                    request: gr.Request) -> tuple[list, None, str, str]:
+    def end_session(
+        session_id: str | None, next_steps: str, history: list, request: gr.Request
+    ) -> tuple[list, None, str, str]:
         user = ctx.user(request)
         if not session_id:
             raise InputError("There is no session to end yet; send a message first.")
@@ -110,18 +125,27 @@ def build_trainee_tab(ctx: WebContext) -> gr.Tab:
             raise InputError("Write your own next steps before ending the session.") from None
         summary = ctx.agent.closing_summary(session_id)
         ctx.store.end_session(session_id, summary, steps)
-        history = [*list(history or []),
-                   {"role": "assistant", "content": f"**Closing summary**\n\n{summary}"},
-                   {"role": "user", "content": f"**My next steps**\n\n{steps}"}]
+        history = [
+            *list(history or []),
+            {"role": "assistant", "content": f"**Closing summary**\n\n{summary}"},
+            {"role": "user", "content": f"**My next steps**\n\n{steps}"},
+        ]
         return history, None, "", f"Session {session_id} ended and saved."
 
     @shown_errors
     def my_sessions(request: gr.Request) -> list[list[Any]]:
         user = ctx.user(request)
         require_role(user, "trainee")
-        return [[s.id, s.created_at.strftime("%Y-%m-%d %H:%M"), s.focus, s.messages,
-                 "ended" if s.ended_at else "open"]
-                for s in ctx.store.sessions(user_ids=[user.id])]
+        return [
+            [
+                s.id,
+                s.created_at.strftime("%Y-%m-%d %H:%M"),
+                s.focus,
+                s.messages,
+                "ended" if s.ended_at else "open",
+            ]
+            for s in ctx.store.sessions(user_ids=[user.id])
+        ]
 
     @shown_errors
     def open_session(session_id: str, request: gr.Request) -> tuple[list, str | None, str, str]:
@@ -131,8 +155,9 @@ def build_trainee_tab(ctx: WebContext) -> gr.Tab:
         history = chat_history(ctx, info.id)
         if info.ended_at:
             if info.summary:
-                history.append({"role": "assistant",
-                                "content": f"**Closing summary**\n\n{info.summary}"})
+                history.append(
+                    {"role": "assistant", "content": f"**Closing summary**\n\n{info.summary}"}
+                )
             return history, None, info.focus, f"Session {info.id} has ended (read only)."
         return history, info.id, info.focus, f"Reopened session {info.id}."
 
@@ -143,8 +168,11 @@ def build_trainee_tab(ctx: WebContext) -> gr.Tab:
             new = gr.Button("New session", scale=1)
         status = gr.Markdown("")
         chatbot = gr.Chatbot(label="Supervision", height=460, sanitize_html=True)
-        box = gr.Textbox(placeholder="What would you like to bring to supervision today?",
-                         label="Your message", lines=2)
+        box = gr.Textbox(
+            placeholder="What would you like to bring to supervision today?",
+            label="Your message",
+            lines=2,
+        )
         with gr.Row():
             send = gr.Button("Send", variant="primary")
             stop_button = gr.Button("Stop reply", variant="stop")
@@ -164,9 +192,14 @@ def build_trainee_tab(ctx: WebContext) -> gr.Tab:
         box.submit(respond, *chat_io, api_name=False, concurrency_limit=4)
         stop_button.click(stop, None, None, api_name="stop", concurrency_limit=None)
         new.click(new_session, None, [chatbot, session, steps, status], api_name=False)
-        end.click(end_session, [session, steps, chatbot], [chatbot, session, steps, status],
-                  api_name="end_session")
+        end.click(
+            end_session,
+            [session, steps, chatbot],
+            [chatbot, session, steps, status],
+            api_name="end_session",
+        )
         refresh.click(my_sessions, None, table, api_name="my_sessions")
-        reopen.click(open_session, reopen_id, [chatbot, session, focus, status],
-                     api_name="open_session")
+        reopen.click(
+            open_session, reopen_id, [chatbot, session, focus, status], api_name="open_session"
+        )
     return tab

@@ -36,15 +36,20 @@ PAIRS = sorted((ROOT / "eval/adapter").glob("supervision_pairs*.yaml"))
 MOVES = ROOT / "prompts/moves.yaml"
 OUT = ROOT / "coach/llm/weights"
 WORD = re.compile(r"[a-z']{4,}")
-COMMON = set("""that this what with have your you're about there their they them then when
+COMMON = set(
+    """that this what with have your you're about there their they them then when
 would could should really think feel feels feeling like just been being know also some more
-much very into from were will want wants going sounds seems""".split())
+much very into from were will want wants going sounds seems""".split()
+)
 # AnnoMI replies often refer to what was said many turns earlier; a reply the model cannot
 # ground in the turn it is given teaches it to invent. Keep replies that share this share of
 # their content words with the client turn.
 GROUNDED = 0.2
-FILLER = re.compile(r"^(?:(?:mm-?hmm|mhm|okay|ok|right|yeah|yes|so|well|alright|uh|um|hmm)"
-                    r"[,.!]?\s+)+", re.I)
+FILLER = re.compile(
+    r"^(?:(?:mm-?hmm|mhm|okay|ok|right|yeah|yes|so|well|alright|uh|um|hmm)"
+    r"[,.!]?\s+)+",
+    re.I,
+)
 
 
 def clean(text: str) -> str:
@@ -99,18 +104,22 @@ def written_pairs() -> list[dict]:
     out = []
     for path in PAIRS:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        out += [{"move": p["move"], "message": p["trainee"], "reply": p["supervisor"]}
-                for p in data["pairs"]]
+        out += [
+            {"move": p["move"], "message": p["trainee"], "reply": p["supervisor"]}
+            for p in data["pairs"]
+        ]
     return out
 
 
 def chat(move_file: dict, item: dict) -> list[dict]:
     from jinja2 import Template
 
-    system = Template(move_file["system"]).render(
-        instruction=move_file["moves"][item["move"]])
-    return [{"role": "system", "content": system}, {"role": "user", "content": item["message"]},
-            {"role": "assistant", "content": item["reply"]}]
+    system = Template(move_file["system"]).render(instruction=move_file["moves"][item["move"]])
+    return [
+        {"role": "system", "content": system},
+        {"role": "user", "content": item["message"]},
+        {"role": "assistant", "content": item["reply"]},
+    ]
 
 
 def sha256(path: Path) -> str:
@@ -119,8 +128,12 @@ def sha256(path: Path) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--convert", type=Path, required=True,
-                        help="llama.cpp's convert_lora_to_gguf.py (from llama-cpp-python's sdist)")
+    parser.add_argument(
+        "--convert",
+        type=Path,
+        required=True,
+        help="llama.cpp's convert_lora_to_gguf.py (from llama-cpp-python's sdist)",
+    )
     parser.add_argument("--reflections", type=int, default=250)
     parser.add_argument("--questions", type=int, default=250)
     parser.add_argument("--written-repeats", type=int, default=2)
@@ -149,42 +162,66 @@ def main() -> int:
         sys.exit(f"moves without an instruction in prompts/moves.yaml: {sorted(unknown)}")
     rng.shuffle(items)
 
-    base_file = Path(subprocess.check_output(
-        [str(ROOT / ".venv/bin/python"), "-c",
-         "from coach.llm.backends import default_model_path; print(default_model_path())"],
-        text=True).strip())
+    base_file = Path(
+        subprocess.check_output(
+            [
+                str(ROOT / ".venv/bin/python"),
+                "-c",
+                "from coach.llm.backends import default_model_path; print(default_model_path())",
+            ],
+            text=True,
+        ).strip()
+    )
     gguf_dir = base_file.parent
     tokenizer = AutoTokenizer.from_pretrained(gguf_dir, gguf_file=base_file.name)
-    model = AutoModelForCausalLM.from_pretrained(gguf_dir, gguf_file=base_file.name,
-                                                 torch_dtype=torch.float32)
+    model = AutoModelForCausalLM.from_pretrained(
+        gguf_dir, gguf_file=base_file.name, torch_dtype=torch.float32
+    )
 
     def encode(item: dict) -> tuple[list[int], list[int]]:
         messages = chat(move_file, item)
-        prompt = tokenizer.apply_chat_template(messages[:2], add_generation_prompt=True,
-                                               tokenize=False)
+        prompt = tokenizer.apply_chat_template(
+            messages[:2], add_generation_prompt=True, tokenize=False
+        )
         full = tokenizer.apply_chat_template(messages, tokenize=False)
         prompt_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
-        ids = tokenizer(full, add_special_tokens=False)["input_ids"][:args.max_tokens]
-        labels = [-100] * len(prompt_ids) + ids[len(prompt_ids):]
-        return ids, labels[:len(ids)]
+        ids = tokenizer(full, add_special_tokens=False)["input_ids"][: args.max_tokens]
+        labels = [-100] * len(prompt_ids) + ids[len(prompt_ids) :]
+        return ids, labels[: len(ids)]
 
     encoded = [encode(i) for i in items]
     # Batches of similar length waste less compute on padding.
     order = sorted(range(len(encoded)), key=lambda i: len(encoded[i][0]))
-    batches = [order[i:i + args.batch] for i in range(0, len(order), args.batch)]
+    batches = [order[i : i + args.batch] for i in range(0, len(order), args.batch)]
     steps = int(len(batches) * args.epochs)
     schedule = [batches[i % len(batches)] for i in range(steps)]
     rng.shuffle(schedule)
 
-    model = get_peft_model(model, LoraConfig(
-        r=args.rank, lora_alpha=2 * args.rank, lora_dropout=0.05, task_type="CAUSAL_LM",
-        target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj",
-                        "down_proj"]))
-    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad],
-                                  lr=args.lr, weight_decay=0.0)
+    model = get_peft_model(
+        model,
+        LoraConfig(
+            r=args.rank,
+            lora_alpha=2 * args.rank,
+            lora_dropout=0.05,
+            task_type="CAUSAL_LM",
+            target_modules=[
+                "q_proj",
+                "k_proj",
+                "v_proj",
+                "o_proj",
+                "gate_proj",
+                "up_proj",
+                "down_proj",
+            ],
+        ),
+    )
+    optimizer = torch.optim.AdamW(
+        [p for p in model.parameters() if p.requires_grad], lr=args.lr, weight_decay=0.0
+    )
     warmup = max(1, steps // 20)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min(1.0, (s + 1) / warmup) * max(0.05, 1 - s / steps))
+        optimizer, lambda s: min(1.0, (s + 1) / warmup) * max(0.05, 1 - s / steps)
+    )
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     model.train()
     losses, started = [], time.time()
@@ -195,9 +232,9 @@ def main() -> int:
         mask = torch.zeros((len(batch), width), dtype=torch.long)
         for row, i in enumerate(batch):
             seq, lab = encoded[i]
-            ids[row, :len(seq)] = torch.tensor(seq)
-            labels[row, :len(lab)] = torch.tensor(lab)
-            mask[row, :len(seq)] = 1
+            ids[row, : len(seq)] = torch.tensor(seq)
+            labels[row, : len(lab)] = torch.tensor(lab)
+            mask[row, : len(seq)] = 1
         loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -206,8 +243,11 @@ def main() -> int:
         optimizer.zero_grad()
         losses.append(round(loss.item(), 4))
         if step % 10 == 0 or step == steps - 1:
-            print(f"step {step + 1}/{steps} loss {sum(losses[-10:]) / len(losses[-10:]):.3f} "
-                  f"{time.time() - started:.0f} s", flush=True)
+            print(
+                f"step {step + 1}/{steps} loss {sum(losses[-10:]) / len(losses[-10:]):.3f} "
+                f"{time.time() - started:.0f} s",
+                flush=True,
+            )
 
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -223,22 +263,44 @@ def main() -> int:
         (base_dir / "config.json").write_text(json.dumps(config_json), encoding="utf-8")
         tokenizer.save_pretrained(base_dir)
         target = OUT / "supervisor_adapter.gguf"
-        subprocess.run([sys.executable, str(args.convert), str(adapter_dir), "--base",
-                        str(base_dir), "--outfile", str(target), "--outtype", "f16"],
-                       check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                str(args.convert),
+                str(adapter_dir),
+                "--base",
+                str(base_dir),
+                "--outfile",
+                str(target),
+                "--outtype",
+                "f16",
+            ],
+            check=True,
+        )
     record = {
-        "file": target.name, "sha256": sha256(target), "base": base_file.name,
-        "base_sha256": sha256(base_file), "moves": sorted(move_file["moves"]),
-        "moves_sha256": sha256(MOVES), "data": {
-            "annomi": len(corpus), "written": len(written),
-            "written_repeats": args.written_repeats, "examples": len(items)},
-        "training": {k: v for k, v in vars(args).items() if k != "convert"} | {
-            "steps": steps, "seconds": round(time.time() - started),
+        "file": target.name,
+        "sha256": sha256(target),
+        "base": base_file.name,
+        "base_sha256": sha256(base_file),
+        "moves": sorted(move_file["moves"]),
+        "moves_sha256": sha256(MOVES),
+        "data": {
+            "annomi": len(corpus),
+            "written": len(written),
+            "written_repeats": args.written_repeats,
+            "examples": len(items),
+        },
+        "training": {k: v for k, v in vars(args).items() if k != "convert"}
+        | {
+            "steps": steps,
+            "seconds": round(time.time() - started),
             "loss_first_50": round(sum(losses[:50]) / min(50, len(losses)), 4),
-            "loss_last_50": round(sum(losses[-50:]) / min(50, len(losses)), 4)},
+            "loss_last_50": round(sum(losses[-50:]) / min(50, len(losses)), 4),
+        },
     }
-    (OUT / "supervisor_adapter.json").write_text(json.dumps(record, indent=2) + "\n",
-                                                 encoding="utf-8")
+    (OUT / "supervisor_adapter.json").write_text(
+        json.dumps(record, indent=2) + "\n", encoding="utf-8"
+    )
     print(json.dumps(record, indent=2))
     return 0
 

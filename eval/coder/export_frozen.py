@@ -64,9 +64,17 @@ def main() -> None:
     axes = {n: {0: "batch", 1: "sequence"} for n in names} | {"embedding": {0: "batch"}}
     with tempfile.TemporaryDirectory() as tmp:
         fp32 = Path(tmp) / "frozen-fp32.onnx"
-        torch.onnx.export(build_encoder(), dummy, str(fp32), input_names=names,
-                          output_names=["embedding"], dynamic_axes=axes, opset_version=17,
-                          do_constant_folding=True, dynamo=False)
+        torch.onnx.export(
+            build_encoder(),
+            dummy,
+            str(fp32),
+            input_names=names,
+            output_names=["embedding"],
+            dynamic_axes=axes,
+            opset_version=17,
+            do_constant_folding=True,
+            dynamo=False,
+        )
         args.out.mkdir(parents=True, exist_ok=True)
         quantize(fp32, args.out / "frozen.onnx")
     digest = hashlib.sha256((args.out / "frozen.onnx").read_bytes()).hexdigest()

@@ -49,8 +49,13 @@ def layer_vectors(model_dir: Path, texts: list[str]) -> np.ndarray:
     with torch.inference_mode():
         for start in range(0, len(order), 32):
             idx = order[start : start + 32]
-            batch = tokenizer([texts[i] for i in idx], padding=True, truncation=True,
-                              max_length=128, return_tensors="pt")
+            batch = tokenizer(
+                [texts[i] for i in idx],
+                padding=True,
+                truncation=True,
+                max_length=128,
+                return_tensors="pt",
+            )
             states = model(**batch, output_hidden_states=True).hidden_states
             mask = batch["attention_mask"].unsqueeze(-1).float()
             pooled = torch.stack([(h * mask).sum(1) / mask.sum(1) for h in states], 1).numpy()
@@ -103,8 +108,11 @@ def main() -> None:
             previous[starts] = 0  # the first utterance of a transcript has none
             for reads, x in (("utterance", alone), ("+ previous", np.hstack([alone, previous]))):
                 scores = [out_of_fold(x[client], y, fold, c) for c in STRENGTHS]
-                print(f"{'/'.join(model.parts[-2:]):40s} {name:15s} {reads:11s} "
-                      + " / ".join(f"{s:.3f}" for s in scores), flush=True)
+                print(
+                    f"{'/'.join(model.parts[-2:]):40s} {name:15s} {reads:11s} "
+                    + " / ".join(f"{s:.3f}" for s in scores),
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

@@ -65,9 +65,15 @@ def load_oof(folders: list[Path], data: Path) -> pd.DataFrame:
     for folder in folders:
         arrays = np.load(folder / "oof.npz")
         probs = softmax(arrays["talk"])
-        parts.append(pd.DataFrame({"transcript_id": arrays["transcript_id"],
-                                   "utterance_id": arrays["utterance_id"],
-                                   **{f"p_{t}": probs[:, i] for i, t in enumerate(TALK)}}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "transcript_id": arrays["transcript_id"],
+                    "utterance_id": arrays["utterance_id"],
+                    **{f"p_{t}": probs[:, i] for i, t in enumerate(TALK)},
+                }
+            )
+        )
     simple = pd.read_csv(data / "AnnoMI-simple.csv")
     rows = simple.merge(pd.concat(parts), on=["transcript_id", "utterance_id"], how="inner")
     dev = set(json.loads((REPO_ROOT / "eval/coder/split.json").read_text())["dev_transcripts"])
@@ -82,10 +88,14 @@ def features(probs: np.ndarray, context: Context) -> np.ndarray:
     out = []
     for j in range(len(probs)):
         parts = [np.log(np.clip(probs[j], 1e-6, 1.0))]
-        parts += [np.append(probs[j - k], 0) if j >= k else MISSING
-                  for k in range(1, context.previous + 1)]
-        parts += [np.append(probs[j + k], 0) if j + k < len(probs) else MISSING
-                  for k in range(1, context.following + 1)]
+        parts += [
+            np.append(probs[j - k], 0) if j >= k else MISSING
+            for k in range(1, context.previous + 1)
+        ]
+        parts += [
+            np.append(probs[j + k], 0) if j + k < len(probs) else MISSING
+            for k in range(1, context.following + 1)
+        ]
         if context.mean == "earlier":
             parts.append(np.append(running[j - 1] / j, 0) if j else MISSING)
         elif context.mean == "all":
@@ -97,8 +107,12 @@ def features(probs: np.ndarray, context: Context) -> np.ndarray:
 
 def design(rows: pd.DataFrame, context: Context) -> np.ndarray:
     columns = [f"p_{t}" for t in TALK]
-    return np.vstack([features(g[columns].to_numpy(), context)
-                      for _, g in rows.groupby("transcript_id", sort=True)])
+    return np.vstack(
+        [
+            features(g[columns].to_numpy(), context)
+            for _, g in rows.groupby("transcript_id", sort=True)
+        ]
+    )
 
 
 def cross_validate(x: np.ndarray, y: np.ndarray, groups: np.ndarray, power: float) -> float:
@@ -116,8 +130,12 @@ def bias_only(logp: np.ndarray, y: np.ndarray, groups: np.ndarray) -> float:
     grid = np.round(np.arange(-1.5, 1.51, 0.1), 2)
     pred = np.empty_like(y)
     for train, test in GroupKFold(n_splits=4).split(logp, y, groups):
-        best = max(((c, s) for c in grid for s in grid), key=lambda b: f1_score(
-            y[train], (logp[train] + [b[0], 0, b[1]]).argmax(1), average="macro"))
+        best = max(
+            ((c, s) for c in grid for s in grid),
+            key=lambda b: f1_score(
+                y[train], (logp[train] + [b[0], 0, b[1]]).argmax(1), average="macro"
+            ),
+        )
         pred[test] = (logp[test] + [best[0], 0, best[1]]).argmax(1)
     return float(f1_score(y, pred, average="macro"))
 
@@ -132,17 +150,25 @@ def main() -> None:
     y = rows.client_talk_type.map({t: i for i, t in enumerate(TALK)}).to_numpy()
     groups = rows.transcript_id.to_numpy()
     logp = design(rows, Context())
-    table = Table("re-scoring", *CLASS_WEIGHT_POWERS,
-                  title=f"Client macro-F1, 4-fold by transcript, on out-of-fold probabilities "
-                        f"for {rows.transcript_id.nunique()} train transcripts ({len(y)} "
-                        "client utterances)")
-    table.add_row("none: the fine-tuned model alone",
-                  f"{f1_score(y, logp.argmax(1), average='macro'):.3f}", "", "")
+    table = Table(
+        "re-scoring",
+        *CLASS_WEIGHT_POWERS,
+        title=f"Client macro-F1, 4-fold by transcript, on out-of-fold probabilities "
+        f"for {rows.transcript_id.nunique()} train transcripts ({len(y)} "
+        "client utterances)",
+    )
+    table.add_row(
+        "none: the fine-tuned model alone",
+        f"{f1_score(y, logp.argmax(1), average='macro'):.3f}",
+        "",
+        "",
+    )
     table.add_row("per-class bias only", f"{bias_only(logp, y, groups):.3f}", "", "")
     for name, context in VARIANTS.items():
         x = design(rows, context)
-        table.add_row(name, *[f"{cross_validate(x, y, groups, p):.3f}"
-                              for p in CLASS_WEIGHT_POWERS.values()])
+        table.add_row(
+            name, *[f"{cross_validate(x, y, groups, p):.3f}" for p in CLASS_WEIGHT_POWERS.values()]
+        )
     Console(width=120).print(table)
 
 

@@ -31,9 +31,18 @@ def load_annomi(folder: Path) -> pd.DataFrame:
     simple = pd.read_csv(folder / "AnnoMI-simple.csv")
     full = pd.read_csv(folder / "AnnoMI-full.csv")
     first = full.groupby("transcript_id").annotator_id.transform("min") == full.annotator_id
-    sub = full[first][["transcript_id", "utterance_id", "reflection_exists", "reflection_subtype",
-                       "question_exists", "question_subtype", "therapist_input_exists",
-                       "therapist_input_subtype"]]
+    sub = full[first][
+        [
+            "transcript_id",
+            "utterance_id",
+            "reflection_exists",
+            "reflection_subtype",
+            "question_exists",
+            "question_subtype",
+            "therapist_input_exists",
+            "therapist_input_subtype",
+        ]
+    ]
     data = simple.merge(sub, on=["transcript_id", "utterance_id"], how="left")
     return data.sort_values(["transcript_id", "utterance_id"]).reset_index(drop=True)
 
@@ -51,13 +60,16 @@ def heads_for(data: pd.DataFrame) -> dict[str, tuple[np.ndarray, pd.Series]]:
         "has_reflection": (therapist, flag("reflection_exists")),
         "has_question": (therapist, flag("question_exists")),
         "has_input": (therapist, flag("therapist_input_exists")),
-        "reflection_complex": (therapist, data.reflection_subtype.map(
-            {"complex": "yes", "simple": "no"})),
+        "reflection_complex": (
+            therapist,
+            data.reflection_subtype.map({"complex": "yes", "simple": "no"}),
+        ),
         "question_open": (therapist, data.question_subtype.map({"open": "yes", "closed": "no"})),
         "input_subtype": (therapist, data.therapist_input_subtype),
     }
-    return {name: (mask & labels.notna().to_numpy(), labels) for name, (mask, labels) in
-            heads.items()}
+    return {
+        name: (mask & labels.notna().to_numpy(), labels) for name, (mask, labels) in heads.items()
+    }
 
 
 def build_features(data: pd.DataFrame) -> np.ndarray:
@@ -91,13 +103,19 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(args.out / "heads.npz", **arrays)
     source = hashlib.sha256((args.data / "AnnoMI-simple.csv").read_bytes()).hexdigest()
-    (args.out / "heads.json").write_text(json.dumps({
-        "kind": "frozen-embedding logistic regression",
-        "embedding_model": MODEL_NAME,
-        "labels": labels,
-        "training_transcripts": int(data[train].transcript_id.nunique()),
-        "annomi_simple_sha256": source,
-    }, indent=1) + "\n")
+    (args.out / "heads.json").write_text(
+        json.dumps(
+            {
+                "kind": "frozen-embedding logistic regression",
+                "embedding_model": MODEL_NAME,
+                "labels": labels,
+                "training_transcripts": int(data[train].transcript_id.nunique()),
+                "annomi_simple_sha256": source,
+            },
+            indent=1,
+        )
+        + "\n"
+    )
     print(f"wrote {args.out / 'heads.npz'}")
 
 

@@ -46,8 +46,7 @@ VARIANTS = ("utterance", "utterance + previous", "utterance + 2 previous")
 STRENGTHS = (0.3, 1.0, 3.0)
 
 
-def features(variant: str, vectors: np.ndarray, texts: list[str],
-             starts: np.ndarray) -> np.ndarray:
+def features(variant: str, vectors: np.ndarray, texts: list[str], starts: np.ndarray) -> np.ndarray:
     alone = utterance_features(vectors, texts)  # what the coder computes at run time
     if variant == "utterance":
         return alone
@@ -68,8 +67,9 @@ def macro_f1(y: np.ndarray, probs: np.ndarray) -> float:
     return float(f1_score(y, np.array(TALK)[probs.argmax(axis=1)], average="macro"))
 
 
-def out_of_fold(prefix: str, data: pd.DataFrame, vectors: np.ndarray, starts: np.ndarray,
-                client: np.ndarray) -> None:
+def out_of_fold(
+    prefix: str, data: pd.DataFrame, vectors: np.ndarray, starts: np.ndarray, client: np.ndarray
+) -> None:
     """Prints macro-F1 of the fine-tuned model, the head, and their average, out of fold."""
     keys = zip(data.transcript_id, data.utterance_id, strict=True)
     row_of = {key: i for i, key in enumerate(keys)}
@@ -86,14 +86,17 @@ def out_of_fold(prefix: str, data: pd.DataFrame, vectors: np.ndarray, starts: np
     y = data.client_talk_type.to_numpy()
 
     def per_fold(probs: np.ndarray) -> str:
-        return ", ".join(f"{macro_f1(y[held], probs[held]):.3f}"
-                         for held in (rows & (fold == k) for k in range(4)))
+        return ", ".join(
+            f"{macro_f1(y[held], probs[held]):.3f}"
+            for held in (rows & (fold == k) for k in range(4))
+        )
 
     table = Table(title=f"client talk macro-F1, out of fold ({rows.sum()} utterances)")
     for column in ("talk opinion", "C", "alone", "averaged with fine-tuned", "per fold"):
         table.add_column(column)
-    table.add_row("fine-tuned model", "", f"{macro_f1(y[rows], tuned[rows]):.4f}", "",
-                  per_fold(tuned))
+    table.add_row(
+        "fine-tuned model", "", f"{macro_f1(y[rows], tuned[rows]):.4f}", "", per_fold(tuned)
+    )
     texts = data.utterance_text.fillna("").astype(str).tolist()
     for variant in VARIANTS:
         x = features(variant, vectors, texts, starts)
@@ -104,9 +107,13 @@ def out_of_fold(prefix: str, data: pd.DataFrame, vectors: np.ndarray, starts: np
                 frozen[held] = fit(x[train], y[train], strength).predict_proba(x[held])
             blended = (1 - BLEND) * tuned + BLEND * frozen
             mark = " (shipped)" if (variant, strength) == SHIPPED else ""
-            table.add_row(variant + mark, f"{strength:g}",
-                          f"{macro_f1(y[rows], frozen[rows]):.4f}",
-                          f"{macro_f1(y[rows], blended[rows]):.4f}", per_fold(blended))
+            table.add_row(
+                variant + mark,
+                f"{strength:g}",
+                f"{macro_f1(y[rows], frozen[rows]):.4f}",
+                f"{macro_f1(y[rows], blended[rows]):.4f}",
+                per_fold(blended),
+            )
     Console(width=110).print(table)
 
 
@@ -114,8 +121,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=REPO_ROOT.parent / "shared/data/annomi")
     parser.add_argument("--weights", type=Path, default=WEIGHTS)
-    parser.add_argument("--oof", metavar="PREFIX",
-                        help="score out of fold from PREFIX0..PREFIX3/oof.npz; write nothing")
+    parser.add_argument(
+        "--oof",
+        metavar="PREFIX",
+        help="score out of fold from PREFIX0..PREFIX3/oof.npz; write nothing",
+    )
     args = parser.parse_args()
 
     model = args.weights / "frozen.onnx"
@@ -123,11 +133,16 @@ def main() -> None:
         parser.error(f"{model} is missing; run eval/coder/export_frozen.py first")
     if not (args.data / "AnnoMI-simple.csv").exists():
         parser.error(f"--data {args.data} holds no AnnoMI-simple.csv")
-    missing = [f"{args.oof}{k}/oof.npz" for k in range(4)
-               if args.oof and not Path(f"{args.oof}{k}/oof.npz").exists()]
+    missing = [
+        f"{args.oof}{k}/oof.npz"
+        for k in range(4)
+        if args.oof and not Path(f"{args.oof}{k}/oof.npz").exists()
+    ]
     if missing:
-        parser.error(f"--oof {args.oof}: {missing[0]} is missing; run finetune.py --folds 4 "
-                     "--fold K --out PREFIXK for K = 0..3 first")
+        parser.error(
+            f"--oof {args.oof}: {missing[0]} is missing; run finetune.py --folds 4 "
+            "--fold K --out PREFIXK for K = 0..3 first"
+        )
     digest = hashlib.sha256(model.read_bytes()).hexdigest()
     encoder = FrozenEncoder(model, args.weights / "tokenizer.json", digest)
     data = load_annomi(args.data)
@@ -143,22 +158,34 @@ def main() -> None:
     dev = set(json.loads(SPLIT.read_text())["dev_transcripts"])
     rows = client & ~data.transcript_id.isin(dev).to_numpy()
     variant, strength = SHIPPED
-    head = fit(features(variant, vectors, texts, starts)[rows],
-               data.client_talk_type.to_numpy()[rows], strength)
-    np.savez_compressed(args.weights / "talk_head.npz", coef=head.coef_.astype(np.float32),
-                        intercept=head.intercept_.astype(np.float32))
+    head = fit(
+        features(variant, vectors, texts, starts)[rows],
+        data.client_talk_type.to_numpy()[rows],
+        strength,
+    )
+    np.savez_compressed(
+        args.weights / "talk_head.npz",
+        coef=head.coef_.astype(np.float32),
+        intercept=head.intercept_.astype(np.float32),
+    )
     source = hashlib.sha256((args.data / "AnnoMI-simple.csv").read_bytes()).hexdigest()
-    (args.weights / META).write_text(json.dumps({
-        "kind": "logistic regression on frozen all-MiniLM-L6-v2 vectors, client talk type",
-        "features": "[utterance vector, hand features] (coach/coder/features.py)",
-        "C": strength,
-        "blend": BLEND,
-        "labels": list(TALK),
-        "frozen_onnx_sha256": digest,
-        "training_utterances": int(rows.sum()),
-        "training_transcripts": int(data[rows].transcript_id.nunique()),
-        "annomi_simple_sha256": source,
-    }, indent=1) + "\n")
+    (args.weights / META).write_text(
+        json.dumps(
+            {
+                "kind": "logistic regression on frozen all-MiniLM-L6-v2 vectors, client talk type",
+                "features": "[utterance vector, hand features] (coach/coder/features.py)",
+                "C": strength,
+                "blend": BLEND,
+                "labels": list(TALK),
+                "frozen_onnx_sha256": digest,
+                "training_utterances": int(rows.sum()),
+                "training_transcripts": int(data[rows].transcript_id.nunique()),
+                "annomi_simple_sha256": source,
+            },
+            indent=1,
+        )
+        + "\n"
+    )
     print(f"wrote {args.weights / 'talk_head.npz'} ({rows.sum()} client utterances)")
 
 

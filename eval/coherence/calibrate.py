@@ -46,8 +46,9 @@ def main() -> int:
         cosines[half] = {k: [] for k in KINDS}
         for item in chosen:
             replies = [item[k] for k in KINDS]
-            for kind, score in zip(KINDS, checker.relevance.scores(item["message"], replies),
-                                   strict=True):
+            for kind, score in zip(
+                KINDS, checker.relevance.scores(item["message"], replies), strict=True
+            ):
                 scores[half][kind].append(score)
             vectors = embed.encode([item["message"], *replies])
             for kind, cos in zip(KINDS, vectors[1:] @ vectors[0], strict=True):
@@ -57,8 +58,9 @@ def main() -> int:
         good = sorted(values["good"])
         return round(good[int(np.floor((1 - GOOD_KEPT) * len(good)))] - 0.005, 3)
 
-    print(f"{'measure':<28}{'threshold':>10}{'good kept':>11}{'generic out':>13}"
-          f"{'off-topic out':>15}")
+    print(
+        f"{'measure':<28}{'threshold':>10}{'good kept':>11}{'generic out':>13}{'off-topic out':>15}"
+    )
     for name, table in (("relevance (vs anchors)", scores), ("raw cosine to message", cosines)):
         threshold = pick(table["tune"])
         held = table["held out"]
@@ -82,8 +84,12 @@ def main() -> int:
     if args.write:
         path = settings.prompts_dir / "coherence.yaml"
         text = path.read_text(encoding="utf-8")
-        text = re.sub(r"^relevance_threshold: .*$", f"relevance_threshold: {chosen_threshold}",
-                      text, flags=re.M)
+        text = re.sub(
+            r"^relevance_threshold: .*$",
+            f"relevance_threshold: {chosen_threshold}",
+            text,
+            flags=re.M,
+        )
         path.write_text(text, encoding="utf-8")
         print(f"wrote relevance_threshold {chosen_threshold} to {path}")
     return 0

@@ -35,8 +35,10 @@ def halves(items: list[dict], key: str) -> tuple[list[dict], list[dict]]:
     groups: dict[str, list[dict]] = {}
     for item in items:
         groups.setdefault(item.get(key, ""), []).append(item)
-    return ([i for k in sorted(groups) for i in groups[k][0::2]],
-            [i for k in sorted(groups) for i in groups[k][1::2]])
+    return (
+        [i for k in sorted(groups) for i in groups[k][0::2]],
+        [i for k in sorted(groups) for i in groups[k][1::2]],
+    )
 
 
 def main() -> int:
@@ -53,8 +55,9 @@ def main() -> int:
         "sentence match (MiniLM)": lambda m, r: faithfulness(embedder, m, r),
         "content words found": lexical_faithfulness,
     }
-    print(f"{'measure':<26}{'threshold':>10}{'good kept (A / B)':>19}{'distorted out':>15}  "
-          "by kind")
+    print(
+        f"{'measure':<26}{'threshold':>10}{'good kept (A / B)':>19}{'distorted out':>15}  by kind"
+    )
     chosen = None
     for name, measure in measures.items():
         a = sorted(measure(i["message"], i["faithful"]) for i in d_tune)
@@ -68,15 +71,18 @@ def main() -> int:
             caught[i["kind"]].append(measure(i["message"], i["distorted"]) < threshold)
         out = np.mean([v for vs in caught.values() for v in vs])
         shares = ", ".join(f"{k} {np.mean(v):.0%}" for k, v in sorted(caught.items()))
-        print(f"{name:<26}{threshold:>10.3f}{kept_a:>10.0%} / {kept_b:<6.0%}{out:>15.0%}  "
-              f"{shares}")
+        print(f"{name:<26}{threshold:>10.3f}{kept_a:>10.0%} / {kept_b:<6.0%}{out:>15.0%}  {shares}")
         if name.startswith("sentence"):
             chosen = threshold
     print("A: faithfulness.yaml's faithful replies; B: calibration.yaml's good replies")
     if args.write and chosen is not None:
         path = settings.prompts_dir / "coherence.yaml"
-        text = re.sub(r"^faithfulness_threshold: .*$", f"faithfulness_threshold: {chosen}",
-                      path.read_text(encoding="utf-8"), flags=re.M)
+        text = re.sub(
+            r"^faithfulness_threshold: .*$",
+            f"faithfulness_threshold: {chosen}",
+            path.read_text(encoding="utf-8"),
+            flags=re.M,
+        )
         path.write_text(text, encoding="utf-8")
         print(f"wrote faithfulness_threshold {chosen} to {path}")
     return 0

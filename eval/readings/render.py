@@ -32,31 +32,43 @@ def main() -> int:
     args = parser.parse_args()
     report = json.loads(args.report.read_text(encoding="utf-8"))
     run, metrics = report["run"], report["metrics"]
-    lines = [f"# {args.title}", "",
-             f"Generated from `{args.report}` by `eval/readings/render.py`: backend "
-             f"{run['backend']}, model {run['model']}, prompt version {run['prompt_version']}, "
-             f"seed {run['seed']}, {run['started_at']}. Replies are unedited.", "",
-             f"- replies passing every coherence check: "
-             f"{_pct(metrics.get('coherence_pass_rate'))}"]
+    lines = [
+        f"# {args.title}",
+        "",
+        f"Generated from `{args.report}` by `eval/readings/render.py`: backend "
+        f"{run['backend']}, model {run['model']}, prompt version {run['prompt_version']}, "
+        f"seed {run['seed']}, {run['started_at']}. Replies are unedited.",
+        "",
+        f"- replies passing every coherence check: {_pct(metrics.get('coherence_pass_rate'))}",
+    ]
     for name, rate in (metrics.get("coherence_by_check") or {}).items():
         lines.append(f"  - {name}: {_pct(rate)}")
-    lines += [f"- with a reflection or an open question: "
-              f"{_pct(metrics['percent_reflection_or_open_question'])}",
-              f"- MI-non-adherent replies: {metrics['mi_non_adherent_replies']}",
-              f"- answered by the safety guard / the verified floor / revised after streaming: "
-              f"{metrics['guard_replies']} / {metrics.get('floor_replies', 0)} / "
-              f"{metrics['revised_replies']} of {metrics['replies']}",
-              f"- turn time p50 {metrics['median_turn_seconds']} s, first text p50 "
-              f"{metrics['median_first_token_seconds']} s", ""]
+    lines += [
+        f"- with a reflection or an open question: "
+        f"{_pct(metrics['percent_reflection_or_open_question'])}",
+        f"- MI-non-adherent replies: {metrics['mi_non_adherent_replies']}",
+        f"- answered by the safety guard / the verified floor / revised after streaming: "
+        f"{metrics['guard_replies']} / {metrics.get('floor_replies', 0)} / "
+        f"{metrics['revised_replies']} of {metrics['replies']}",
+        f"- turn time p50 {metrics['median_turn_seconds']} s, first text p50 "
+        f"{metrics['median_first_token_seconds']} s",
+        "",
+    ]
     for case in report["cases"]:
         lines += [f"## {case['title']}", "", f"*{case['focus']} · `{case['scenario']}`*", ""]
         for reply in case["replies"]:
             failed = [c for c in reply["checks"] if not c["passed"]]
-            lines += [f"**Trainee:** {reply['trainee']}", "",
-                      f"**Supervisor** ({how(reply)}): {reply['reply']}", ""]
+            lines += [
+                f"**Trainee:** {reply['trainee']}",
+                "",
+                f"**Supervisor** ({how(reply)}): {reply['reply']}",
+                "",
+            ]
             if failed:
-                lines += ["> fails: " + "; ".join(f"{c['name']} ({c['reason']})"
-                                                  for c in failed), ""]
+                lines += [
+                    "> fails: " + "; ".join(f"{c['name']} ({c['reason']})" for c in failed),
+                    "",
+                ]
     args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"wrote {args.out}")
     return 0

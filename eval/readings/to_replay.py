@@ -16,13 +16,29 @@ def main(report: Path, out: Path) -> int:
     data = json.loads(report.read_text(encoding="utf-8"))
     with out.open("w", encoding="utf-8") as f:
         for case in data["cases"]:
-            turns = [{"trainee": r["trainee"], "supervisor": r["reply"], "status": r["status"],
-                      "sources": r["sources"], "seconds": r["seconds"],
-                      "first_token_seconds": r["first_token_seconds"]}
-                     for r in case["replies"]]
-            f.write(json.dumps({"id": case["scenario"], "suite": case["suite"],
-                                "scenario": case["scenario"], "focus": case["focus"],
-                                "turns": turns}) + "\n")
+            turns = [
+                {
+                    "trainee": r["trainee"],
+                    "supervisor": r["reply"],
+                    "status": r["status"],
+                    "sources": r["sources"],
+                    "seconds": r["seconds"],
+                    "first_token_seconds": r["first_token_seconds"],
+                }
+                for r in case["replies"]
+            ]
+            f.write(
+                json.dumps(
+                    {
+                        "id": case["scenario"],
+                        "suite": case["suite"],
+                        "scenario": case["scenario"],
+                        "focus": case["focus"],
+                        "turns": turns,
+                    }
+                )
+                + "\n"
+            )
     print(f"wrote {out}")
     return 0
 

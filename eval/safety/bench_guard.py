@@ -42,20 +42,32 @@ def main() -> None:
         guard.screen(text)  # warm-up: model load and first runs
     whole = [timed(guard.screen, t) for t in texts]
     patterns = [timed(detect_patterns, t) for t in texts]
-    table = Table("messages", "segments (median)", "guard p50 ms", "guard p95 ms",
-                  title=f"Safety guard on {len(texts)} suite messages; {cpu_description()}")
-    buckets = {"all": range(len(texts)),
-               "under 30 words": [i for i, t in enumerate(texts) if len(t.split()) < 30],
-               "30 words or more": [i for i, t in enumerate(texts) if len(t.split()) >= 30]}
+    table = Table(
+        "messages",
+        "segments (median)",
+        "guard p50 ms",
+        "guard p95 ms",
+        title=f"Safety guard on {len(texts)} suite messages; {cpu_description()}",
+    )
+    buckets = {
+        "all": range(len(texts)),
+        "under 30 words": [i for i, t in enumerate(texts) if len(t.split()) < 30],
+        "30 words or more": [i for i, t in enumerate(texts) if len(t.split()) >= 30],
+    }
     for name, rows in buckets.items():
         times = [whole[i] for i in rows]
-        table.add_row(f"{name} ({len(times)})",
-                      f"{statistics.median(len(segments(texts[i])) for i in rows):.0f}",
-                      f"{statistics.median(times):.1f}", f"{pct(times, 0.95):.1f}")
+        table.add_row(
+            f"{name} ({len(times)})",
+            f"{statistics.median(len(segments(texts[i])) for i in rows):.0f}",
+            f"{statistics.median(times):.1f}",
+            f"{pct(times, 0.95):.1f}",
+        )
     console = Console()
     console.print(table)
-    console.print(f"patterns alone: p50 {statistics.median(patterns):.2f} ms, "
-                  f"p95 {pct(patterns, 0.95):.2f} ms")
+    console.print(
+        f"patterns alone: p50 {statistics.median(patterns):.2f} ms, "
+        f"p95 {pct(patterns, 0.95):.2f} ms"
+    )
 
 
 if __name__ == "__main__":

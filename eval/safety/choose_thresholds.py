@@ -54,8 +54,12 @@ def realistic_ordinary() -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true", help="store the choice in guard.json")
-    parser.add_argument("--weights", type=Path, default=WEIGHTS_DIR,
-                        help="the model's folder (default: the shipped one)")
+    parser.add_argument(
+        "--weights",
+        type=Path,
+        default=WEIGHTS_DIR,
+        help="the model's folder (default: the shipped one)",
+    )
     args = parser.parse_args()
     settings = Settings()
     detector = SemanticDetector(args.weights)
@@ -76,8 +80,9 @@ def main() -> int:
             (risky if m.expect else dev_ordinary).append((features(m.text), set(m.expect)))
     realistic = [features(t) for t in realistic_ordinary()]
 
-    def raised(f: tuple[np.ndarray, bool], risk_t: float, crisis_t: float, floor: float,
-               rule: str) -> tuple[set[str], bool]:
+    def raised(
+        f: tuple[np.ndarray, bool], risk_t: float, crisis_t: float, floor: float, rule: str
+    ) -> tuple[set[str], bool]:
         values, pattern = f
         limits = np.maximum(own, np.where(crisis, crisis_t, floor))
         picks = decide(values, crisis, Policy(risk_t, crisis_t, limits, rule))
@@ -91,20 +96,34 @@ def main() -> int:
             flagged.append(bool(found) or pattern)
             if expect & set(CRISIS) and not found & set(CRISIS) and not pattern:
                 missed += 1
-        dev_fp = np.mean([bool(raised(f, risk_t, crisis_t, floor, rule)[0]) or f[1]
-                          for f, _ in dev_ordinary])
-        real_fp = np.mean([bool(raised(f, risk_t, crisis_t, floor, rule)[0]) or f[1]
-                           for f in realistic])
-        rows.append((risk_t, crisis_t, floor, float(np.mean(flagged)), missed, float(dev_fp),
-                     float(real_fp), rule))
+        dev_fp = np.mean(
+            [bool(raised(f, risk_t, crisis_t, floor, rule)[0]) or f[1] for f, _ in dev_ordinary]
+        )
+        real_fp = np.mean(
+            [bool(raised(f, risk_t, crisis_t, floor, rule)[0]) or f[1] for f in realistic]
+        )
+        rows.append(
+            (
+                risk_t,
+                crisis_t,
+                floor,
+                float(np.mean(flagged)),
+                missed,
+                float(dev_fp),
+                float(real_fp),
+                rule,
+            )
+        )
     fewest = min(r[4] for r in rows)
     eligible = [r for r in rows if r[4] == fewest and r[3] >= MIN_FLAGGED]
     if eligible:
         choice = min(eligible, key=lambda r: (r[5] + r[6], r[6], r[0], r[1], r[2], r[7] != "top"))
     else:  # nothing keeps MIN_FLAGGED: the most risk flagged among the fewest crisis misses
         choice = max((r for r in rows if r[4] == fewest), key=lambda r: (r[3], -r[6]))
-    print(f"{len(risky)} risk and {len(dev_ordinary)} ordinary development messages; "
-          f"{len(realistic)} realistic ordinary messages")
+    print(
+        f"{len(risky)} risk and {len(dev_ordinary)} ordinary development messages; "
+        f"{len(realistic)} realistic ordinary messages"
+    )
     print("risk  crisis floor rule | flagged crisis-missed | dev FP | realistic FP")
     policy = detector.policy
     floor_now = float(policy.limits[~crisis].min())
@@ -113,17 +132,20 @@ def main() -> int:
     shown = sorted(rows, key=lambda r: (r[4], r[5] + r[6]))[:12]
     shown += [r for r in (choice, previous) if r is not None and r not in shown]
     for r in shown:
-        mark = "  <- chosen" if r == choice else "  <- in guard.json now" if r == previous \
-            else ""
-        print(f"{r[0]:<5} {r[1]:<6} {r[2]:<5} {r[7]:<4} | {r[3]:.3f}   {r[4]:<13} | "
-              f"{r[5]:.3f}  | {r[6]:.3f}{mark}")
+        mark = "  <- chosen" if r == choice else "  <- in guard.json now" if r == previous else ""
+        print(
+            f"{r[0]:<5} {r[1]:<6} {r[2]:<5} {r[7]:<4} | {r[3]:.3f}   {r[4]:<13} | "
+            f"{r[5]:.3f}  | {r[6]:.3f}{mark}"
+        )
     if args.write:
         path = args.weights / "guard.json"
         meta = json.loads(path.read_text(encoding="utf-8"))
         meta["risk_threshold"], meta["crisis_threshold"] = choice[0], choice[1]
         meta["crisis_rule"] = choice[7]
-        meta["thresholds"] = {c: round(float(max(own[j], choice[1] if crisis[j] else choice[2])),
-                                       4) for j, c in enumerate(categories)}
+        meta["thresholds"] = {
+            c: round(float(max(own[j], choice[1] if crisis[j] else choice[2])), 4)
+            for j, c in enumerate(categories)
+        }
         meta["split_thresholds"] = split
         meta["thresholds_chosen_by"] = "eval/safety/choose_thresholds.py"
         path.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")

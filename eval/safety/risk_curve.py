@@ -38,9 +38,13 @@ def main(names: list[str]) -> None:
             best = float(detector.scores(message.text).values.sum(axis=1).max())
             row = (best, bool(detect_patterns(message.text)))
             (risky if message.expect else ordinary).append(row)
-    table = Table("risk threshold", "risk messages flagged", "ordinary flagged by the model",
-                  title=f"{len(risky)} risk and {len(ordinary)} ordinary messages from "
-                        f"{', '.join(names)}; shipped: {detector.policy.risk}")
+    table = Table(
+        "risk threshold",
+        "risk messages flagged",
+        "ordinary flagged by the model",
+        title=f"{len(risky)} risk and {len(ordinary)} ordinary messages from "
+        f"{', '.join(names)}; shipped: {detector.policy.risk}",
+    )
     for t in THRESHOLDS:
         recall = np.mean([score >= t or pattern for score, pattern in risky])
         false_positive = np.mean([score >= t for score, _ in ordinary])

@@ -70,12 +70,15 @@ class Coherence:
         if self.repeated:
             out["repetition"] = f"repeats '{self.repeated}'"
         if self.relevance is not None and self.relevance < self.relevance_threshold:
-            out["relevance"] = (f"relevance {self.relevance:.3f} below "
-                                f"{self.relevance_threshold:.3f}")
+            out["relevance"] = (
+                f"relevance {self.relevance:.3f} below {self.relevance_threshold:.3f}"
+            )
         if self.faithfulness is not None and self.faithfulness < self.faithfulness_threshold:
-            out["faithfulness"] = (f"a statement strays from what was said (match "
-                                   f"{self.faithfulness:.3f} below "
-                                   f"{self.faithfulness_threshold:.3f})")
+            out["faithfulness"] = (
+                f"a statement strays from what was said (match "
+                f"{self.faithfulness:.3f} below "
+                f"{self.faithfulness_threshold:.3f})"
+            )
         return out
 
     @property
@@ -100,23 +103,39 @@ class CoherenceChecker:
         self.sources = RunIndex(sources, COPY_RUN)
         self.relevance = Relevance(get_embeddings(), config.anchors)
 
-    def check(self, message: str, replies: Sequence[str], earlier: Sequence[str] = (),
-              passages: Sequence[str] = ()) -> list[Coherence]:
+    def check(
+        self,
+        message: str,
+        replies: Sequence[str],
+        earlier: Sequence[str] = (),
+        passages: Sequence[str] = (),
+    ) -> list[Coherence]:
         """Every check for each reply to ``message``; ``earlier`` are the session's replies
         so far, ``passages`` the texts retrieved for this turn."""
         retrieved = RunIndex(passages, COPY_RUN)
         repeats = RunIndex(earlier, REPEAT_RUN)
         scores = self.relevance.scores(message, replies)
         embedder = self.relevance.embedder
-        return [Coherence(role=role_problems(r), copied=self._copied(r, retrieved, message),
-                          repeated=repeats.shared(r), relevance=s,
-                          relevance_threshold=self.threshold,
-                          faithfulness=faithfulness(embedder, message, r),
-                          faithfulness_threshold=self.faithfulness_threshold)
-                for r, s in zip(replies, scores, strict=True)]
+        return [
+            Coherence(
+                role=role_problems(r),
+                copied=self._copied(r, retrieved, message),
+                repeated=repeats.shared(r),
+                relevance=s,
+                relevance_threshold=self.threshold,
+                faithfulness=faithfulness(embedder, message, r),
+                faithfulness_threshold=self.faithfulness_threshold,
+            )
+            for r, s in zip(replies, scores, strict=True)
+        ]
 
-    def sentence_problems(self, sentence: str, earlier: Sequence[str] = (),
-                          passages: Sequence[str] = (), message: str = "") -> list[str]:
+    def sentence_problems(
+        self,
+        sentence: str,
+        earlier: Sequence[str] = (),
+        passages: Sequence[str] = (),
+        message: str = "",
+    ) -> list[str]:
         """The checks a single streamed sentence can fail on its own: role (but not the
         second person, which another sentence may carry), copying and repetition."""
         problems = [p for p in role_problems(sentence) if "'you'" not in p]
@@ -128,8 +147,7 @@ class CoherenceChecker:
 
     def _copied(self, text: str, retrieved: RunIndex, message: str) -> str | None:
         """The first run copied from the prompt's examples or this turn's passages."""
-        return self.sources.shared(text, besides=message) or \
-            retrieved.shared(text, besides=message)
+        return self.sources.shared(text, besides=message) or retrieved.shared(text, besides=message)
 
 
 @lru_cache(maxsize=4)
@@ -141,8 +159,11 @@ def coherence_checker(prompts_dir: Path) -> CoherenceChecker:
     config = load_prompt_file(prompts_dir / "coherence.yaml", CoherenceFile)
     supervisor = load_prompt_file(prompts_dir / "supervisor.yaml", PromptTemplate)
     exemplars = load_prompt_file(prompts_dir / "exemplars.yaml", ExemplarFile)
-    sources = [text for e in [*supervisor.examples, *exemplars.exemplars]
-               for text in (e.trainee, e.supervisor)]
+    sources = [
+        text
+        for e in [*supervisor.examples, *exemplars.exemplars]
+        for text in (e.trainee, e.supervisor)
+    ]
     return CoherenceChecker(config, sources)
 
 

@@ -19,18 +19,28 @@ from coach.knowledge.embeddings import MiniLMEmbeddings
 
 SENTENCE = re.compile(r"[^.!?]+[.!?]*")
 # The supervisor's own offers and affirmations claim nothing about what was said.
-NOT_A_CLAIM = re.compile(r"^(?:I\b|I'|let me\b|it took\b|that took\b|you showed\b|you put\b|"
-                         r"well done\b|good for you\b)", re.I)
+NOT_A_CLAIM = re.compile(
+    r"^(?:I\b|I'|let me\b|it took\b|that took\b|you showed\b|you put\b|"
+    r"well done\b|good for you\b)",
+    re.I,
+)
 WORD = re.compile(r"[a-z]{4,}")
-STOP = set("""that this what with have your you're about there their they them then when would
+STOP = set(
+    """that this what with have your you're about there their they them then when would
 could should really think feel feels feeling like just been being know also some more much
-very into from were will want wants going sounds seems it's what's something someone""".split())
+very into from were will want wants going sounds seems it's what's something someone""".split()
+)
 
 
 def statements(reply: str) -> list[str]:
-    return [s.strip() for s in SENTENCE.findall(reply)
-            if s.strip() and not s.strip().endswith("?") and len(s.split()) >= 3
-            and not NOT_A_CLAIM.match(s.strip())]
+    return [
+        s.strip()
+        for s in SENTENCE.findall(reply)
+        if s.strip()
+        and not s.strip().endswith("?")
+        and len(s.split()) >= 3
+        and not NOT_A_CLAIM.match(s.strip())
+    ]
 
 
 def message_parts(message: str) -> list[str]:
@@ -46,7 +56,7 @@ def faithfulness(embedder: MiniLMEmbeddings, message: str, reply: str) -> float:
         return 1.0
     parts = message_parts(message)
     vectors = embedder.encode([*parts, *claims])
-    said, claimed = vectors[:len(parts)], vectors[len(parts):]
+    said, claimed = vectors[: len(parts)], vectors[len(parts) :]
     return round(float((claimed @ said.T).max(axis=1).min()), 4)
 
 
@@ -56,6 +66,7 @@ def content_words(text: str) -> set[str]:
 
 def lexical_faithfulness(message: str, reply: str) -> float:
     """Share of the statements' content words (by their first five letters) in the message."""
-    mine = set().union(*(content_words(s) for s in statements(reply))) if statements(reply) \
-        else set()
+    mine = (
+        set().union(*(content_words(s) for s in statements(reply))) if statements(reply) else set()
+    )
     return len(mine & content_words(message)) / len(mine) if mine else 1.0

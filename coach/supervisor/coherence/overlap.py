@@ -14,7 +14,7 @@ def words(text: str) -> list[str]:
 
 def runs(text: str, n: int) -> set[tuple[str, ...]]:
     tokens = words(text)
-    return {tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1)}
+    return {tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)}
 
 
 class RunIndex:
@@ -32,8 +32,7 @@ class RunIndex:
         tokens = words(text)
         allowed = runs(besides, self.n) if besides else set()
         for i in range(len(tokens) - self.n + 1):
-            run = tuple(tokens[i:i + self.n])
+            run = tuple(tokens[i : i + self.n])
             if run in self.runs and run not in allowed:
                 return " ".join(run)
         return None
-

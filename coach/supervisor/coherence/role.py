@@ -11,25 +11,108 @@ import re
 
 SPEAKER_LABEL = re.compile(
     r"(?:^|[\n.!?]\s*)\**(?:trainee|supervisor|supervisee|client|therapist|counsell?or|patient"
-    r"|user|assistant|coach)\**\s*:", re.I)
+    r"|user|assistant|coach)\**\s*:",
+    re.I,
+)
 THIRD_PERSON = re.compile(r"\b(?:the|this|our|a) (?:trainee|supervisee)s?\b", re.I)
 SECOND_PERSON = re.compile(r"\b(?:you|your|yours|yourself|you're|you've|you'd|you'll)\b", re.I)
 # "my" is the supervisor's only before words for their own view or offer.
-MY_ALLOWED = {"thoughts", "thought", "ideas", "idea", "sense", "guess", "view", "impression",
-              "hunch", "understanding", "question", "questions", "suggestion", "suggestions",
-              "experience", "hope", "curiosity", "take", "reading", "own", "mind", "part"}
+MY_ALLOWED = {
+    "thoughts",
+    "thought",
+    "ideas",
+    "idea",
+    "sense",
+    "guess",
+    "view",
+    "impression",
+    "hunch",
+    "understanding",
+    "question",
+    "questions",
+    "suggestion",
+    "suggestions",
+    "experience",
+    "hope",
+    "curiosity",
+    "take",
+    "reading",
+    "own",
+    "mind",
+    "part",
+}
 MY = re.compile(r"\bmy\s+([a-z']+)(?:\s+([a-z']+))?", re.I)
 # After "I", "I'm", "I'd" ...: the stance verbs of a supervisor. Anything else ("I froze",
 # "I felt", "I have a client") is a trainee's or a client's sentence.
 I_ALLOWED = {
-    "wonder", "wondered", "hear", "heard", "notice", "noticed", "imagine", "appreciate",
-    "sense", "see", "get", "think", "guess", "hope", "like", "would", "could", "can", "want",
-    "wanted", "invite", "suspect", "understand", "agree", "value", "admire", "respect", "love",
-    "also", "really", "just", "am", "have", "do", "might", "may", "will", "feel",
-    "offer", "share", "noticing", "hearing", "wondering", "curious", "struck",
-    "glad", "aware", "thinking", "interested", "happy", "sorry", "here", "guessing",
-    "imagining", "touched", "moved", "picking", "getting", "seeing", "sensing", "impressed",
-    "grateful", "not", "don't", "won't", "can't", "wouldn't", "say",
+    "wonder",
+    "wondered",
+    "hear",
+    "heard",
+    "notice",
+    "noticed",
+    "imagine",
+    "appreciate",
+    "sense",
+    "see",
+    "get",
+    "think",
+    "guess",
+    "hope",
+    "like",
+    "would",
+    "could",
+    "can",
+    "want",
+    "wanted",
+    "invite",
+    "suspect",
+    "understand",
+    "agree",
+    "value",
+    "admire",
+    "respect",
+    "love",
+    "also",
+    "really",
+    "just",
+    "am",
+    "have",
+    "do",
+    "might",
+    "may",
+    "will",
+    "feel",
+    "offer",
+    "share",
+    "noticing",
+    "hearing",
+    "wondering",
+    "curious",
+    "struck",
+    "glad",
+    "aware",
+    "thinking",
+    "interested",
+    "happy",
+    "sorry",
+    "here",
+    "guessing",
+    "imagining",
+    "touched",
+    "moved",
+    "picking",
+    "getting",
+    "seeing",
+    "sensing",
+    "impressed",
+    "grateful",
+    "not",
+    "don't",
+    "won't",
+    "can't",
+    "wouldn't",
+    "say",
 }
 # These are allowed only when the supervisor speaks to the trainee: "I feel for you", "I have
 # a few thoughts", "I am curious". Followed by a trainee's story they are not.
@@ -41,7 +124,8 @@ I_STORY = re.compile(
     r"|\bI\s+(?:felt|feel)\s+(?:like I|so|shaky|awful|bad|terrible|lost|useless|scared)\b"
     r"|\bI\s+(?:think|guess)\s+I\b"
     r"|\b(?:reminded|reminds|scared|triggered|affected|hit) me\b|\bgot to me\b",
-    re.I)
+    re.I,
+)
 I_WORD = re.compile(r"\bI(?:'m|'ve|'d|'ll)?\s+([A-Za-z']+)")
 INTENSIFIERS = {"so", "really", "just", "also", "still", "very", "quite", "a", "bit"}
 

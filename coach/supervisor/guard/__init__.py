@@ -17,16 +17,28 @@ from coach.supervisor.guard.judge import SafetyJudge
 from coach.supervisor.guard.patterns import Detection, asks_for_roleplay, detect_patterns
 from coach.supervisor.guard.semantic import SemanticDetector, get_semantic_detector
 
-__all__ = ["CATEGORIES", "CRISIS", "LABELS", "Boundaries", "Category", "Detection", "Guard",
-           "SafetyJudge", "asks_for_roleplay", "boundary_reply", "detect_patterns",
-           "load_boundaries"]
+__all__ = [
+    "CATEGORIES",
+    "CRISIS",
+    "LABELS",
+    "Boundaries",
+    "Category",
+    "Detection",
+    "Guard",
+    "SafetyJudge",
+    "asks_for_roleplay",
+    "boundary_reply",
+    "detect_patterns",
+    "load_boundaries",
+]
 
 
 class Guard:
     """Screens trainee messages with every configured layer."""
 
-    def __init__(self, semantic: SemanticDetector | None = None,
-                 judge: SafetyJudge | None = None) -> None:
+    def __init__(
+        self, semantic: SemanticDetector | None = None, judge: SafetyJudge | None = None
+    ) -> None:
         self.semantic = semantic or get_semantic_detector()
         self.judge = judge
 
@@ -42,7 +54,8 @@ class Guard:
             for detection in self.semantic.detect(joined, whole_only=True):
                 if detection.category in CRISIS and detection.category not in found:
                     found[detection.category] = Detection(
-                        detection.category, detection.evidence, layer="context")
+                        detection.category, detection.evidence, layer="context"
+                    )
         if self.judge and not any(c in CRISIS for c in found):
             for detection in self.judge.screen(message):
                 found.setdefault(detection.category, detection)

@@ -37,8 +37,10 @@ class Boundaries(BaseModel):
             try:
                 _jinja.from_string(source).render(**dict.fromkeys(CONTACT_NAMES, "x"))
             except UndefinedError as exc:
-                raise ValueError(f"the {name} reply uses an unknown name ({exc.message}); "
-                                 f"use {', '.join(CONTACT_NAMES)}") from None
+                raise ValueError(
+                    f"the {name} reply uses an unknown name ({exc.message}); "
+                    f"use {', '.join(CONTACT_NAMES)}"
+                ) from None
         return self
 
 
@@ -47,8 +49,11 @@ def load_boundaries(path: Path) -> Boundaries:
 
 
 def contacts(settings: Settings) -> dict[str, str]:
-    return {"resources": settings.crisis_resources, "emergency": settings.emergency_contact,
-            "legal_contact": settings.legal_contact}
+    return {
+        "resources": settings.crisis_resources,
+        "emergency": settings.emergency_contact,
+        "legal_contact": settings.legal_contact,
+    }
 
 
 def boundary_reply(boundaries: Boundaries, categories: list[str], settings: Settings) -> str:

@@ -7,15 +7,32 @@ from __future__ import annotations
 from typing import Literal, get_args
 
 Category = Literal[
-    "crisis_self", "crisis_client", "harm_to_others", "abuse", "medical_emergency",
-    "psychosis", "impaired_practice", "boundary", "combination", "dosing", "sourcing",
-    "legal", "diagnosis", "role_drop",
+    "crisis_self",
+    "crisis_client",
+    "harm_to_others",
+    "abuse",
+    "medical_emergency",
+    "psychosis",
+    "impaired_practice",
+    "boundary",
+    "combination",
+    "dosing",
+    "sourcing",
+    "legal",
+    "diagnosis",
+    "role_drop",
 ]
 CATEGORIES: tuple[Category, ...] = get_args(Category)
 
 # Someone may be in danger: these escalate to a named human now, and none may be missed.
-CRISIS: tuple[Category, ...] = ("crisis_self", "crisis_client", "harm_to_others", "abuse",
-                                "medical_emergency", "psychosis")
+CRISIS: tuple[Category, ...] = (
+    "crisis_self",
+    "crisis_client",
+    "harm_to_others",
+    "abuse",
+    "medical_emergency",
+    "psychosis",
+)
 
 LABELS: dict[Category, str] = {
     "crisis_self": "trainee risk to self",

@@ -30,11 +30,20 @@ class SafetyJudge:
     def screen(self, message: str) -> list[Detection]:
         from coach.llm.backends import invoke_json
 
-        messages = [SystemMessage(self.template.render("system")),
-                    HumanMessage(self.template.render("user", message=message))]
-        verdict = invoke_json(self.model, messages, SafetyVerdict, self.settings,
-                              max_tokens=120, what="a safety verdict")
+        messages = [
+            SystemMessage(self.template.render("system")),
+            HumanMessage(self.template.render("user", message=message)),
+        ]
+        verdict = invoke_json(
+            self.model,
+            messages,
+            SafetyVerdict,
+            self.settings,
+            max_tokens=120,
+            what="a safety verdict",
+        )
         if verdict.category == "none":
             return []
-        return [Detection(verdict.category, f"safety judge: {verdict.reason}".strip(),
-                          layer="judge")]
+        return [
+            Detection(verdict.category, f"safety judge: {verdict.reason}".strip(), layer="judge")
+        ]

@@ -11,17 +11,23 @@ from dataclasses import dataclass
 from coach.supervisor.guard.categories import CATEGORIES, Category
 from coach.supervisor.safety import any_of
 
-SELF_HARM = (r"(?:kill(?:ing)?\s+my\s?self|end(?:ing)?\s+(?:it\s+all|my\s+(?:own\s+)?life)|"
-             r"hurt(?:ing)?\s+my\s?self|harm(?:ing)?\s+my\s?self|cut(?:ting)?\s+my\s?self|"
-             r"take\s+my\s+(?:own\s+)?life|not\s+(?:be\s+)?(?:alive|here)\s+anymore)")
+SELF_HARM = (
+    r"(?:kill(?:ing)?\s+my\s?self|end(?:ing)?\s+(?:it\s+all|my\s+(?:own\s+)?life)|"
+    r"hurt(?:ing)?\s+my\s?self|harm(?:ing)?\s+my\s?self|cut(?:ting)?\s+my\s?self|"
+    r"take\s+my\s+(?:own\s+)?life|not\s+(?:be\s+)?(?:alive|here)\s+anymore)"
+)
 PEOPLE = r"(?:my\s+client|the\s+client|client|participant|patient|he|she|they|him|her|them)"
-DRUGS = (r"(?:psilocybin|mushrooms?|shrooms|truffles|lsd|acid|mdma|molly|ecstasy|ketamine|"
-         r"ayahuasca|dmt|5-?meo|ibogaine|mescaline|peyote|san\s+pedro|psychedelics?|"
-         r"microdos\w*|the\s+medicine)")
-MEDICATION = (r"(?:lithium|ssris?|snris?|maois?|antidepressants?|sertraline|fluoxetine|"
-              r"prozac|zoloft|lexapro|escitalopram|citalopram|paroxetine|venlafaxine|"
-              r"bupropion|tramadol|antipsychotics?|benzos?|benzodiazepines?|xanax|"
-              r"medications?|meds|alcohol|cannabis|weed)")
+DRUGS = (
+    r"(?:psilocybin|mushrooms?|shrooms|truffles|lsd|acid|mdma|molly|ecstasy|ketamine|"
+    r"ayahuasca|dmt|5-?meo|ibogaine|mescaline|peyote|san\s+pedro|psychedelics?|"
+    r"microdos\w*|the\s+medicine)"
+)
+MEDICATION = (
+    r"(?:lithium|ssris?|snris?|maois?|antidepressants?|sertraline|fluoxetine|"
+    r"prozac|zoloft|lexapro|escitalopram|citalopram|paroxetine|venlafaxine|"
+    r"bupropion|tramadol|antipsychotics?|benzos?|benzodiazepines?|xanax|"
+    r"medications?|meds|alcohol|cannabis|weed)"
+)
 
 DETECTORS: dict[Category, re.Pattern[str]] = {
     "crisis_self": any_of(
@@ -211,13 +217,11 @@ ROLEPLAY_REQUEST = any_of(
 )
 
 
-
 # "She said 'I want to end my life'": first-person words reported about someone else.
 REPORTED_SPEECH = any_of(
-    r"[\"“”]", rf"\b{PEOPLE}\s+(?:said|says|told\s+me|texted|wrote|messaged|keeps\s+saying)\b",
+    r"[\"“”]",
+    rf"\b{PEOPLE}\s+(?:said|says|told\s+me|texted|wrote|messaged|keeps\s+saying)\b",
 )
-
-
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ def segments(text: str) -> list[str]:
         words = part.split()
         if len(words) > 2 * WINDOW_WORDS:
             step = WINDOW_WORDS // 2
-            pieces += [" ".join(words[i : i + WINDOW_WORDS])
-                       for i in range(0, len(words) - step, step)]
+            pieces += [
+                " ".join(words[i : i + WINDOW_WORDS]) for i in range(0, len(words) - step, step)
+            ]
     return list(dict.fromkeys(pieces))[:MAX_SEGMENTS]

@@ -37,8 +37,10 @@ def _verified(path: Path, expected: str | None) -> Path:
         raise ConfigError(f"The safety guard's model file {path} is missing; {RETRAIN}.")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     if digest != expected:
-        raise ConfigError(f"The safety guard's model file {path} failed its sha256 check "
-                          f"(got {digest[:12]}); {RETRAIN}.")
+        raise ConfigError(
+            f"The safety guard's model file {path} failed its sha256 check "
+            f"(got {digest[:12]}); {RETRAIN}."
+        )
     return path
 
 
@@ -58,13 +60,17 @@ class SemanticDetector:
         try:
             self.meta: dict[str, Any] = json.loads((folder / "guard.json").read_text("utf-8"))
         except (OSError, ValueError) as exc:
-            raise ConfigError(f"The safety guard's settings {folder / 'guard.json'} cannot be "
-                              f"read ({exc}); {RETRAIN}.") from exc
+            raise ConfigError(
+                f"The safety guard's settings {folder / 'guard.json'} cannot be "
+                f"read ({exc}); {RETRAIN}."
+            ) from exc
         self.categories: tuple[Category, ...] = tuple(self.meta["categories"])
         unknown = [c for c in self.categories if c not in CATEGORIES]
         if unknown:
-            raise ConfigError(f"The safety guard's model names unknown categories "
-                              f"({', '.join(unknown)}); {RETRAIN}.")
+            raise ConfigError(
+                f"The safety guard's model names unknown categories "
+                f"({', '.join(unknown)}); {RETRAIN}."
+            )
         risk = float(self.meta["risk_threshold"])
         self.policy = Policy(
             risk=risk,
@@ -84,13 +90,17 @@ class SemanticDetector:
         options.inter_op_num_threads = 1
         if not has_int8_dot_product():  # int8 sums saturate there without the exact kernel
             options.add_session_config_entry(*EXACT_INT8)
-        self._session = ort.InferenceSession(str(model), options,
-                                             providers=["CPUExecutionProvider"])
+        self._session = ort.InferenceSession(
+            str(model), options, providers=["CPUExecutionProvider"]
+        )
 
     def _run(self, ids: list[int]) -> np.ndarray:
         array = np.array([ids], dtype=np.int64)
-        feeds = {"input_ids": array, "attention_mask": np.ones_like(array),
-                 "token_type_ids": np.zeros_like(array)}
+        feeds = {
+            "input_ids": array,
+            "attention_mask": np.ones_like(array),
+            "token_type_ids": np.zeros_like(array),
+        }
         return self._session.run(None, feeds)[0][0]
 
     def score_texts(self, texts: list[str]) -> np.ndarray:
@@ -111,9 +121,14 @@ class SemanticDetector:
     def detect(self, text: str, whole_only: bool = False) -> list[Detection]:
         scored = self.scores(text, whole_only)
         picks = decide(scored.values, self.crisis_mask, self.policy)
-        return [Detection(self.categories[j], f"{shorten(scored.segments[i], EVIDENCE_CHARS)!r} "
-                          f"({scored.values[i, j]:.2f})", layer="semantic")
-                for j, i in sorted(picks.items())]
+        return [
+            Detection(
+                self.categories[j],
+                f"{shorten(scored.segments[i], EVIDENCE_CHARS)!r} ({scored.values[i, j]:.2f})",
+                layer="semantic",
+            )
+            for j, i in sorted(picks.items())
+        ]
 
 
 @dataclass(frozen=True)

@@ -36,8 +36,9 @@ def upgrade() -> None:
     # batch mode: SQLite cannot add a foreign key to an existing table in place
     with op.batch_alter_table("sessions") as batch:
         batch.add_column(sa.Column("user_id", sa.Integer, nullable=True))
-        batch.add_column(sa.Column("flagged", sa.Boolean, nullable=False,
-                                   server_default=sa.false()))
+        batch.add_column(
+            sa.Column("flagged", sa.Boolean, nullable=False, server_default=sa.false())
+        )
         batch.add_column(sa.Column("flag_reason", sa.Text))
         batch.add_column(sa.Column("ended_at", sa.DateTime(timezone=True)))
         batch.add_column(sa.Column("summary", sa.Text))
