@@ -9,7 +9,7 @@ INSTALLED := $(VENV)/.installed
 export CMAKE_ARGS := -DGGML_NATIVE=OFF
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run install index test bench lint clean train-coder train-guard browser postgres
+.PHONY: run install lock index test bench lint clean train-coder train-guard browser postgres
 
 run: index
 	$(BIN)/mie-coach serve
@@ -18,8 +18,10 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(INSTALLED): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[dev]"
+# Installs the locked versions (requirements.lock), then the project itself without resolving.
+$(INSTALLED): pyproject.toml requirements.lock | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e ".[dev]"
 	touch $@
 
 install: $(INSTALLED)
@@ -65,6 +67,11 @@ TRAIN_PYTHON ?= .venv-train/bin/python
 train-guard: install
 	$(TRAIN_PYTHON) eval/safety/finetune_guard.py --out coach/supervisor/guard/weights --risk-threshold 0.7
 	$(BIN)/python eval/safety/choose_thresholds.py --write
+
+# After upgrading .venv and passing make test: pin what passed.
+lock: install
+	@(sed -n '1,2p' requirements.lock; $(BIN)/pip freeze --exclude-editable) > requirements.lock.new
+	mv requirements.lock.new requirements.lock
 
 lint: install
 	$(BIN)/ruff check coach tests eval app.py
