@@ -13,7 +13,7 @@ from coach.storage.db import MIGRATIONS, make_engine, open_database
 def test_a_database_from_before_the_login_lockout_keeps_its_accounts(tmp_path):
     settings = Settings(data_dir=tmp_path / "data")
     settings.data_dir.mkdir(parents=True)
-    engine = make_engine(f"sqlite:///{settings.data_dir / 'coach.storage.db'}")
+    engine = make_engine(f"sqlite:///{settings.data_dir / 'coach.db'}")
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:

@@ -92,7 +92,7 @@ def text_of(message: dict) -> str:
 
 
 def db_count(web_data: Path, sql: str) -> int:
-    with sqlite3.connect(web_data / "coach.storage.db") as db:
+    with sqlite3.connect(web_data / "coach.db") as db:
         return db.execute(sql).fetchone()[0]
 
 
@@ -217,7 +217,7 @@ def test_review_comment_export_and_audit(web_url, web_data, alice_session):
 
     actions = {
         r[0]
-        for r in sqlite3.connect(web_data / "coach.storage.db").execute(
+        for r in sqlite3.connect(web_data / "coach.db").execute(
             "select action from audit_log a join users u on u.id = a.user_id "
             "where u.username = 'sue' and a.session_id = ?",
             (alice_session,),
@@ -305,7 +305,7 @@ def test_stop_keeps_the_partial_reply_and_says_so(web_url, web_data):
     alice.predict(api_name="/stop")
     history, _ = job.result()
     assert "You stopped this reply" in text_of(history[-1])
-    with sqlite3.connect(web_data / "coach.storage.db") as db:
+    with sqlite3.connect(web_data / "coach.db") as db:
         status, content = db.execute(
             "select status, content from messages where role = "
             "'supervisor' order by id desc limit 1"

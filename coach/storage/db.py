@@ -28,7 +28,7 @@ def database_url(settings: Settings) -> str:
                 url = "postgresql+psycopg://" + url[len(scheme) :]
         return url
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{settings.data_dir / 'coach.storage.db'}"
+    return f"sqlite:///{settings.data_dir / 'coach.db'}"
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
