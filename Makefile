@@ -9,7 +9,7 @@ INSTALLED := $(VENV)/.installed
 export CMAKE_ARGS := -DGGML_NATIVE=OFF
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run install lock index test bench lint clean train-coder train-guard browser postgres
+.PHONY: run install lock screenshots index test bench lint clean train-coder train-guard browser postgres
 
 run: index
 	$(BIN)/mie-coach serve
@@ -67,6 +67,10 @@ TRAIN_PYTHON ?= .venv-train/bin/python
 train-guard: install
 	$(TRAIN_PYTHON) eval/safety/finetune_guard.py --out coach/supervisor/guard/weights --risk-threshold 0.7
 	$(BIN)/python eval/safety/choose_thresholds.py --write
+
+# The README's pictures of each view, taken by the browser test (docs/images/).
+screenshots: install browser
+	COACH_README_SCREENSHOTS=1 $(BIN)/python -m pytest -q tests/test_browser.py
 
 # After upgrading .venv and passing make test: pin what passed.
 lock: install

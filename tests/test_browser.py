@@ -1,6 +1,7 @@
 """The web app in a real browser: Debian's chromium, headless, driven by Playwright (browser
 downloads fail here, so Playwright gets chromium's path). Screenshots go to
-artifacts/browser/ so a person can look at what the test saw."""
+artifacts/browser/ so a person can look at what the test saw (and, with `make screenshots`,
+to docs/images/ for the README)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,15 @@ from tests.conftest import free_port, wait_for_http
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = REPO_ROOT / "artifacts" / "browser"
+# `make screenshots` sets this, and the README's pictures of each view are taken anew.
+README_SHOTS = REPO_ROOT / "docs" / "images"
+
+
+def shot(page, view: str) -> None:
+    page.screenshot(path=SHOTS / f"{view}.png")
+    if os.environ.get("COACH_README_SCREENSHOTS") == "1":
+        README_SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=README_SHOTS / f"{view}.png")
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +104,7 @@ def test_trainee_chats_and_supervisor_reviews(first_start, browser):
     assert len(bot.inner_text().split()) > 3
     page.get_by_text("Sources").first.click()
     page.screenshot(path=SHOTS / "02-trainee-reply.png")
+    shot(page, "trainee")
 
     page.get_by_text("End this session").click()
     page.get_by_label("My next steps (in my own words)").fill("Ask her what mattered most.")
@@ -104,18 +115,25 @@ def test_trainee_chats_and_supervisor_reviews(first_start, browser):
     page.goto(url + "logout")
 
     log_in(page, url, "demo-supervisor", accounts["demo-supervisor"])
-    page.get_by_role("tab", name="Review").click()
-    page.get_by_role("button", name="Find sessions").click()
-    page.get_by_text("demo-trainee").last.wait_for(timeout=30_000)  # first: a hidden copy
-    # Gradio draws the table in its own grid; read the ids from what the page shows.
-    ids = set(re.findall(r"\b[0-9a-f]{12}\b", page.inner_text("body")))
+    # The supervisor lands on their review list, already filled: no tab to click first.
+    listing = page.locator("#review-list")
+    listing.get_by_text("demo-trainee").last.wait_for(timeout=30_000)  # first: a hidden copy
+    ids = set(re.findall(r"\b[0-9a-f]{12}\b", listing.inner_text()))
     assert len(ids) == 1, ids  # the one session the trainee just had
     session_id = ids.pop()
-    page.get_by_label("Session id").fill(session_id)
-    page.get_by_role("button", name="Open session").click()
+    listing.get_by_text(session_id).last.click()  # clicking the row opens the session
     page.get_by_text("MITI summary").wait_for(timeout=30_000)
     assert page.get_by_text("Ask her what mattered most.").is_visible()
     assert page.locator(".code").count() > 0  # MI codes on the utterances
+
+    page.get_by_label("off topic").check()  # rate the AI supervisor's reply
+    page.get_by_label("Note (optional)").fill("Drifted away from her retreat.")
+    page.get_by_role("button", name="Save rating").click()
+    page.get_by_text("Drifted away from her retreat.").wait_for(timeout=30_000)
+    assert page.locator(".rating").first.inner_text().startswith("demo-supervisor rated")
+    page.evaluate("window.scrollTo(0, 0)")
+    shot(page, "supervisor")
+
     page.get_by_label("Comment", exact=True).fill("Nice use of an open question.")
     page.get_by_role("button", name="Add comment").click()
     page.get_by_text("Nice use of an open question.").wait_for(timeout=30_000)
@@ -125,3 +143,8 @@ def test_trainee_chats_and_supervisor_reviews(first_start, browser):
     link.wait_for(timeout=30_000)
     assert f"session-{session_id}.html" in (link.get_attribute("href") or "")
     page.screenshot(path=SHOTS / "04-supervisor-review.png", full_page=True)
+    page.goto(url + "logout")
+
+    log_in(page, url, "demo-admin", accounts["demo-admin"])
+    page.locator("#users-list").get_by_text("demo-trainee").last.wait_for(timeout=30_000)
+    shot(page, "admin")

@@ -8,6 +8,7 @@ from sqlalchemy import text
 from coach.settings import Settings
 from coach.storage.accounts import Accounts
 from coach.storage.db import MIGRATIONS, make_engine, open_database
+from coach.storage.store import Store
 
 
 def test_a_database_from_before_the_login_lockout_keeps_its_accounts(tmp_path):
@@ -31,3 +32,34 @@ def test_a_database_from_before_the_login_lockout_keeps_its_accounts(tmp_path):
     accounts = Accounts(open_database(settings))  # upgrades to the latest revision
     user = accounts.authenticate("old-timer", "a-long-password")
     assert user is not None and user.role == "supervisor" and not user.locked()
+
+
+def test_a_database_from_before_ratings_gains_the_table_and_keeps_its_sessions(tmp_path):
+    settings = Settings(data_dir=tmp_path / "data")
+    settings.data_dir.mkdir(parents=True)
+    engine = make_engine(f"sqlite:///{settings.data_dir / 'coach.db'}")
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0004")
+        connection.execute(
+            text(
+                "insert into sessions (id, created_at, focus, channel, flagged) "
+                "values ('old1', '2026-01-01 00:00:00', 'open', 'cli', 0)"
+            )
+        )
+        connection.execute(
+            text(
+                "insert into messages (session_id, created_at, role, content, status) values "
+                "('old1', '2026-01-01 00:00:01', 'supervisor', 'What stood out?', 'complete')"
+            )
+        )
+    engine.dispose()
+
+    factory = open_database(settings)  # upgrades to the latest revision
+    store = Store(factory)
+    rater = Accounts(factory).add("sue", "supervisor", "a-long-password")
+    [message] = store.messages("old1")
+    store.rate("old1", message.id, rater.id, "helpful", "A good open question.")
+    assert [(r.rater, r.rating) for r in store.ratings("old1")] == [("sue", "helpful")]

@@ -32,7 +32,7 @@ def test_the_schema_migrates_to_the_latest_revision(postgres_settings):
     columns = {c["name"] for c in inspect(engine).get_columns("users")}
     assert {"failed_logins", "locked_until"} <= columns
     with engine.connect() as conn:
-        assert conn.exec_driver_sql("select version_num from alembic_version").scalar() == "0004"
+        assert conn.exec_driver_sql("select version_num from alembic_version").scalar() == "0005"
 
 
 def test_accounts_and_the_lockout_work_on_postgresql(postgres_settings):
@@ -79,6 +79,10 @@ def test_sessions_review_and_access_control_on_postgresql(postgres_settings):
     assert [m.role for m in review.messages] == ["trainee", "supervisor"]
     assert review.messages[1].sources == [{"id": "oars", "score": 0.5}]
     assert review.comments[0].author == "sue" and review.messages[1].codes.miti_codes
+    store.rate(session, reply, sue.id, "off_topic", "Not about her sister.")
+    store.rate(session, reply, sue.id, "helpful")  # replaces sue's first rating
+    [rating] = review_session(store, session).ratings
+    assert (rating.rater, rating.rating, rating.note) == ("sue", "helpful", None)
 
 
 def test_users_cli_runs_on_postgresql(cli, postgres_server):

@@ -192,9 +192,10 @@ def test_filters_and_bad_dates(web_url, alice_session):
 
 def test_review_comment_export_and_audit(web_url, web_data, alice_session):
     sue = login(web_url, "sue")
-    page, target, _ = sue.predict(alice_session, api_name="/review")
+    page, target, reply, opened = sue.predict(alice_session, api_name="/review")
     assert "MITI summary" in page and "#2 Supervisor" in page
     assert target["value"] == "the whole session" and len(target["choices"]) == 3
+    assert opened == alice_session and reply["value"].startswith("#2 supervisor:")
     assert "fair / good" in page
     page, box = sue.predict(
         alice_session, "the whole session", "Good focus on her values.", api_name="/comment"
@@ -226,10 +227,44 @@ def test_review_comment_export_and_audit(web_url, web_data, alice_session):
     assert {"view", "comment", "export:json", "export:csv", "export:html"} <= actions
 
 
+def test_rating_a_reply_is_stored_shown_exported_and_plotted(web_url, web_data, alice_session):
+    sue, sam, alice = login(web_url, "sue"), login(web_url, "sam"), login(web_url, "alice")
+    _, _, reply, _ = sue.predict(alice_session, api_name="/review")
+    choice = reply["value"]
+    page, note, saved = sue.predict(
+        alice_session, choice, "off_topic", "Talks about dosing, not her tears.", api_name="/rate"
+    )
+    assert note == "" and "rated off topic" in saved
+    assert "rated this reply <b>off topic</b>: Talks about dosing, not her tears." in page
+    # Rating again replaces the reviewer's rating rather than adding a second one.
+    page, _, _ = sue.predict(alice_session, choice, "helpful", "", api_name="/rate")
+    assert "rated this reply <b>helpful</b>" in page and "off topic" not in page
+    assert db_count(web_data, "select count(*) from ratings") == 1
+
+    with pytest.raises(AppError, match=r"'brilliant'.* is not in the list of choices"):
+        sue.predict(alice_session, choice, "brilliant", "", api_name="/rate")
+    with pytest.raises(AppError, match="Only the AI supervisor's replies can be rated"):
+        sue.predict(alice_session, "#1 trainee: anything", "helpful", "", api_name="/rate")
+    with pytest.raises(AppError, match="does not exist or is not yours"):
+        sam.predict(alice_session, choice, "unsafe", "", api_name="/rate")
+    with pytest.raises(AppError, match="needs a supervisor account"):
+        alice.predict(alice_session, choice, "unsafe", "", api_name="/rate")
+    assert db_count(web_data, "select count(*) from ratings") == 1
+
+    exported = json.loads(Path(sue.predict(alice_session, "json", api_name="/export")).read_text())
+    assert exported["messages"][1]["ratings"] == [
+        {"rater": "sue", "rating": "helpful", "note": None}
+    ]
+    csv_text = Path(sue.predict(alice_session, "csv", api_name="/export")).read_text()
+    assert csv_text.splitlines()[0].endswith(",ratings") and "sue: helpful" in csv_text
+    plot = sue.predict("alice", api_name="/trend")
+    assert ["rated helpful", 1.0] in [row[1:] for row in plot["data"]]
+
+
 def test_trend_per_trainee(web_url, alice_session):
     plot = login(web_url, "sue").predict("alice", api_name="/trend")
     assert plot["columns"] == ["session", "measure", "value"]
-    assert {"fidelity", "trainee change talk"} == {row[1] for row in plot["data"]}
+    assert {"fidelity", "trainee change talk"} <= {row[1] for row in plot["data"]}
     with pytest.raises(AppError, match="Choose one of your trainees"):
         login(web_url, "sam").predict("alice", api_name="/trend")
 
@@ -336,8 +371,8 @@ def test_a_crisis_message_escalates_and_the_supervisor_sees_the_flag(web_url, we
     assert "clinical supervisor" in reply and "flagged for your supervisor" in reply
     sue = login(web_url, "sue")
     [row] = sue.predict("alice", "", "", "(all)", True, api_name="/sessions")["data"]
-    assert row[LIST_FLAGGED] == "yes"
-    page, _, _ = sue.predict(row[0], api_name="/review")
+    assert row[LIST_FLAGGED] == "⚑ message 1: trainee risk to self"  # the reason, in the list
+    page, _, _, _ = sue.predict(row[0], api_name="/review")
     assert "flagged: message 1: trainee risk to self" in page
     assert "raised: trainee risk to self" in page and "safety: trainee risk to self" in page
     assert "guard" in page

@@ -1,14 +1,19 @@
-"""``mie-coach eval``: run suites live or on recorded replies, compare runs, export logs."""
+"""``mie-coach eval``: run suites live or on recorded replies, compare runs, export logs, and
+turn reviewers' ratings into regression cases."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import typer
 
 from coach.cli.common import load_settings
+from coach.storage.store import RATINGS
+
+RATING_HELP = f"Only replies rated this (repeatable): {', '.join(RATINGS)}."
 
 evals = typer.Typer(
     help="Check the supervisor's replies for MI consistency, safety and grounding.",
@@ -216,3 +221,36 @@ def logs(
     lines = [json.dumps(c.model_dump(exclude_none=True), ensure_ascii=False) for c in conversations]
     write_atomically(out, "".join(line + "\n" for line in lines))
     typer.echo(f"Wrote {len(lines)} conversations to {out}.", err=True)
+
+
+@evals.command("replay-ratings")
+def replay_ratings(
+    out: Path = typer.Option(..., "--out", help="Folder for NAME.yaml and NAME.jsonl."),
+    rating: list[str] = typer.Option([], "--rating", help=RATING_HELP),
+    name: str = typer.Option("rated", "--name", help="The suite's name."),
+) -> None:
+    """Turn the replies reviewers rated into a suite (a regression test: run it live) and a
+    replay file (do the automatic checks agree with the reviewers? replay it)."""
+    import yaml
+
+    from coach.errors import InputError
+    from coach.evals.ratings import rated_cases
+    from coach.files import write_atomically
+    from coach.storage.db import open_database
+    from coach.storage.store import Store
+
+    unknown = [r for r in rating if r not in RATINGS]
+    if unknown:
+        raise InputError(f"'{unknown[0]}' is not a rating; use one of {', '.join(RATINGS)}.")
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", name):
+        raise InputError(f"'{name}' is not a suite name (lowercase letters, digits, - and _).")
+    cases = rated_cases(Store(open_database(load_settings())), name, set(rating) or None)
+    if cases.suite is None:
+        raise InputError("No reply has been rated yet; rate replies in the Review tab first.")
+    suite_path, replay_path = out / f"{name}.yaml", out / f"{name}.jsonl"
+    write_atomically(suite_path, yaml.safe_dump(cases.suite_data, sort_keys=False, width=100))
+    write_atomically(replay_path, cases.jsonl())
+    n = len(cases.conversations)
+    typer.echo(f"Wrote {n} rated repl{'y' if n == 1 else 'ies'} to {suite_path} and {replay_path}.")
+    typer.echo(f"  mie-coach eval run {suite_path}                       # regression, live")
+    typer.echo(f"  mie-coach eval run {suite_path} --replay {replay_path}  # checks vs reviewers")

@@ -11,6 +11,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from coach.coder.summary import THRESHOLDS
 from coach.review.session import SessionReview
+from coach.storage.store import Rating
 
 FORMATS = ("json", "csv", "html")
 
@@ -43,6 +44,10 @@ def to_dict(review: SessionReview) -> dict[str, Any]:
                 "candidates": m.candidates,
                 "flags": list(m.flags),
                 "codes": m.codes.model_dump(mode="json", exclude={"text"}) if m.codes else None,
+                "ratings": [
+                    {"rater": r.rater, "rating": r.rating, "note": r.note}
+                    for r in review.ratings_of(m.id)
+                ],
             }
             for m in review.messages
         ],
@@ -80,6 +85,7 @@ def to_csv(review: SessionReview) -> str:
             "reflection_type",
             "talk_type",
             "created_at",
+            "ratings",
         ]
     )
     for m in review.messages:
@@ -97,9 +103,15 @@ def to_csv(review: SessionReview) -> str:
                 (c.reflection_type or "") if c else "",
                 (c.talk_type or "") if c else "",
                 m.created_at.isoformat(),
+                "; ".join(_rating_text(r) for r in review.ratings_of(m.id)),
             ]
         )
     return out.getvalue()
+
+
+def _rating_text(rating: Rating) -> str:
+    note = f" ({rating.note})" if rating.note else ""
+    return f"{rating.rater}: {rating.label}{note}"
 
 
 def to_html(review: SessionReview) -> str:

@@ -1,15 +1,17 @@
 """A session as a supervisor reviews it: every message with its MI codes, the session's MITI
-summary, and the reviewers' comments. Codes are computed on demand by the offline coder."""
+summary, and the reviewers' comments and ratings. Codes are computed on demand by the offline
+coder."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from coach.coder import code_conversation, code_many
 from coach.coder.codes import UtteranceCodes
 from coach.coder.summary import SessionSummary
-from coach.storage.store import Comment, SessionInfo, Store
+from coach.storage.store import Comment, Rating, SessionInfo, Store
 from coach.supervisor.guard.categories import LABELS
 
 
@@ -41,6 +43,10 @@ class SessionReview:
     messages: list[ReviewedMessage]
     summary: SessionSummary
     comments: list[Comment]
+    ratings: list[Rating] = field(default_factory=list)
+
+    def ratings_of(self, message_id: int) -> list[Rating]:
+        return [r for r in self.ratings if r.message_id == message_id]
 
 
 def review_session(store: Store, session_id: str) -> SessionReview:
@@ -69,16 +75,35 @@ def review_session(store: Store, session_id: str) -> SessionReview:
         messages=messages,
         summary=coded.summary,
         comments=store.comments(session_id),
+        ratings=store.ratings(session_id),
     )
 
 
+def flag_summary(reason: str | None) -> str:
+    """A flag reason as a list shows it: which message raised which categories, without the
+    evidence (the review shows that)."""
+    parts = []
+    for line in (reason or "").splitlines():
+        found = [label for label in LABELS.values() if label in line]
+        message = re.match(r"message \d+", line)
+        if line.startswith("unsafe draft replaced"):
+            parts.append("unsafe draft replaced")
+        elif found:
+            parts.append(f"{message.group(0)}: " * bool(message) + ", ".join(found))
+        elif line.strip():
+            parts.append(line.strip()[:60])
+    return "; ".join(parts)
+
+
 def trend(store: Store, trainee_id: int) -> list[dict]:
-    """One point per session, oldest first: the supervisor replies' MI fidelity and the
-    trainee's change-talk share (change / (change + sustain)), for the trend plot."""
+    """Points per session, oldest first, for the trend plot: the supervisor replies' MI
+    fidelity, the trainee's change-talk share (change / (change + sustain)) and, where
+    reviewers rated replies, the share of ratings that say "helpful"."""
     sessions = [s for s in reversed(store.sessions(user_ids=[trainee_id])) if s.messages]
     conversations = [
         [(m.role, m.content) for m in store.messages(s.id) if m.content.strip()] for s in sessions
     ]
+    ratings = store.ratings(session_ids=[s.id for s in sessions])
     points = []
     for info, coded in zip(sessions, code_many(conversations), strict=True):
         when = info.created_at.strftime("%Y-%m-%d %H:%M")
@@ -92,4 +117,8 @@ def trend(store: Store, trainee_id: int) -> list[dict]:
                 "value": round(talk["change"] / voiced, 3) if voiced else 0.5,
             },
         ]
+        rated = [r.rating for r in ratings if r.session_id == info.id]
+        if rated:
+            share = rated.count("helpful") / len(rated)
+            points.append({"session": when, "measure": "rated helpful", "value": round(share, 3)})
     return points

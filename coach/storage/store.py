@@ -10,7 +10,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
 from coach.errors import InputError
-from coach.storage.tables import AuditRow, CommentRow, MessageRow, SessionRow, UserRow
+from coach.storage.tables import (
+    AuditRow,
+    CommentRow,
+    MessageRow,
+    RatingRow,
+    SessionRow,
+    UserRow,
+)
 
 
 @dataclass(frozen=True)
@@ -36,6 +43,31 @@ class Comment:
     author: str
     text: str
     created_at: datetime
+
+
+# What a reviewer can say about one AI supervisor reply (key: as a reviewer reads it).
+RATINGS: dict[str, str] = {
+    "helpful": "helpful",
+    "off_topic": "off topic",
+    "not_mi_consistent": "not MI-consistent",
+    "unsafe": "unsafe",
+}
+MAX_NOTE_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class Rating:
+    id: int
+    session_id: str
+    message_id: int
+    rater: str
+    rating: str
+    note: str | None
+    created_at: datetime
+
+    @property
+    def label(self) -> str:
+        return RATINGS.get(self.rating, self.rating)
 
 
 class Store:
@@ -241,6 +273,60 @@ class Store:
                     created_at=c.created_at,
                 )
                 for c, name in rows
+            ]
+
+    def rate(
+        self, session_id: str, message_id: int, rater_id: int, rating: str, note: str = ""
+    ) -> int:
+        """Store one reviewer's rating of one supervisor reply; a new rating replaces theirs."""
+        if rating not in RATINGS:
+            raise InputError(f"'{rating}' is not a rating; use one of {', '.join(RATINGS)}.")
+        note = note.strip()
+        if len(note) > MAX_NOTE_CHARS:
+            raise InputError(f"The note is longer than {MAX_NOTE_CHARS:,} characters.")
+        with self.factory.begin() as db:
+            message = db.get(MessageRow, message_id)
+            if message is None or message.session_id != session_id:
+                raise InputError(f"Message {message_id} is not part of this session.")
+            if message.role != "supervisor":
+                raise InputError("Only the AI supervisor's replies can be rated.")
+            row = db.scalar(
+                select(RatingRow).where(
+                    RatingRow.message_id == message_id, RatingRow.rater_id == rater_id
+                )
+            )
+            if row is None:
+                row = RatingRow(session_id=session_id, message_id=message_id, rater_id=rater_id)
+                db.add(row)
+            row.rating, row.note, row.created_at = rating, note or None, datetime.now(UTC)
+            db.flush()
+            return row.id
+
+    def ratings(
+        self, session_id: str | None = None, session_ids: list[str] | None = None
+    ) -> list[Rating]:
+        """Ratings of one session, of several, or of every session, oldest first."""
+        with self.factory() as db:
+            query = (
+                select(RatingRow, UserRow.username)
+                .join(UserRow, UserRow.id == RatingRow.rater_id)
+                .order_by(RatingRow.id)
+            )
+            if session_id is not None:
+                query = query.where(RatingRow.session_id == session_id)
+            if session_ids is not None:
+                query = query.where(RatingRow.session_id.in_(session_ids))
+            return [
+                Rating(
+                    id=r.id,
+                    session_id=r.session_id,
+                    message_id=r.message_id,
+                    rater=name,
+                    rating=r.rating,
+                    note=r.note,
+                    created_at=r.created_at,
+                )
+                for r, name in db.execute(query)
             ]
 
     def audit(self, user_id: int, action: str, session_id: str | None = None) -> None:

@@ -1,5 +1,5 @@
 """SQLAlchemy tables: users and assignments, supervision sessions, every message in them,
-reviewers' comments, and the audit log."""
+reviewers' comments and ratings, and the audit log."""
 
 from __future__ import annotations
 
@@ -104,6 +104,21 @@ class CommentRow(Base):
     message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class RatingRow(Base):
+    """A reviewer's judgment of one AI supervisor reply; rating it again replaces it."""
+
+    __tablename__ = "ratings"
+    __table_args__ = (UniqueConstraint("message_id", "rater_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"), index=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
+    rater_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    rating: Mapped[str] = mapped_column(String(32))  # a key of coach.storage.store.RATINGS
+    note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 

@@ -22,6 +22,7 @@ from coach.web.context import WebContext, shown_errors
 from coach.web.supervisor import build_supervisor_tab
 from coach.web.trainee import build_trainee_tab
 
+LANDING_TAB = {"trainee": "supervision", "supervisor": "review", "admin": "admin"}
 INTRO = (
     "An AI clinical supervisor who models Motivational Interviewing. This is a training tool: "
     "it never treats clients, and it gives no dosing, sourcing or legal advice."
@@ -34,21 +35,26 @@ def build_app(ctx: WebContext, export_dir: Path) -> gr.Blocks:
             gr.Markdown("# MIE-IS Coach\n" + INTRO)
             who = gr.Markdown(elem_id="who")
             gr.Button("Log out", link="/logout", size="sm", scale=0)
-        trainee = build_trainee_tab(ctx)
-        supervisor = build_supervisor_tab(ctx, export_dir)
-        admin = build_admin_tab(ctx)
+        with gr.Tabs() as tabs:
+            trainee = build_trainee_tab(ctx)
+            supervisor, (review_landing, review_outputs) = build_supervisor_tab(ctx, export_dir)
+            admin, (admin_landing, admin_outputs) = build_admin_tab(ctx)
 
         @shown_errors
         def show_for_role(request: gr.Request):
+            """Each role lands on its own tab, already filled: never a blank page."""
             user = ctx.user(request)
             return (
                 f"Signed in as **{user.username}** ({user.role})",
                 gr.Tab(visible=user.role == "trainee"),
                 gr.Tab(visible=user.role == "supervisor"),
                 gr.Tab(visible=user.role == "admin"),
+                gr.Tabs(selected=LANDING_TAB[user.role]),
             )
 
-        app.load(show_for_role, None, [who, trainee, supervisor, admin], api_name=False)
+        app.load(show_for_role, None, [who, trainee, supervisor, admin, tabs], api_name=False).then(
+            review_landing, None, review_outputs, api_name=False
+        ).then(admin_landing, None, admin_outputs, api_name=False)
     return app
 
 

@@ -11,7 +11,9 @@ from coach.storage.accounts import ROLES, new_password
 from coach.web.context import WebContext, shown_errors
 
 
-def build_admin_tab(ctx: WebContext) -> gr.Tab:
+def build_admin_tab(ctx: WebContext) -> tuple[gr.Tab, Any]:
+    """The Admin tab, and the event that fills it when an admin signs in."""
+
     def admin(request: gr.Request) -> None:
         require_role(ctx.user(request), "admin")
 
@@ -26,6 +28,10 @@ def build_admin_tab(ctx: WebContext) -> gr.Tab:
     def list_users(request: gr.Request) -> list[list[Any]]:
         admin(request)
         return rows()
+
+    @shown_errors
+    def landing(request: gr.Request) -> Any:
+        return rows() if ctx.user(request).role == "admin" else gr.skip()
 
     @shown_errors
     def add_user(username: str, role: str, request: gr.Request) -> tuple[list, str]:
@@ -66,9 +72,11 @@ def build_admin_tab(ctx: WebContext) -> gr.Tab:
         ctx.accounts.unlock(username)
         return rows(), f"'{username}' can log in again."
 
-    with gr.Tab("Admin", visible=False) as tab:
+    with gr.Tab("Admin", id="admin", visible=False) as tab:
         users = gr.Dataframe(
-            headers=["user", "role", "status", "assigned trainees"], interactive=False
+            headers=["user", "role", "status", "assigned trainees"],
+            interactive=False,
+            elem_id="users-list",
         )
         message = gr.Markdown()
         with gr.Row():
@@ -91,4 +99,4 @@ def build_admin_tab(ctx: WebContext) -> gr.Tab:
         unlock_button.click(unlock, username, [users, message], api_name="unlock")
         assign_button.click(assign, [supervisor, trainee], [users, message], api_name="assign")
         gr.Button("Refresh").click(list_users, None, users, api_name="users")
-    return tab
+    return tab, (landing, [users])

@@ -161,7 +161,14 @@ def build_trainee_tab(ctx: WebContext) -> gr.Tab:
             return history, None, info.focus, f"Session {info.id} has ended (read only)."
         return history, info.id, info.focus, f"Reopened session {info.id}."
 
-    with gr.Tab("Supervision", visible=False) as tab:
+    @shown_errors
+    def open_clicked(evt: gr.SelectData, request: gr.Request) -> tuple:
+        row = evt.row_value or []
+        if not row or not row[0]:
+            raise InputError("That row holds no session.")
+        return open_session.__wrapped__(str(row[0]), request)
+
+    with gr.Tab("Supervision", id="supervision", visible=False) as tab:
         session = gr.State(None)
         with gr.Row():
             focus = gr.Dropdown(FOCUS_CHOICES, value="open", label="Session focus", scale=3)
@@ -181,9 +188,11 @@ def build_trainee_tab(ctx: WebContext) -> gr.Tab:
             end = gr.Button("End session")
         with gr.Accordion("My past sessions", open=False):
             refresh = gr.Button("Show my sessions")
+            gr.Markdown("Click a session to reopen it.")
             table = gr.Dataframe(headers=SESSION_COLUMNS, interactive=False)
-            reopen_id = gr.Textbox(label="Session id to reopen")
-            reopen = gr.Button("Reopen")
+            # For API clients: reopen by id (the handler checks ownership either way).
+            reopen_id = gr.Textbox(visible=False)
+            reopen = gr.Button("Reopen", visible=False)
 
         chat_io = ([box, chatbot, session, focus], [chatbot, box, session])
         # Several replies may run at once (the embedded model takes them in turn), so a
@@ -199,7 +208,7 @@ def build_trainee_tab(ctx: WebContext) -> gr.Tab:
             api_name="end_session",
         )
         refresh.click(my_sessions, None, table, api_name="my_sessions")
-        reopen.click(
-            open_session, reopen_id, [chatbot, session, focus, status], api_name="open_session"
-        )
+        reopened = [chatbot, session, focus, status]
+        reopen.click(open_session, reopen_id, reopened, api_name="open_session")
+        table.select(open_clicked, None, reopened, api_name=False)
     return tab
