@@ -22,6 +22,7 @@ LAYERS = {
     "supervisor": 3,
     "review": 4,
     "evals": 4,
+    "practice": 4,
     "web": 5,
     "cli": 5,
 }

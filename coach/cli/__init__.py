@@ -6,7 +6,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from coach.cli import bench, code, converse, evals, index, settings, users
+from coach.cli import bench, code, converse, evals, index, practice, settings, users
 from coach.errors import CoachError
 
 
@@ -34,6 +34,7 @@ settings.register(app)
 index.register(app)
 converse.register(app)
 code.register(app)
+practice.register(app)
 app.add_typer(bench.bench, name="bench")
 app.add_typer(evals.evals, name="eval")
 app.add_typer(users.users, name="users")

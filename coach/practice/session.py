@@ -1,0 +1,113 @@
+"""One practice: the client's opening, then for each trainee utterance its MITI codes, the
+client's new state, the act it picks and the client's verified reply; at the end, the debrief.
+
+Seeded: the same persona, script and seed give the same practice.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from coach.coder import code_conversation
+from coach.coder.codes import UtteranceCodes
+from coach.coder.summary import SessionSummary
+from coach.llm.templates import load_prompt_file
+from coach.practice.client import ClientReply, PracticePrompts, SimulatedClient, first_name
+from coach.practice.debrief import Exchange, debrief, miti_lines
+from coach.practice.personas import Act, Persona, get_persona, load_personas
+from coach.practice.state import ClientState
+from coach.settings import Settings
+from coach.supervisor.agent import clean_message
+from coach.supervisor.guard import LABELS, Guard
+
+
+@dataclass
+class PracticeTurn:
+    trainee: str
+    codes: UtteranceCodes
+    client: ClientReply
+    state: ClientState
+    flags: list[str] = field(default_factory=list)  # safety categories the guard raised
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "trainee": self.trainee,
+            "trainee_codes": [c.value for c in self.codes.miti_codes],
+            "client": self.client.text,
+            "client_talk": self.client.talk,
+            "client_act": self.client.act,
+            "client_source": self.client.source,
+            "client_heard": self.client.heard,
+            "state": self.state.as_dict(),
+            "flags": self.flags,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+class Practice:
+    def __init__(
+        self, settings: Settings, persona_id: str, seed: int = 0, generate: bool = True
+    ) -> None:
+        self.settings = settings
+        self.persona: Persona = get_persona(settings.prompts_dir, persona_id)
+        self.prompts = load_prompt_file(settings.prompts_dir / "practice.yaml", PracticePrompts)
+        model = None
+        if generate:
+            from coach.llm.backends import get_chat_model
+
+            # The supervisor adapter speaks to a trainee; the client is the base model.
+            model = get_chat_model(settings.model_copy(update={"adapter": False}))
+        others = list(load_personas(settings.prompts_dir).values())
+        self.client = SimulatedClient(self.persona, self.prompts, model, seed, others)
+        self.rng = random.Random(seed)
+        self.state = ClientState.start(self.persona.stage)
+        self.turns: list[PracticeTurn] = []
+        self.guard = Guard()
+
+    @property
+    def opening(self) -> str:
+        return self.persona.opening
+
+    def last_client_line(self) -> str:
+        return self.turns[-1].client.text if self.turns else self.opening
+
+    def turn(self, message: str) -> PracticeTurn:
+        started = time.perf_counter()
+        trainee = clean_message(message, self.settings.max_message_chars)
+        earlier = [t.trainee for t in self.turns[-1:]]
+        flags = [d.category for d in self.guard.screen(trainee, earlier)]
+        codes = code_conversation([("client", self.last_client_line()), ("therapist", trainee)])
+        trainee_codes = codes.utterances[1]
+        self.state = self.state.after(trainee_codes)
+        act: Act = self.state.next_act(self.rng)
+        reply = self.client.reply(trainee, act, len(self.turns))
+        turn = PracticeTurn(trainee, trainee_codes, reply, self.state, flags)
+        turn.seconds = time.perf_counter() - started
+        self.turns.append(turn)
+        return turn
+
+    def summary(self) -> SessionSummary:
+        """The MITI summary of the trainee's utterances so far (the trainee is the therapist)."""
+        conversation = [("client", self.opening)]
+        for t in self.turns:
+            conversation += [("therapist", t.trainee), ("client", t.client.text)]
+        return code_conversation(conversation).summary
+
+    def feedback(self) -> list[str]:
+        return miti_lines(self.summary(), [t.codes for t in self.turns])
+
+    def debrief(self) -> str:
+        exchanges, before = [], self.opening
+        for t in self.turns:
+            exchanges.append(Exchange(t.trainee, t.codes, before))
+            before = t.client.text
+        return debrief(exchanges, self.summary(), self.prompts.debrief, first_name(self.persona))
+
+    def flag_notes(self) -> list[str]:
+        return [
+            f"turn {i}: {LABELS.get(f, f)}" for i, t in enumerate(self.turns, 1) for f in t.flags
+        ]

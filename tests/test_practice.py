@@ -1,0 +1,107 @@
+"""Practice mode as a user runs it: `mie-coach practice`, the personas, a client whose state
+moves with how the trainee speaks, and the debrief."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from coach.coder.codes import Miti, UtteranceCodes
+from coach.practice.personas import load_personas
+from coach.practice.session import Practice
+from coach.practice.state import ClientState
+from coach.settings import REPO_ROOT, Settings
+
+SCRIPTS = REPO_ROOT / "eval" / "practice"
+PERSONAS = sorted(load_personas(REPO_ROOT / "prompts"))
+
+
+def test_at_least_eight_personas_and_none_in_crisis():
+    personas = load_personas(REPO_ROOT / "prompts")
+    assert len(personas) >= 8
+    assert len({p.substance for p in personas.values()}) >= 5
+    assert not any(p.crisis for p in personas.values())
+
+
+def test_confronting_raises_discord_and_reflecting_lowers_it():
+    start = ClientState.start("contemplation")
+    confront = UtteranceCodes(speaker="therapist", text="x", miti_codes=[Miti.CONFRONT])
+    reflect = UtteranceCodes(speaker="therapist", text="x", miti_codes=[Miti.COMPLEX_REFLECTION])
+    closed = UtteranceCodes(
+        speaker="therapist", text="x", miti_codes=[Miti.QUESTION], question_type="closed"
+    )
+    assert start.after(confront).discord > start.discord > start.after(reflect).discord
+    assert start.after(reflect).readiness > start.readiness > start.after(confront).readiness
+    run = start.after(closed).after(closed)
+    assert run.after(closed).discord > run.discord  # the third closed question in a row
+
+
+def play(persona: str, script: str, seed: int) -> list:
+    lines = [x for x in (SCRIPTS / script).read_text().splitlines() if x.strip()]
+    practice = Practice(Settings(), persona, seed=seed, generate=False)
+    return [practice.turn(line) for line in lines]
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_the_client_answers_mi_with_more_change_talk_and_less_discord(persona):
+    """Written scripts, every persona, three seeds; written floor lines only (the model's
+    realisation is checked in the CLI test below)."""
+    good = [t for s in range(3) for t in play(persona, "mi_consistent.txt", s)]
+    bad = [t for s in range(3) for t in play(persona, "mi_inconsistent.txt", s)]
+
+    def share(turns, talk):
+        return sum(t.client.talk == talk for t in turns) / len(turns)
+
+    assert share(good, "change") > share(bad, "change")
+    assert share(good, "sustain") < share(bad, "sustain")
+    assert sum(t.client.act == "discord" for t in good) < sum(
+        t.client.act == "discord" for t in bad
+    )
+
+
+def test_a_scripted_practice_prints_one_json_object(cli, tmp_path, indexed_env):
+    script = tmp_path / "script.txt"
+    script.write_text(
+        "It sounds like part of you wants to call her and part of you is scared.\n\n"
+        "Honestly, you're making excuses.\n"
+    )
+    result = cli(
+        "practice", "--persona", "maya-psilocybin-trial", "--script", str(script), "--json"
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["persona"] == "maya-psilocybin-trial" and data["opening"]
+    assert [t["trainee"] for t in data["turns"]] == [
+        "It sounds like part of you wants to call her and part of you is scared.",
+        "Honestly, you're making excuses.",
+    ]
+    first, second = data["turns"]
+    assert "Confront" in second["trainee_codes"]
+    assert second["state"]["discord"] > first["state"]["discord"]
+    for turn in data["turns"]:
+        assert turn["client_talk"] in {"change", "neutral", "sustain"}
+        assert turn["client"].strip() and turn["client_source"] in {"model", "floor"}
+    assert "fidelity" in data["summary"]
+    debrief = data["debrief"]
+    assert debrief.startswith("Before I share") and "Would it be all right" in debrief
+    assert "Honestly, you're making excuses." in debrief  # the growth point quotes the trainee
+    assert debrief.rstrip().endswith("?")  # it ends by asking for the trainee's next step
+
+    again = cli("practice", "--persona", "maya-psilocybin-trial", "--script", str(script), "--json")
+    assert [t["client"] for t in json.loads(again.output)["turns"]] == [
+        t["client"] for t in data["turns"]
+    ]  # seeded: the same practice again
+
+
+def test_list_and_bad_input(cli, tmp_path):
+    listed = json.loads(cli("practice", "--list", "--json").output)
+    assert {"id", "name", "summary"} <= set(listed[0]) and len(listed) >= 8
+    result = cli("practice", "--persona", "nobody", "--script", str(SCRIPTS / "mi_consistent.txt"))
+    assert result.exit_code == 2 and "There is no persona 'nobody'" in result.output
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n  \n")
+    result = cli("practice", "--persona", PERSONAS[0], "--script", str(empty))
+    assert result.exit_code == 2 and "holds no trainee lines" in result.output
+    result = cli("practice", "--persona", PERSONAS[0], "--script", str(tmp_path / "none.txt"))
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert Path(tmp_path / "none.txt").exists() is False
