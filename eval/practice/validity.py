@@ -62,7 +62,7 @@ def main() -> int:
             ]
             row = {
                 k: statistics.mean(r[k] for r in runs)
-                for k in ("change", "sustain", "discord", "floor")
+                for k in ("change", "sustain", "discord", "floor", "coder_change")
             }
             row |= {"persona": persona, "script": script}
             rows.append(row)
