@@ -1,5 +1,7 @@
 """Alembic migrations on a real SQLite file: an older database upgrades in place."""
 
+from contextlib import contextmanager
+
 from alembic import command
 from alembic.config import Config
 from argon2 import PasswordHasher
@@ -11,7 +13,9 @@ from coach.storage.db import MIGRATIONS, make_engine, open_database
 from coach.storage.store import Store
 
 
-def test_a_database_from_before_the_login_lockout_keeps_its_accounts(tmp_path):
+@contextmanager
+def database_at(revision: str, tmp_path):
+    """A SQLite database migrated only up to ``revision``, open for writing old rows."""
     settings = Settings(data_dir=tmp_path / "data")
     settings.data_dir.mkdir(parents=True)
     engine = make_engine(f"sqlite:///{settings.data_dir / 'coach.db'}")
@@ -19,7 +23,13 @@ def test_a_database_from_before_the_login_lockout_keeps_its_accounts(tmp_path):
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "0003")
+        command.upgrade(config, revision)
+        yield settings, connection
+    engine.dispose()
+
+
+def test_a_database_from_before_the_login_lockout_keeps_its_accounts(tmp_path):
+    with database_at("0003", tmp_path) as (settings, connection):
         connection.execute(
             text(
                 "insert into users (username, role, password_hash, disabled, created_at) "
@@ -27,7 +37,6 @@ def test_a_database_from_before_the_login_lockout_keeps_its_accounts(tmp_path):
             ),
             {"hash": PasswordHasher().hash("a-long-password")},
         )
-    engine.dispose()
 
     accounts = Accounts(open_database(settings))  # upgrades to the latest revision
     user = accounts.authenticate("old-timer", "a-long-password")
@@ -35,14 +44,7 @@ def test_a_database_from_before_the_login_lockout_keeps_its_accounts(tmp_path):
 
 
 def test_a_database_from_before_ratings_gains_the_table_and_keeps_its_sessions(tmp_path):
-    settings = Settings(data_dir=tmp_path / "data")
-    settings.data_dir.mkdir(parents=True)
-    engine = make_engine(f"sqlite:///{settings.data_dir / 'coach.db'}")
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0004")
+    with database_at("0004", tmp_path) as (settings, connection):
         connection.execute(
             text(
                 "insert into sessions (id, created_at, focus, channel, flagged) "
@@ -55,7 +57,6 @@ def test_a_database_from_before_ratings_gains_the_table_and_keeps_its_sessions(t
                 "('old1', '2026-01-01 00:00:01', 'supervisor', 'What stood out?', 'complete')"
             )
         )
-    engine.dispose()
 
     factory = open_database(settings)  # upgrades to the latest revision
     store = Store(factory)
