@@ -384,3 +384,40 @@ def test_a_crisis_message_escalates_and_the_supervisor_sees_the_flag(web_url, we
         )
         == 1
     )
+
+
+def test_a_trainee_practises_and_the_supervisor_reviews_it(web_url, web_data):
+    """Last in this file: it adds a practice to alice's sessions."""
+    alice = login(web_url, "alice")
+    history, status, _ = alice.predict("maya-psilocybin-trial", api_name="/practice_start")
+    assert history[0]["role"] == "assistant" and "Maya" in status
+    history, box, feedback, state = alice.predict(
+        "It sounds like part of you wants to ring her and part of you is afraid.",
+        history,
+        api_name="/practice_say",
+    )
+    assert box == "" and len(history) == 3 and "Reflection" in feedback
+    assert "reflections to questions" in feedback and "discord" in state
+    with pytest.raises(AppError, match="needs a trainee account"):
+        login(web_url, "sue").predict("maya-psilocybin-trial", api_name="/practice_start")
+    history, status = alice.predict(history, api_name="/practice_end")
+    assert "**Debrief**" in text_of(history[-1]) and "saved" in status
+    with pytest.raises(AppError, match="Start a practice first"):
+        alice.predict("Hello again.", history, api_name="/practice_say")
+
+    (practice,) = alice.predict(api_name="/practices")["data"]
+    assert practice[1] == "maya-psilocybin-trial" and practice[4] == "ended"
+    supervision = [r[0] for r in alice.predict(api_name="/my_sessions")["data"]]
+    assert practice[0] not in supervision  # practices live in their own tab
+    with pytest.raises(AppError, match="open it in the Practice tab"):
+        alice.predict(practice[0], api_name="/open_session")
+
+    sue = login(web_url, "sue")
+    rows = sue.predict("alice", "", "", "(all)", False, api_name="/sessions")["data"]
+    assert [r[3] for r in rows if r[0] == practice[0]] == ["practice: maya-psilocybin-trial"]
+    page, _, _, _ = sue.predict(practice[0], api_name="/review")
+    assert "with the simulated client maya-psilocybin-trial" in page
+    assert "#2 Trainee" in page and "#3 Client" in page and "Debrief by the AI supervisor" in page
+    assert db_count(web_data, "select count(*) from messages where client_state is not null") == 1
+    plot = sue.predict("alice", api_name="/trend")
+    assert "practice fidelity" in {row[1] for row in plot["data"]}

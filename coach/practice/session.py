@@ -20,6 +20,7 @@ from coach.practice.debrief import Exchange, debrief, miti_lines
 from coach.practice.personas import Act, Persona, get_persona, load_personas
 from coach.practice.state import ClientState
 from coach.settings import Settings
+from coach.storage.store import Store
 from coach.supervisor.agent import clean_message
 from coach.supervisor.guard import LABELS, Guard
 
@@ -48,25 +49,54 @@ class PracticeTurn:
         }
 
 
+_CLIENT_MODELS: dict[tuple, Any] = {}
+
+
+def client_model(settings: Settings):
+    """One client model per backend and process: an embedded model's lock lives on the
+    model object, so every practice must share it."""
+    from coach.llm.backends import get_chat_model
+
+    key = (settings.llm_backend, settings.model, str(settings.model_path), settings.base_url)
+    if key not in _CLIENT_MODELS:
+        # The supervisor adapter speaks to a trainee; the client is the base model.
+        _CLIENT_MODELS[key] = get_chat_model(settings.model_copy(update={"adapter": False}))
+    return _CLIENT_MODELS[key]
+
+
 class Practice:
     def __init__(
-        self, settings: Settings, persona_id: str, seed: int = 0, generate: bool = True
+        self,
+        settings: Settings,
+        persona_id: str,
+        seed: int = 0,
+        generate: bool = True,
+        store: Store | None = None,
+        user_id: int | None = None,
+        channel: str = "cli",
     ) -> None:
         self.settings = settings
         self.persona: Persona = get_persona(settings.prompts_dir, persona_id)
         self.prompts = load_prompt_file(settings.prompts_dir / "practice.yaml", PracticePrompts)
-        model = None
-        if generate:
-            from coach.llm.backends import get_chat_model
-
-            # The supervisor adapter speaks to a trainee; the client is the base model.
-            model = get_chat_model(settings.model_copy(update={"adapter": False}))
+        model = client_model(settings) if generate else None
         others = list(load_personas(settings.prompts_dir).values())
         self.client = SimulatedClient(self.persona, self.prompts, model, seed, others)
         self.rng = random.Random(seed)
         self.state = ClientState.start(self.persona.stage)
         self.turns: list[PracticeTurn] = []
         self.guard = Guard()
+        # Logged like a supervision session (kind practice), so a supervisor can review it.
+        self.store = store
+        self.session_id: str | None = None
+        if store is not None:
+            self.session_id = store.create_session(
+                focus="skills",
+                channel=channel,
+                user_id=user_id,
+                kind="practice",
+                persona=self.persona.id,
+            )
+            store.add_message(self.session_id, "client", self.opening)
 
     @property
     def opening(self) -> str:
@@ -88,7 +118,32 @@ class Practice:
         turn = PracticeTurn(trainee, trainee_codes, reply, self.state, flags)
         turn.seconds = time.perf_counter() - started
         self.turns.append(turn)
+        if self.store is not None and self.session_id:
+            self._record(turn)
         return turn
+
+    def _record(self, turn: PracticeTurn) -> None:
+        assert self.store is not None and self.session_id
+        self.store.add_message(self.session_id, "trainee", turn.trainee, flags=turn.flags or None)
+        state = turn.state.as_dict() | {
+            "act": turn.client.act,
+            "talk": turn.client.talk,
+            "source": turn.client.source,
+        }
+        self.store.add_message(self.session_id, "client", turn.client.text, client_state=state)
+        if turn.flags:
+            self.store.flag_session(
+                self.session_id,
+                f"practice turn {len(self.turns)}: "
+                + ", ".join(LABELS.get(f, f) for f in turn.flags),  # type: ignore[call-overload]
+            )
+
+    def end(self) -> str:
+        """The debrief, saved with the practice when it is logged."""
+        text = self.debrief()
+        if self.store is not None and self.session_id:
+            self.store.end_session(self.session_id, text, "")
+        return text
 
     def summary(self) -> SessionSummary:
         """The MITI summary of the trainee's utterances so far (the trainee is the therapist)."""

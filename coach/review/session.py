@@ -49,9 +49,17 @@ class SessionReview:
         return [r for r in self.ratings if r.message_id == message_id]
 
 
+def coder_roles(kind: str, rows) -> list[tuple[str, str]]:
+    """(speaker, text) for the coder: in a practice the trainee is the therapist."""
+    if kind == "practice":
+        return [("therapist" if m.role == "trainee" else "client", m.content) for m in rows]
+    return [(m.role, m.content) for m in rows]
+
+
 def review_session(store: Store, session_id: str) -> SessionReview:
+    info = store.session(session_id)
     rows = [m for m in store.messages(session_id) if m.content.strip()]
-    coded = code_conversation([(m.role, m.content) for m in rows])
+    coded = code_conversation(coder_roles(info.kind, rows))
     messages = [
         ReviewedMessage(
             id=m.id,
@@ -71,7 +79,7 @@ def review_session(store: Store, session_id: str) -> SessionReview:
         for i, (m, codes) in enumerate(zip(rows, coded.utterances, strict=True), 1)
     ]
     return SessionReview(
-        info=store.session(session_id),
+        info=info,
         messages=messages,
         summary=coded.summary,
         comments=store.comments(session_id),
@@ -101,12 +109,23 @@ def trend(store: Store, trainee_id: int) -> list[dict]:
     reviewers rated replies, the share of ratings that say "helpful"."""
     sessions = [s for s in reversed(store.sessions(user_ids=[trainee_id])) if s.messages]
     conversations = [
-        [(m.role, m.content) for m in store.messages(s.id) if m.content.strip()] for s in sessions
+        coder_roles(s.kind, [m for m in store.messages(s.id) if m.content.strip()])
+        for s in sessions
     ]
     ratings = store.ratings(session_ids=[s.id for s in sessions])
     points = []
     for info, coded in zip(sessions, code_many(conversations), strict=True):
         when = info.created_at.strftime("%Y-%m-%d %H:%M")
+        if info.kind == "practice":  # the trainee's own MI, as the therapist
+            cr = coded.summary.percent_complex_reflections
+            points.append(
+                {"session": when, "measure": "practice fidelity", "value": coded.summary.fidelity}
+            )
+            if cr is not None:
+                points.append(
+                    {"session": when, "measure": "practice % complex reflections", "value": cr}
+                )
+            continue
         talk = coded.summary.talk_counts
         voiced = talk["change"] + talk["sustain"]
         points += [

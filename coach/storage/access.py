@@ -45,10 +45,14 @@ def readable_session(store: Store, accounts: Accounts, user: User, session_id: s
     return info
 
 
-def writable_session(store: Store, accounts: Accounts, user: User, session_id: str) -> SessionInfo:
-    """A session the trainee may continue: their own and not yet ended."""
+def writable_session(
+    store: Store, accounts: Accounts, user: User, session_id: str, kind: str = "supervision"
+) -> SessionInfo:
+    """A session of this kind the trainee may continue: their own and not yet ended."""
     require_role(user, "trainee")
     info = readable_session(store, accounts, user, session_id)
+    if info.kind != kind:
+        raise AccessDenied("That session does not exist or is not yours to see.")
     if info.ended_at is not None:
         raise AccessDenied("That session has ended; start a new one.")
     return info

@@ -34,6 +34,8 @@ class SessionInfo:
     summary: str | None
     next_steps: str | None
     messages: int
+    kind: str = "supervision"
+    persona: str | None = None
 
 
 @dataclass(frozen=True)
@@ -77,10 +79,17 @@ class Store:
         self.factory = factory
 
     def create_session(
-        self, focus: str = "open", channel: str = "cli", user_id: int | None = None
+        self,
+        focus: str = "open",
+        channel: str = "cli",
+        user_id: int | None = None,
+        kind: str = "supervision",
+        persona: str | None = None,
     ) -> str:
         with self.factory.begin() as db:
-            row = SessionRow(focus=focus, channel=channel, user_id=user_id)
+            row = SessionRow(
+                focus=focus, channel=channel, user_id=user_id, kind=kind, persona=persona
+            )
             db.add(row)
             db.flush()
             return row.id
@@ -189,6 +198,7 @@ class Store:
         flagged: bool | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
+        kind: str | None = None,
     ) -> list[SessionInfo]:
         """Sessions newest first. ``user_ids`` limits them to those trainees' sessions (an
         empty list means none); the caller decides what a user may see (coach.storage.access)."""
@@ -212,6 +222,8 @@ class Store:
                 query = query.where(SessionRow.focus == focus)
             if flagged is not None:
                 query = query.where(SessionRow.flagged == flagged)
+            if kind:
+                query = query.where(SessionRow.kind == kind)
             if since:
                 query = query.where(SessionRow.created_at >= since)
             if until:
@@ -360,4 +372,6 @@ def _info(row: SessionRow, username: str | None, messages: int) -> SessionInfo:
         summary=row.summary,
         next_steps=row.next_steps,
         messages=messages,
+        kind=row.kind or "supervision",
+        persona=row.persona,
     )

@@ -62,6 +62,9 @@ class SessionRow(Base):
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     summary: Mapped[str | None] = mapped_column(Text)  # the supervisor's closing summary
     next_steps: Mapped[str | None] = mapped_column(Text)  # written by the trainee
+    # supervision (with the AI supervisor) | practice (the trainee with a simulated client)
+    kind: Mapped[str] = mapped_column(String(16), default="supervision")
+    persona: Mapped[str | None] = mapped_column(String(64))  # practice: the client persona
     messages: Mapped[list[MessageRow]] = relationship(
         back_populates="session", order_by="MessageRow.id", cascade="all, delete-orphan"
     )
@@ -91,6 +94,8 @@ class MessageRow(Base):
     candidates: Mapped[int | None] = mapped_column(Integer)
     guidance: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     flags: Mapped[list[str] | None] = mapped_column(JSON)  # safety categories detected
+    # Practice: the simulated client's hidden state after this message, and its act.
+    client_state: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     session: Mapped[SessionRow] = relationship(back_populates="messages")
 
 

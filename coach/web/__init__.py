@@ -19,6 +19,7 @@ from coach.storage.store import Store
 from coach.supervisor.agent import Supervisor
 from coach.web.admin import build_admin_tab
 from coach.web.context import WebContext, shown_errors
+from coach.web.practice import build_practice_tab
 from coach.web.supervisor import build_supervisor_tab
 from coach.web.trainee import build_trainee_tab
 
@@ -37,6 +38,7 @@ def build_app(ctx: WebContext, export_dir: Path) -> gr.Blocks:
             gr.Button("Log out", link="/logout", size="sm", scale=0)
         with gr.Tabs() as tabs:
             trainee = build_trainee_tab(ctx)
+            practice = build_practice_tab(ctx)
             supervisor, (review_landing, review_outputs) = build_supervisor_tab(ctx, export_dir)
             admin, (admin_landing, admin_outputs) = build_admin_tab(ctx)
 
@@ -47,14 +49,17 @@ def build_app(ctx: WebContext, export_dir: Path) -> gr.Blocks:
             return (
                 f"Signed in as **{user.username}** ({user.role})",
                 gr.Tab(visible=user.role == "trainee"),
+                gr.Tab(visible=user.role == "trainee"),
                 gr.Tab(visible=user.role == "supervisor"),
                 gr.Tab(visible=user.role == "admin"),
                 gr.Tabs(selected=LANDING_TAB[user.role]),
             )
 
-        app.load(show_for_role, None, [who, trainee, supervisor, admin, tabs], api_name=False).then(
-            review_landing, None, review_outputs, api_name=False
-        ).then(admin_landing, None, admin_outputs, api_name=False)
+        app.load(
+            show_for_role, None, [who, trainee, practice, supervisor, admin, tabs], api_name=False
+        ).then(review_landing, None, review_outputs, api_name=False).then(
+            admin_landing, None, admin_outputs, api_name=False
+        )
     return app
 
 

@@ -24,6 +24,8 @@ class WebContext:
     # Replies streaming now, by browser session: Stop finds its turn here, and a second
     # send while one streams is refused instead of queued behind it.
     streaming: dict[str, Turn] = field(default_factory=dict)
+    # Practices running now, by session id (each holds its client's state and model).
+    practices: dict[str, Any] = field(default_factory=dict)
 
     def user(self, request: gr.Request | None) -> User:
         """The signed-in, enabled user behind a request; checked in every handler."""

@@ -87,7 +87,7 @@ def build_supervisor_tab(ctx: WebContext, export_dir: Path) -> tuple[gr.Tab, Any
                 s.id,
                 s.username,
                 s.created_at.strftime("%Y-%m-%d %H:%M"),
-                s.focus,
+                s.focus if s.kind == "supervision" else f"practice: {s.persona}",
                 s.messages,
                 f"⚑ {flag_summary(s.flag_reason)}" if s.flagged else "",
                 "yes" if s.ended_at else "",

@@ -144,7 +144,7 @@ def build_trainee_tab(ctx: WebContext) -> gr.Tab:
                 s.messages,
                 "ended" if s.ended_at else "open",
             ]
-            for s in ctx.store.sessions(user_ids=[user.id])
+            for s in ctx.store.sessions(user_ids=[user.id], kind="supervision")
         ]
 
     @shown_errors
@@ -152,6 +152,8 @@ def build_trainee_tab(ctx: WebContext) -> gr.Tab:
         user = ctx.user(request)
         require_role(user, "trainee")
         info = readable_session(ctx.store, ctx.accounts, user, (session_id or "").strip())
+        if info.kind != "supervision":
+            raise InputError("That is a practice; open it in the Practice tab.")
         history = chat_history(ctx, info.id)
         if info.ended_at:
             if info.summary:
