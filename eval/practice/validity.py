@@ -51,11 +51,13 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--no-model", action="store_true", help="floor lines only (fast)")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--personas", nargs="*", help="only these persona ids")
     args = parser.parse_args()
     settings = Settings()
+    ids = args.personas or list(load_personas(settings.prompts_dir))
     rows, turn_times, debrief_times, floors = [], [], [], []
     print(f"{'persona':28} {'script':12} change sustain discord floor coder-change")
-    for persona in load_personas(settings.prompts_dir):
+    for persona in ids:
         for script in SCRIPTS:
             runs = [
                 play(settings, persona, script, s, not args.no_model) for s in range(args.seeds)
@@ -76,12 +78,12 @@ def main() -> int:
     by = {(r["persona"], r["script"]): r for r in rows}
     valid = [
         p
-        for p in load_personas(settings.prompts_dir)
+        for p in ids
         if by[p, "consistent"]["change"] > by[p, "inconsistent"]["change"]
         and by[p, "consistent"]["sustain"] < by[p, "inconsistent"]["sustain"]
         and by[p, "consistent"]["discord"] < by[p, "inconsistent"]["discord"]
     ]
-    n = len(load_personas(settings.prompts_dir))
+    n = len(ids)
     print(
         f"\npersonas where MI-consistent talk beats MI-inconsistent on all three: {len(valid)}/{n}"
     )
