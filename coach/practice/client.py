@@ -12,7 +12,7 @@ what the trainee said and was not yet used.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict
 from coach.coder import code_conversation
 from coach.knowledge.embeddings import get_embeddings
 from coach.llm.templates import render
-from coach.practice.personas import ACTS, Act, Persona
+from coach.practice.personas import Act, Persona
 from coach.practice.state import TALK_OF
 from coach.supervisor.coherence.overlap import RunIndex
 from coach.supervisor.safety import reply_findings
@@ -122,12 +122,13 @@ def client_problems(
 def talk_agrees(act: Act, heard: str | None) -> bool:
     """Change and sustain must be heard as such; the other acts must not be heard as change
     (a discord can be heard as sustain or neutral talk)."""
-    wanted = TALK_OF[act]
+    if act == "elaboration":
+        return True  # more of the story may carry any talk
     if act == "discord":
         return heard in ("sustain", "neutral")
-    if wanted == "neutral":
-        return heard != "change" or act == "elaboration"
-    return heard == wanted
+    if act == "neutral":
+        return heard != "change"
+    return heard == TALK_OF[act]
 
 
 class SimulatedClient:
@@ -168,8 +169,8 @@ class SimulatedClient:
     def reply(self, therapist: str, act: Act, turn: int) -> ClientReply:
         rejected: list[str] = []
         said = RunIndex(self.said, REPEAT_RUN)
-        candidates = self._candidates(therapist, act, turn)
-        for text, margin in zip(candidates, self.on_persona(candidates), strict=True):
+        for text in self._candidates(therapist, act, turn):  # generated one at a time
+            [margin] = self.on_persona([text])
             heard = _talk_of(therapist, text)
             problems = client_problems(
                 text, act, heard, self.copies, said, first_name(self.persona), margin
@@ -184,16 +185,15 @@ class SimulatedClient:
         heard = _talk_of(therapist, text)
         return ClientReply(text, act, TALK_OF[act], "floor", rejected, heard)
 
-    def _candidates(self, therapist: str, act: Act, turn: int) -> list[str]:
+    def _candidates(self, therapist: str, act: Act, turn: int) -> Iterator[str]:
+        """Up to CANDIDATES samples, each drawn only if the one before was refused."""
         if self.model is None:
-            return []
+            return
         messages = self.prompts.messages(self.persona, act, therapist)
-        out = []
         for i in range(CANDIDATES):
             seed = self.seed * 1000 + turn * 10 + i
             result = self.model.invoke(messages, temperature=0.7, seed=seed, max_tokens=48)
-            out.append(_first_sentences(str(result.content)))
-        return out
+            yield _first_sentences(str(result.content))
 
     def floor(self, therapist: str, act: Act) -> str:
         """The persona's unused written line of this act closest in meaning to what the
@@ -218,4 +218,4 @@ def _first_sentences(text: str, limit: int = 2) -> str:
     return " ".join(p.strip() for p in parts[:limit]).strip()
 
 
-__all__ = ["ACTS", "ClientReply", "PracticePrompts", "SimulatedClient", "client_problems"]
+__all__ = ["ClientReply", "PracticePrompts", "SimulatedClient", "client_problems"]

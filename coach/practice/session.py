@@ -161,8 +161,3 @@ class Practice:
             exchanges.append(Exchange(t.trainee, t.codes, before))
             before = t.client.text
         return debrief(exchanges, self.summary(), self.prompts.debrief, first_name(self.persona))
-
-    def flag_notes(self) -> list[str]:
-        return [
-            f"turn {i}: {LABELS.get(f, f)}" for i, t in enumerate(self.turns, 1) for f in t.flags
-        ]

@@ -56,9 +56,14 @@ def coder_roles(kind: str, rows) -> list[tuple[str, str]]:
     return [(m.role, m.content) for m in rows]
 
 
+def reviewed_rows(store: Store, session_id: str) -> list:
+    """The messages a review shows and numbers (1, 2, ...): those with any text."""
+    return [m for m in store.messages(session_id) if m.content.strip()]
+
+
 def review_session(store: Store, session_id: str) -> SessionReview:
     info = store.session(session_id)
-    rows = [m for m in store.messages(session_id) if m.content.strip()]
+    rows = reviewed_rows(store, session_id)
     coded = code_conversation(coder_roles(info.kind, rows))
     messages = [
         ReviewedMessage(

@@ -19,7 +19,13 @@ import pandas as pd
 from coach.errors import InputError
 from coach.files import write_atomically
 from coach.review.exports import FORMATS, render, to_html
-from coach.review.session import SessionReview, flag_summary, review_session, trend
+from coach.review.session import (
+    SessionReview,
+    flag_summary,
+    review_session,
+    reviewed_rows,
+    trend,
+)
 from coach.storage.access import readable_session, require_role, visible_trainees
 from coach.storage.store import RATINGS
 from coach.web.context import WebContext, shown_errors
@@ -140,11 +146,10 @@ def build_supervisor_tab(ctx: WebContext, export_dir: Path) -> tuple[gr.Tab, Any
 
     def message_id(session_id: str, choice: str) -> int:
         number = message_number(choice)
-        messages = review_session(ctx.store, session_id).messages
-        found = next((m.id for m in messages if m.number == number), None)
-        if found is None:
+        rows = reviewed_rows(ctx.store, session_id)  # numbered as the review numbers them
+        if not 1 <= number <= len(rows):
             raise InputError(f"This session has no message #{number}.")
-        return found
+        return rows[number - 1].id
 
     @shown_errors
     def comment(session_id: str, target: str, text: str, request: gr.Request) -> tuple[str, str]:
