@@ -13,6 +13,11 @@ class ConfigError(CoachError):
     """The settings, a model file or a backend are not usable."""
 
 
+class BackendError(CoachError):
+    """The model server failed this request (an error status, a timeout, a broken stream);
+    the settings may be fine and a later try may work."""
+
+
 class InputError(CoachError):
     """What the user sent (a message, a file) is not acceptable."""
 

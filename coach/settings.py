@@ -69,6 +69,12 @@ class Settings(BaseSettings):
     )
 
     database_url: SecretStr | None = Field(None, description="SQLAlchemy URL; unset: SQLite.")
+    retention_days: int | None = Field(
+        None,
+        ge=1,
+        description="Delete sessions idle for more than this many days (at server start and "
+        "with `mie-coach db prune`); unset: keep everything.",
+    )
     passage_tokens: int = Field(45, ge=20, description="Tokens of each passage in the prompt.")
 
     guidance: Literal["auto", "plain", "check", "best_of_n"] = Field(

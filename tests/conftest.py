@@ -153,3 +153,53 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+API_KEY = "test-key-for-loopback"
+
+
+@pytest.fixture(scope="session")
+def server_url():
+    """llama-cpp-python's OpenAI-compatible server running SmolLM2 on loopback, with an API
+    key (shared by the backend and fault tests)."""
+    import subprocess
+    import sys
+
+    from coach.llm.backends import default_model_path, supervisor_adapter
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(default_model_path()),
+            "--model_alias",
+            "smollm2",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--api_key",
+            API_KEY,
+            "--n_ctx",
+            "4096",
+            "--n_threads",
+            "2",
+            # By default this server abandons a streaming request when another arrives; a real
+            # deployment (vLLM, OpenAI) queues or batches them, which the eval test relies on.
+            "--interrupt_requests",
+            "False",
+            # the supervisor adapter, as the embedded default loads it
+            "--lora_path",
+            str(supervisor_adapter()),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/v1"
+    wait_for_http(f"{url}/models", proc, 60, {"Authorization": f"Bearer {API_KEY}"})
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)

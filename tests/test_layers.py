@@ -23,6 +23,7 @@ LAYERS = {
     "review": 4,
     "evals": 4,
     "practice": 4,
+    "ops": 4,
     "web": 5,
     "cli": 5,
 }

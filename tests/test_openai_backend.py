@@ -2,56 +2,10 @@
 server running SmolLM2, started by the test with an API key."""
 
 import json
-import subprocess
-import sys
 
-import pytest
-
-from coach.llm.backends import default_model_path, get_chat_model, supervisor_adapter
+from coach.llm.backends import get_chat_model
 from coach.settings import Settings
-from tests.conftest import free_port, wait_for_http
-
-API_KEY = "test-key-for-loopback"
-
-
-@pytest.fixture(scope="module")
-def server_url():
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "llama_cpp.server",
-            "--model",
-            str(default_model_path()),
-            "--model_alias",
-            "smollm2",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--api_key",
-            API_KEY,
-            "--n_ctx",
-            "4096",
-            "--n_threads",
-            "2",
-            # By default this server abandons a streaming request when another arrives; a real
-            # deployment (vLLM, OpenAI) queues or batches them, which the eval test relies on.
-            "--interrupt_requests",
-            "False",
-            # the supervisor adapter, as the embedded default loads it
-            "--lora_path",
-            str(supervisor_adapter()),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/v1"
-    wait_for_http(f"{url}/models", proc, 60, {"Authorization": f"Bearer {API_KEY}"})
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+from tests.conftest import API_KEY, free_port
 
 
 def openai_env(url: str, key: str = API_KEY) -> dict[str, str]:

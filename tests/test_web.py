@@ -421,3 +421,15 @@ def test_a_trainee_practises_and_the_supervisor_reviews_it(web_url, web_data):
     assert db_count(web_data, "select count(*) from messages where client_state is not null") == 1
     plot = sue.predict("alice", api_name="/trend")
     assert "practice fidelity" in {row[1] for row in plot["data"]}
+
+
+def test_health_answers_without_login_and_shows_no_details(web_url):
+    with urllib.request.urlopen(web_url + "health", timeout=30) as response:
+        assert response.status == 200
+        body = json.loads(response.read())
+    assert body["status"] == "ok"
+    assert set(body["checks"]) == {"database", "index", "model", "coder", "guard"}
+    assert all(c == {"ok": True} for c in body["checks"].values())
+    # The app itself still needs a login.
+    with pytest.raises(urllib.error.HTTPError):
+        urllib.request.urlopen(web_url + "gradio_api/info", timeout=30)

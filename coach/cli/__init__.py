@@ -6,7 +6,18 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from coach.cli import bench, code, converse, evals, index, practice, settings, users
+from coach.cli import (
+    bench,
+    code,
+    converse,
+    database,
+    doctor,
+    evals,
+    index,
+    practice,
+    settings,
+    users,
+)
 from coach.errors import CoachError
 
 
@@ -35,9 +46,11 @@ index.register(app)
 converse.register(app)
 code.register(app)
 practice.register(app)
+doctor.register(app)
 app.add_typer(bench.bench, name="bench")
 app.add_typer(evals.evals, name="eval")
 app.add_typer(users.users, name="users")
+app.add_typer(database.db, name="db")
 
 
 def main() -> None:

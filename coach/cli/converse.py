@@ -45,20 +45,22 @@ def _stream(turn) -> None:
     from coach.supervisor.agent import Revision
 
     shown = ""
-    for piece in turn:
-        if isinstance(piece, Revision):
-            if piece.text.startswith(shown):
-                sys.stdout.write(piece.text[len(shown) :])
+    try:
+        for piece in turn:
+            if isinstance(piece, Revision):
+                if piece.text.startswith(shown):
+                    sys.stdout.write(piece.text[len(shown) :])
+                else:
+                    sys.stdout.write("\n")
+                    typer.secho("(revised after the MI check)", dim=True, err=True)
+                    sys.stdout.write(piece.text)
+                shown = piece.text
             else:
-                sys.stdout.write("\n")
-                typer.secho("(revised after the MI check)", dim=True, err=True)
-                sys.stdout.write(piece.text)
-            shown = piece.text
-        else:
-            sys.stdout.write(piece)
-            shown += piece
-        sys.stdout.flush()
-    sys.stdout.write("\n")
+                sys.stdout.write(piece)
+                shown += piece
+            sys.stdout.flush()
+    finally:
+        sys.stdout.write("\n")  # a failure's sentence starts on its own line
     if turn.result.flags:
         typer.secho(
             f"This session is flagged for review: {', '.join(turn.result.flags)}.",

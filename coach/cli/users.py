@@ -6,10 +6,11 @@ import sys
 
 import typer
 
-from coach.cli.common import load_settings
+from coach.cli.common import fail, load_settings
 
 users = typer.Typer(
-    help="Manage web accounts: add, list, assign, passwd, disable, unlock.", no_args_is_help=True
+    help="Manage web accounts: add, list, assign, passwd, disable, unlock, delete.",
+    no_args_is_help=True,
 )
 
 
@@ -103,3 +104,20 @@ def unlock(username: str = typer.Argument(...)) -> None:
     """End a lockout after repeated wrong passwords (a new password also ends it)."""
     _accounts().unlock(username)
     typer.echo(f"'{username}' can log in again.")
+
+
+@users.command()
+def delete(
+    username: str = typer.Argument(...),
+    yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation."),
+) -> None:
+    """Delete an account with all its sessions (recorded in the audit log). Cannot be undone
+    except from a backup (mie-coach db backup)."""
+    accounts = _accounts()
+    user = accounts.get(username)
+    if not yes and not typer.confirm(
+        f"Delete the {user.role} '{user.username}' and all their sessions?", default=False
+    ):
+        fail("Nothing was deleted.")
+    sessions = accounts.delete(user.username)
+    typer.echo(f"Deleted '{user.username}' and {sessions} session(s).")

@@ -22,11 +22,12 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import BaseModel, PrivateAttr, ValidationError
 
-from coach.errors import CoachError, ConfigError
+from coach.errors import BackendError, CoachError, ConfigError
 from coach.settings import Settings
 
 Schema = TypeVar("Schema", bound=BaseModel)
 ROLES = {"system": "system", "human": "user", "ai": "assistant"}
+RETRIES = 2  # a failing model server is tried 3 times in all
 
 
 def default_model_path() -> Path:
@@ -209,7 +210,9 @@ def get_chat_model(settings: Settings) -> BaseChatModel:
         temperature=settings.temperature,
         max_completion_tokens=settings.max_tokens,
         timeout=settings.request_timeout,
-        max_retries=1,
+        # The SDK retries connection errors, timeouts, 429 and 5xx with exponential backoff,
+        # only before a reply has begun (a chat request is safe to repeat until then).
+        max_retries=RETRIES,
         streaming=True,
     )
 
@@ -279,6 +282,17 @@ def invoke_json(
     )
 
 
+def _broken_stream(exc: BaseException) -> bool:
+    """A connection that broke after the response began (the SDK's HTTP client may be httpx
+    or a renamed copy of it, so the cause is matched by name)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if type(seen).__name__ in {"RemoteProtocolError", "ReadError"}:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def backend_error(exc: Exception, settings: Settings) -> CoachError:
     """Translate a backend exception into one sentence a user can act on."""
     import openai
@@ -293,14 +307,33 @@ def backend_error(exc: Exception, settings: Settings) -> CoachError:
             f"The server at {where} has no model '{settings.model}'; check MIE_MODEL."
         )
     if isinstance(exc, openai.APITimeoutError):
-        return ConfigError(
-            f"The server at {where} did not answer within {settings.request_timeout:g} s."
+        return BackendError(
+            f"The model server at {where} did not answer within {settings.request_timeout:g} s "
+            "(tried 3 times); try again, or raise MIE_REQUEST_TIMEOUT."
+        )
+    if _broken_stream(exc):  # the reply had begun, so the SDK could not retry
+        return BackendError(
+            f"The connection to the model server at {where} broke while the reply was "
+            "streaming; send again."
         )
     if isinstance(exc, openai.APIConnectionError):
         return ConfigError(
             f"Cannot reach the model server at {where}; check MIE_BASE_URL "
             "and that the server is running."
         )
+    if isinstance(exc, openai.RateLimitError):
+        return BackendError(
+            f"The model server at {where} is rate-limiting requests (HTTP 429, tried 3 times); "
+            "wait a moment and send again."
+        )
     if isinstance(exc, openai.APIStatusError):
-        return ConfigError(f"The server at {where} answered with HTTP {exc.status_code}.")
+        return BackendError(
+            f"The model server at {where} failed with HTTP {exc.status_code} (tried 3 times); "
+            "try again, or ask whoever runs it to check its log."
+        )
+    if isinstance(exc, json.JSONDecodeError | openai.APIResponseValidationError):
+        return BackendError(
+            f"The model server at {where} sent a reply that is not a valid OpenAI-compatible "
+            "stream; check that MIE_BASE_URL points at the API (usually ending in /v1)."
+        )
     return CoachError(f"The language model failed: {type(exc).__name__}: {exc}")

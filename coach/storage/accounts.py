@@ -11,11 +11,19 @@ from typing import Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import sessionmaker
 
 from coach.errors import InputError
-from coach.storage.tables import AssignmentRow, UserRow
+from coach.storage.tables import (
+    AssignmentRow,
+    AuditRow,
+    CommentRow,
+    MessageRow,
+    RatingRow,
+    SessionRow,
+    UserRow,
+)
 
 Role = Literal["trainee", "supervisor", "admin"]
 ROLES: tuple[Role, ...] = ("trainee", "supervisor", "admin")
@@ -229,6 +237,56 @@ class Accounts:
             created.append((username, role, password))
         self.assign("demo-supervisor", "demo-trainee")
         return created
+
+    def delete(self, username: str, actor: str = "cli") -> int:
+        """Delete an account with its sessions (messages, comments and ratings on them) and
+        assignments, in one transaction, recorded in the audit log; returns the number of
+        sessions deleted. The account's earlier audit rows are kept under its name. A reviewer
+        whose comments or ratings sit in other trainees' sessions is refused: those are part of
+        the trainees' records (disable the account instead)."""
+        with self.factory.begin() as db:
+            row = self._row(db, username)
+            sessions = list(db.scalars(select(SessionRow.id).where(SessionRow.user_id == row.id)))
+            elsewhere = ~CommentRow.session_id.in_(sessions)
+            authored = db.scalar(
+                select(func.count())
+                .select_from(CommentRow)
+                .where(CommentRow.author_id == row.id, elsewhere)
+            ) + db.scalar(
+                select(func.count())
+                .select_from(RatingRow)
+                .where(RatingRow.rater_id == row.id, ~RatingRow.session_id.in_(sessions))
+            )
+            if authored:
+                raise InputError(
+                    f"'{row.username}' has {authored} comment(s) or rating(s) in other "
+                    f"trainees' sessions; disable the account instead "
+                    f"(mie-coach users disable {row.username})."
+                )
+            for table in (RatingRow, CommentRow, MessageRow):
+                db.execute(delete(table).where(table.session_id.in_(sessions)))
+            db.execute(delete(SessionRow).where(SessionRow.id.in_(sessions)))
+            db.execute(
+                delete(AssignmentRow).where(
+                    or_(AssignmentRow.supervisor_id == row.id, AssignmentRow.trainee_id == row.id)
+                )
+            )
+            db.execute(
+                update(AuditRow)
+                .where(AuditRow.user_id == row.id)
+                .values(user_id=None, actor=row.username)
+            )
+            db.add(
+                AuditRow(
+                    user_id=None,
+                    actor=actor,
+                    action="delete-user",
+                    detail=f"deleted {row.role} '{row.username}' and {len(sessions)} "
+                    f"session(s): " + ", ".join(sessions),
+                )
+            )
+            db.delete(row)
+            return len(sessions)
 
     @staticmethod
     def _row(db, username: str) -> UserRow:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import sessionmaker
 
 from coach.errors import InputError
@@ -18,6 +18,8 @@ from coach.storage.tables import (
     SessionRow,
     UserRow,
 )
+
+INTERRUPTED_BY_RESTART = "The server stopped while this reply was being written."
 
 
 @dataclass(frozen=True)
@@ -178,6 +180,17 @@ class Store:
             row = db.get(MessageRow, message_id)
             for key, value in fields.items():
                 setattr(row, key, value)
+
+    def recover_streaming(self) -> int:
+        """Mark replies left "streaming" by a process that died mid-reply as interrupted,
+        keeping their partial text. Run when the server starts; returns how many."""
+        with self.factory.begin() as db:
+            result = db.execute(
+                update(MessageRow)
+                .where(MessageRow.status == "streaming")
+                .values(status="interrupted", error=INTERRUPTED_BY_RESTART)
+            )
+            return result.rowcount or 0
 
     def messages(self, session_id: str) -> list[MessageRow]:
         with self.factory() as db:
@@ -341,21 +354,84 @@ class Store:
                 for r, name in db.execute(query)
             ]
 
-    def audit(self, user_id: int, action: str, session_id: str | None = None) -> None:
+    def audit(
+        self,
+        user_id: int | None,
+        action: str,
+        session_id: str | None = None,
+        actor: str | None = None,
+        detail: str | None = None,
+    ) -> None:
         with self.factory.begin() as db:
-            db.add(AuditRow(user_id=user_id, action=action, session_id=session_id))
+            db.add(
+                AuditRow(
+                    user_id=user_id,
+                    action=action,
+                    session_id=session_id,
+                    actor=actor,
+                    detail=detail,
+                )
+            )
 
     def audit_log(self, session_id: str | None = None) -> list[tuple[datetime, str, str, str]]:
-        """(when, who, action, session) newest first."""
+        """(when, who, action, session) newest first; who is the username, or the actor in
+        words for the command line, retention and deleted accounts."""
         with self.factory() as db:
             query = (
-                select(AuditRow.at, UserRow.username, AuditRow.action, AuditRow.session_id)
-                .join(UserRow, UserRow.id == AuditRow.user_id)
+                select(
+                    AuditRow.at,
+                    func.coalesce(UserRow.username, AuditRow.actor, "unknown"),
+                    AuditRow.action,
+                    AuditRow.session_id,
+                )
+                .outerjoin(UserRow, UserRow.id == AuditRow.user_id)
                 .order_by(AuditRow.id.desc())
             )
             if session_id:
                 query = query.where(AuditRow.session_id == session_id)
             return [tuple(r) for r in db.execute(query)]  # type: ignore[misc]
+
+    # -- retention and deletion ------------------------------------------------------------
+
+    def delete_sessions(self, session_ids: list[str]) -> int:
+        """Delete sessions with their messages, comments and ratings; returns how many. The
+        audit log keeps its rows (who saw what stays on record)."""
+        if not session_ids:
+            return 0
+        with self.factory.begin() as db:
+            for table in (RatingRow, CommentRow, MessageRow):
+                db.execute(delete(table).where(table.session_id.in_(session_ids)))
+            result = db.execute(delete(SessionRow).where(SessionRow.id.in_(session_ids)))
+            return result.rowcount or 0
+
+    def sessions_idle_since(self, cutoff: datetime) -> list[str]:
+        """Sessions with no message (and no start) after ``cutoff``."""
+        with self.factory() as db:
+            last = (
+                select(MessageRow.session_id, func.max(MessageRow.created_at).label("last"))
+                .group_by(MessageRow.session_id)
+                .subquery()
+            )
+            query = (
+                select(SessionRow.id)
+                .outerjoin(last, last.c.session_id == SessionRow.id)
+                .where(func.coalesce(last.c.last, SessionRow.created_at) < cutoff)
+            )
+            return list(db.scalars(query))
+
+    def apply_retention(self, days: int, now: datetime | None = None) -> int:
+        """Delete sessions idle for more than ``days`` days, recorded in the audit log."""
+        cutoff = (now or datetime.now(UTC)) - timedelta(days=days)
+        ids = self.sessions_idle_since(cutoff)
+        deleted = self.delete_sessions(ids)
+        if deleted:
+            self.audit(
+                None,
+                "retention",
+                actor="retention",
+                detail=f"deleted {deleted} session(s) idle for over {days} days: " + ", ".join(ids),
+            )
+        return deleted
 
 
 def _info(row: SessionRow, username: str | None, messages: int) -> SessionInfo:

@@ -128,12 +128,16 @@ class RatingRow(Base):
 
 
 class AuditRow(Base):
-    """Who viewed, exported or commented on which session, and when."""
+    """Who viewed, exported, commented on or deleted what, and when."""
 
     __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    # The signed-in user; None for the command line and retention, or once deleted.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    # Who, in words, when there is no user row: "cli", "retention", or a deleted username.
+    actor: Mapped[str | None] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(32))  # view | export:json | comment | ...
     session_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    detail: Mapped[str | None] = mapped_column(Text)

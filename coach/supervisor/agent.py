@@ -27,6 +27,7 @@ HISTORY_MARGIN_TOKENS = 64  # cl100k counts only approximate the model's own tok
 # History is dropped this many messages at a time, so consecutive prompts share a prefix and
 # the embedded model's KV cache stays valid between turns (see build_messages).
 HISTORY_BLOCK = 8
+CHECKPOINT_SECONDS = 0.5  # how often a streaming reply's partial text is saved
 SUMMARY_SUPPORT = 0.5  # share of a closing summary's claims found in the trainee's own words
 FOCUS_LABELS = {
     "client": "supporting a client's integration work",
@@ -118,6 +119,25 @@ class Turn:
     result: TurnResult | None = None
     guidance: Guidance | None = None
     _stopped: bool = field(default=False, repr=False)
+    # The reply's row, written as "streaming" once text shows and kept current, so a crash
+    # mid-reply leaves the partial text to be marked interrupted (Store.recover_streaming).
+    _row: int | None = field(default=None, repr=False)
+    _saved_at: float = field(default=0.0, repr=False)
+
+    def _checkpoint(self, shown: str) -> None:
+        store = self.agent.store
+        if not (store and self.session_id and shown.strip()):
+            return
+        now = time.perf_counter()
+        if self._row is None:
+            self._row = store.add_message(
+                self.session_id, "supervisor", shown.strip(), status="streaming"
+            )
+        elif now - self._saved_at >= CHECKPOINT_SECONDS:
+            store.update_message(self._row, content=shown.strip())
+        else:
+            return
+        self._saved_at = now
 
     def stop(self) -> None:
         self._stopped = True
@@ -162,6 +182,7 @@ class Turn:
                 shown = piece.text if isinstance(piece, Revision) else shown + piece
                 if "first_token" not in self.timings_ms and shown.strip():
                     self.timings_ms["first_token"] = _ms(self.started)
+                self._checkpoint(shown)
                 yield piece
                 if self._stopped:
                     status = "interrupted"
@@ -220,10 +241,8 @@ class Turn:
             flags=list(dict.fromkeys(flags)),
         )
         if agent.store and self.session_id:
-            agent.store.add_message(
-                self.session_id,
-                "supervisor",
-                reply,
+            fields = dict(
+                content=reply,
                 status=status,
                 error=error,
                 model=agent.model_name,
@@ -239,6 +258,10 @@ class Turn:
                 guidance=guidance.to_json() if guidance else None,
                 flags=self.result.flags,
             )
+            if self._row is None:
+                agent.store.add_message(self.session_id, "supervisor", **fields)
+            else:
+                agent.store.update_message(self._row, **fields)
 
 
 def history_start(costs: list[int], budget: int) -> int:

@@ -11,7 +11,11 @@ import tempfile
 from pathlib import Path
 
 import gradio as gr
+import uvicorn
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 
+from coach.ops.health import run_checks
 from coach.settings import Settings
 from coach.storage.accounts import LOCKOUT, MAX_FAILED_LOGINS, Accounts
 from coach.storage.db import open_database
@@ -73,6 +77,13 @@ def open_context(settings: Settings) -> WebContext:
 
 def serve(settings: Settings) -> None:
     ctx = open_context(settings)
+    if recovered := ctx.store.recover_streaming():
+        print(f"Marked {recovered} reply(ies) cut off by a server stop as interrupted.", flush=True)
+    if settings.retention_days and (pruned := ctx.store.apply_retention(settings.retention_days)):
+        print(
+            f"Retention: deleted {pruned} session(s) idle for over {settings.retention_days} days.",
+            flush=True,
+        )
     created = ctx.accounts.ensure_demo_accounts()
     if created:
         print("Demo accounts (passwords are shown only this once):", flush=True)
@@ -85,10 +96,11 @@ def serve(settings: Settings) -> None:
         flush=True,
     )
     export_dir = Path(tempfile.mkdtemp(prefix="mie-exports-"))
-    app = build_app(ctx, export_dir)
-    app.queue(default_concurrency_limit=2).launch(
-        server_name=settings.host,
-        server_port=settings.port,
+    blocks = build_app(ctx, export_dir).queue(default_concurrency_limit=2)
+    server = gr.mount_gradio_app(
+        health_api(settings),
+        blocks,
+        path="/",
         show_error=False,
         auth=lambda username, password: ctx.accounts.authenticate(username, password) is not None,
         auth_message=f"Sign in with your MIE-IS Coach account. After {MAX_FAILED_LOGINS} wrong "
@@ -96,3 +108,31 @@ def serve(settings: Settings) -> None:
         f"{LOCKOUT.total_seconds() / 60:.0f} minutes; an admin can unlock it.",
         allowed_paths=[str(export_dir)],
     )
+    # Open event streams (browsers, API clients) must not hold a stop for ever.
+    uvicorn.run(
+        server,
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        timeout_graceful_shutdown=3,
+    )
+
+
+def health_api(settings: Settings) -> FastAPI:
+    """``GET /health``: the quick form of ``mie-coach doctor``, open to load balancers, so it
+    names each part, its status and the fix, never a path, URL or count."""
+    api = FastAPI()
+
+    @api.get("/health")
+    def health() -> JSONResponse:
+        checks = run_checks(settings, deep=False)
+        ok = all(c.ok for c in checks)
+        body = {
+            "status": "ok" if ok else "failing",
+            "checks": {
+                c.name: {"ok": c.ok, "fix": c.fix} if c.fix else {"ok": c.ok} for c in checks
+            },
+        }
+        return JSONResponse(body, status_code=200 if ok else 503)
+
+    return api
