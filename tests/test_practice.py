@@ -105,3 +105,28 @@ def test_list_and_bad_input(cli, tmp_path):
     result = cli("practice", "--persona", PERSONAS[0], "--script", str(tmp_path / "none.txt"))
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert Path(tmp_path / "none.txt").exists() is False
+
+
+def test_the_hint_asks_permission_fits_the_moment_and_uses_the_clients_words():
+    practice = Practice(Settings(), "maya-psilocybin-trial", generate=False)
+    first = practice.hint()
+    assert first.startswith("May I offer one idea for your next move?")
+    assert first.endswith("What do you think you'll try?")
+    assert "It sounds like" in first and "your sister" in first  # from Maya's opening
+    practice.turn("Did you ring her?")
+    practice.turn("Was it hard?")
+    assert "closed questions in a row" in practice.hint()
+    practice.turn("Honestly you just need to stop overthinking it and call her tonight.")
+    assert "came across as pushing" in practice.hint()
+    said = practice.turns[-1].client.text.split(",")[0].split(".")[0].lower()
+    assert said.split()[-1].strip("!?") in practice.hint().lower()
+
+
+def test_live_practices_are_bounded_least_recently_used_first():
+    from coach.web.context import LivePractices
+
+    live = LivePractices(2)
+    live["a"], live["b"] = 1, 2
+    assert live.get("a") == 1  # a is now the most recent
+    live["c"] = 3
+    assert list(live) == ["a", "c"] and live.get("b") is None

@@ -243,7 +243,7 @@ def test_rating_a_reply_is_stored_shown_exported_and_plotted(web_url, web_data, 
 
     with pytest.raises(AppError, match=r"'brilliant'.* is not in the list of choices"):
         sue.predict(alice_session, choice, "brilliant", "", api_name="/rate")
-    with pytest.raises(AppError, match="Only the AI supervisor's replies can be rated"):
+    with pytest.raises(AppError, match="Only what a model wrote can be rated"):
         sue.predict(alice_session, "#1 trainee: anything", "helpful", "", api_name="/rate")
     with pytest.raises(AppError, match="does not exist or is not yours"):
         sam.predict(alice_session, choice, "unsafe", "", api_name="/rate")
@@ -391,13 +391,16 @@ def test_a_trainee_practises_and_the_supervisor_reviews_it(web_url, web_data):
     alice = login(web_url, "alice")
     history, status, _ = alice.predict("maya-psilocybin-trial", api_name="/practice_start")
     assert history[0]["role"] == "assistant" and "Maya" in status
-    history, box, feedback, state = alice.predict(
+    history, box, feedback, state, _ = alice.predict(
         "It sounds like part of you wants to ring her and part of you is afraid.",
         history,
         api_name="/practice_say",
     )
     assert box == "" and len(history) == 3 and "Reflection" in feedback
     assert "reflections to questions" in feedback and "discord" in state
+    hint = alice.predict(api_name="/practice_hint")
+    assert hint.startswith("**Supervisor:** May I offer one idea for your next move?")
+    assert "It sounds like" in hint or "Part of you" in hint  # built from the client's words
     with pytest.raises(AppError, match="needs a trainee account"):
         login(web_url, "sue").predict("maya-psilocybin-trial", api_name="/practice_start")
     history, status = alice.predict(history, api_name="/practice_end")
@@ -418,6 +421,14 @@ def test_a_trainee_practises_and_the_supervisor_reviews_it(web_url, web_data):
     page, _, _, _ = sue.predict(practice[0], api_name="/review")
     assert "with the simulated client maya-psilocybin-trial" in page
     assert "#2 Trainee" in page and "#3 Client" in page and "Debrief by the AI supervisor" in page
+    # The simulated client's replies are rated, and any message commented on.
+    page, _, _ = sue.predict(
+        practice[0], "#3 client: x", "off_topic", "Not about the sister.", api_name="/rate"
+    )
+    assert "rated this reply <b>off topic</b>: Not about the sister." in page
+    said = "#2 trainee: " + "It sounds like part of you wants to ring her and part of you"[:50]
+    page, _ = sue.predict(practice[0], said, "Lovely double-sided one.", api_name="/comment")
+    assert "Lovely double-sided one." in page
     assert db_count(web_data, "select count(*) from messages where client_state is not null") == 1
     plot = sue.predict("alice", api_name="/trend")
     assert "practice fidelity" in {row[1] for row in plot["data"]}

@@ -81,7 +81,10 @@ def _scripted(session, lines: list[str], as_json: bool) -> None:
 
 def _interactive(session) -> None:
     typer.echo(f"{session.persona.name}: {session.opening}")
-    typer.echo("(you are the therapist; an empty line ends the practice and starts the debrief)")
+    typer.echo(
+        "(you are the therapist; /hint asks the supervisor for a suggestion; an empty line "
+        "ends the practice and starts the debrief)"
+    )
     while True:
         try:
             message = input("\nyou> ")
@@ -89,6 +92,9 @@ def _interactive(session) -> None:
             break
         if not message.strip():
             break
+        if message.strip().lower() == "/hint":
+            typer.echo(f"supervisor> {session.hint()}")
+            continue
         turn = session.turn(message)
         typer.echo(f"  [{', '.join(c.value for c in turn.codes.miti_codes) or 'no code'}]")
         typer.echo(f"{session.persona.name}: {turn.client.text}")

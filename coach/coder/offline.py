@@ -21,6 +21,7 @@ from coach.coder.features import feature_matrix
 from coach.coder.frozen import META as TALK_HEAD_META
 from coach.coder.frozen import FrozenTalkHead
 from coach.coder.heads import Head, softmax
+from coach.coder.relational import relational_head
 from coach.coder.runtime import WORKERS, int8_session
 from coach.errors import ConfigError
 
@@ -131,9 +132,11 @@ def load_classifier(folder: Path = WEIGHTS) -> EmbeddingClassifier | FinetunedCl
 class OfflineCoder:
     """Codes whole conversations at once, so every utterance goes through the model once."""
 
-    def __init__(self) -> None:
+    def __init__(self, relational: bool = True) -> None:
         self.classifier = load_classifier()
         self.labels = self.classifier.labels
+        # The trained head for the codes AnnoMI lacks; None: the rules alone.
+        self.relational = relational_head() if relational else None
 
     def code(
         self, speakers: Sequence[str], texts: Sequence[str], starts: np.ndarray | None = None
@@ -192,6 +195,19 @@ class OfflineCoder:
             else:
                 codes.append(Miti.GIVING_INFORMATION)
         relational = rules.relational_codes(text)
+        if self.relational is not None:
+            # Where the main classifier hears a plain reflection, with no input in it, advice
+            # must be probable, not just possible: short reflections drew false Persuades.
+            plain = (
+                behaviour == "reflection"
+                and p["has_input"][self.labels["has_input"].index("yes")] < 0.05
+            )
+            learned = self.relational.codes(text, previous, ADVICE_SET if plain else frozenset())
+            advice = [c for c in learned if c in ADVICE]  # most probable first
+            if advice:  # the head tells advice with permission from without, over the rules
+                codes = [c for c in codes if c not in (*ADVICE, Miti.GIVING_INFORMATION)]
+                codes.append(advice[0])
+            relational += [c for c in learned if c not in ADVICE and c not in relational]
         if Miti.CONFRONT in relational:  # MITI: a confrontational "reflection" is a Confront
             codes = [c for c in codes if c not in (Miti.SIMPLE_REFLECTION, Miti.COMPLEX_REFLECTION)]
             reflection_type = None
@@ -207,6 +223,8 @@ class OfflineCoder:
         )
 
 
+ADVICE = (Miti.PERSUADE, Miti.PERSUADE_WITH_PERMISSION)
+ADVICE_SET = frozenset(ADVICE)
 PRIMARY_FOR = {
     "reflection": (Miti.COMPLEX_REFLECTION, Miti.SIMPLE_REFLECTION),
     "question": (Miti.QUESTION,),

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 from langchain_core.language_models import BaseChatModel
@@ -52,6 +53,9 @@ class PracticePrompts(BaseModel):
     client_user: str
     acts: dict[Act, str]
     debrief: dict[str, str]
+    hints: dict[
+        Literal["permission", "repair", "double_sided", "evoke", "open", "reflect", "close"], str
+    ]
 
     def messages(self, persona: Persona, act: Act, therapist: str) -> list:
         values = persona.model_dump() | {"first_name": first_name(persona)}

@@ -17,6 +17,7 @@ from coach.coder.summary import SessionSummary
 from coach.llm.templates import load_prompt_file
 from coach.practice.client import ClientReply, PracticePrompts, SimulatedClient, first_name
 from coach.practice.debrief import Exchange, debrief, miti_lines
+from coach.practice.hints import hint
 from coach.practice.personas import Act, Persona, get_persona, load_personas
 from coach.practice.state import ClientState
 from coach.settings import Settings
@@ -154,6 +155,19 @@ class Practice:
 
     def feedback(self) -> list[str]:
         return miti_lines(self.summary(), [t.codes for t in self.turns])
+
+    def hint(self) -> str:
+        """One MI-style suggestion for the trainee's next move (coach/practice/hints.py)."""
+        talk = self.turns[-1].client.talk if self.turns else "neutral"
+        if self.turns and self.turns[-1].client.act == "discord":
+            talk = "discord"
+        return hint(
+            self.prompts.hints,
+            first_name(self.persona),
+            self.last_client_line(),
+            talk,
+            [t.codes for t in self.turns],
+        )
 
     def debrief(self) -> str:
         exchanges, before = [], self.opening

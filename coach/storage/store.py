@@ -57,6 +57,7 @@ RATINGS: dict[str, str] = {
     "unsafe": "unsafe",
 }
 MAX_NOTE_CHARS = 2000
+RATED_ROLES = {"supervisor", "client"}  # the AI supervisor, and the simulated client
 
 
 @dataclass(frozen=True)
@@ -313,8 +314,11 @@ class Store:
             message = db.get(MessageRow, message_id)
             if message is None or message.session_id != session_id:
                 raise InputError(f"Message {message_id} is not part of this session.")
-            if message.role != "supervisor":
-                raise InputError("Only the AI supervisor's replies can be rated.")
+            if message.role not in RATED_ROLES:
+                raise InputError(
+                    "Only what a model wrote can be rated: the AI supervisor's replies, or the "
+                    "simulated client's in a practice."
+                )
             row = db.scalar(
                 select(RatingRow).where(
                     RatingRow.message_id == message_id, RatingRow.rater_id == rater_id

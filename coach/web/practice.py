@@ -57,7 +57,7 @@ def build_practice_tab(ctx: WebContext) -> gr.Tab:
     @shown_errors
     def say(
         message: str, history: list, session_id: str | None, request: gr.Request
-    ) -> tuple[list, str, str, str]:
+    ) -> tuple[list, str, str, str, str]:
         practice = live(session_id, request)
         turn = practice.turn(message)
         codes = ", ".join(c.value for c in turn.codes.miti_codes) or "no MITI code"
@@ -70,7 +70,11 @@ def build_practice_tab(ctx: WebContext) -> gr.Tab:
             f"- {line}" for line in practice.feedback()
         )
         state = " · ".join(f"{k} {v:.2f}" for k, v in turn.state.as_dict().items())
-        return history, "", feedback, f"{state} · last act: {turn.client.act}"
+        return history, "", feedback, f"{state} · last act: {turn.client.act}", ""
+
+    @shown_errors
+    def ask_hint(session_id: str | None, request: gr.Request) -> str:
+        return f"**Supervisor:** {live(session_id, request).hint()}"
 
     @shown_errors
     def end(history: list, session_id: str | None, request: gr.Request) -> tuple[list, None, str]:
@@ -125,7 +129,9 @@ def build_practice_tab(ctx: WebContext) -> gr.Tab:
                 box = gr.Textbox(label="You, as the therapist", lines=2)
                 with gr.Row():
                     send = gr.Button("Say it", variant="primary")
+                    hint_button = gr.Button("Hint")
                     end_button = gr.Button("End and debrief")
+                hint_text = gr.Markdown("")
             with gr.Column(scale=2):
                 feedback = gr.Markdown("MITI feedback appears after each utterance.")
                 with gr.Accordion("The client's hidden state", open=False):
@@ -138,8 +144,10 @@ def build_practice_tab(ctx: WebContext) -> gr.Tab:
         start_button.click(
             start, persona, [chat, session, status, feedback], api_name="practice_start"
         )
-        send.click(say, [box, chat, session], [chat, box, feedback, state], api_name="practice_say")
-        box.submit(say, [box, chat, session], [chat, box, feedback, state], api_name=False)
+        said = [chat, box, feedback, state, hint_text]
+        send.click(say, [box, chat, session], said, api_name="practice_say")
+        box.submit(say, [box, chat, session], said, api_name=False)
+        hint_button.click(ask_hint, session, hint_text, api_name="practice_hint")
         end_button.click(end, [chat, session], [chat, session, status], api_name="practice_end")
         refresh.click(past, None, table, api_name="practices")
         table.select(reopen, None, [chat, session, status], api_name=False)

@@ -124,7 +124,8 @@ def build_supervisor_tab(ctx: WebContext, export_dir: Path) -> tuple[gr.Tab, Any
         info = readable_session(ctx.store, ctx.accounts, user, (session_id or "").strip())
         review = review_session(ctx.store, info.id)
         ctx.store.audit(user.id, "view", info.id)
-        replies = message_choices(review, "supervisor")
+        # In a practice, the model-written replies are the simulated client's.
+        replies = message_choices(review, "client" if info.kind == "practice" else "supervisor")
         return (
             to_html(review),
             gr.Dropdown(choices=[WHOLE_SESSION, *message_choices(review)], value=WHOLE_SESSION),
@@ -172,7 +173,7 @@ def build_supervisor_tab(ctx: WebContext, export_dir: Path) -> tuple[gr.Tab, Any
         user = supervisor(request)
         info = readable_session(ctx.store, ctx.accounts, user, (session_id or "").strip())
         if not reply:
-            raise InputError("Choose which supervisor reply to rate.")
+            raise InputError("Choose which reply to rate.")
         if not rating:
             raise InputError("Choose a rating first.")
         ctx.store.rate(info.id, message_id(info.id, reply), user.id, rating, note or "")
@@ -215,7 +216,9 @@ def build_supervisor_tab(ctx: WebContext, export_dir: Path) -> tuple[gr.Tab, Any
         table = gr.Dataframe(headers=LIST_COLUMNS, interactive=False, elem_id="review-list")
         session_id = gr.Textbox(label="Open session", interactive=False)
         transcript = gr.HTML()
-        with gr.Accordion("Rate a supervisor reply", open=True):
+        with gr.Accordion(
+            "Rate a reply (the supervisor's, or the client's in a practice)", open=True
+        ):
             with gr.Row():
                 reply = gr.Dropdown([], label="Reply", allow_custom_value=True, scale=2)
                 rating = gr.Radio(RATING_CHOICES, label="Rating", scale=2)
