@@ -9,7 +9,7 @@ INSTALLED := $(VENV)/.installed
 export CMAKE_ARGS := -DGGML_NATIVE=OFF
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run install lock screenshots index test bench lint clean train-coder train-guard browser postgres
+.PHONY: run install lock screenshots index test bench bench-load-server lint clean train-coder train-guard browser postgres
 
 run: index
 	$(BIN)/mie-coach serve
@@ -54,6 +54,14 @@ bench: index
 	-$(BIN)/mie-coach eval run eval/readings/readings.yaml --report reports/bench-readings
 	$(BIN)/python eval/readings/render.py reports/bench-readings/report.json \
 		reports/bench-readings/replies.md
+	@# Practice (issue 19): the client's validity per persona, turn and debrief speed.
+	$(BIN)/python eval/practice/validity.py --seeds 1
+	@# A cohort at once over HTTP (issue 20): 1, 5 and 20 trainees on the embedded default.
+	$(BIN)/python eval/bench_load.py --trainees 1,5,20 --messages 3
+
+# The load benchmark against llama-cpp-python's server instead of the embedded model.
+bench-load-server: index
+	$(BIN)/python eval/bench_load.py --backend server --trainees 1,5,20 --messages 3
 
 # Retrain the offline coder's heads from ../shared/data/annomi (weights are committed).
 train-coder: install

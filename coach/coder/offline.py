@@ -21,7 +21,7 @@ from coach.coder.features import feature_matrix
 from coach.coder.frozen import META as TALK_HEAD_META
 from coach.coder.frozen import FrozenTalkHead
 from coach.coder.heads import Head, softmax
-from coach.coder.relational import relational_head
+from coach.coder.relational import over_threshold, relational_head
 from coach.coder.runtime import WORKERS, int8_session
 from coach.errors import ConfigError
 
@@ -146,6 +146,14 @@ class OfflineCoder:
             starts = np.zeros(len(texts), dtype=bool)
             starts[:1] = True
         probs = self.classifier.probabilities(speakers, texts, starts)
+        if self.relational is not None:  # one batched pass: per utterance costs 20x more
+            probs["relational"] = np.zeros((len(texts), len(self.relational.labels)))
+            mine = [i for i, s in enumerate(speakers) if s != "client"]
+            if mine:
+                previous = ["" if starts[i] else texts[i - 1] for i in mine]
+                probs["relational"][mine] = self.relational.probabilities(
+                    [texts[i] for i in mine], previous
+                )
         out: list[UtteranceCodes] = []
         for i, (speaker, text) in enumerate(zip(speakers, texts, strict=True)):
             if speaker == "client":
@@ -195,14 +203,18 @@ class OfflineCoder:
             else:
                 codes.append(Miti.GIVING_INFORMATION)
         relational = rules.relational_codes(text)
-        if self.relational is not None:
+        if self.relational is not None and "relational" in p:
             # Where the main classifier hears a plain reflection, with no input in it, advice
             # must be probable, not just possible: short reflections drew false Persuades.
             plain = (
                 behaviour == "reflection"
                 and p["has_input"][self.labels["has_input"].index("yes")] < 0.05
             )
-            learned = self.relational.codes(text, previous, ADVICE_SET if plain else frozenset())
+            learned = over_threshold(
+                dict(zip(self.relational.labels, p["relational"], strict=True)),
+                self.relational.thresholds,
+                ADVICE_SET if plain else frozenset(),
+            )
             advice = [c for c in learned if c in ADVICE]  # most probable first
             if advice:  # the head tells advice with permission from without, over the rules
                 codes = [c for c in codes if c not in (*ADVICE, Miti.GIVING_INFORMATION)]

@@ -37,13 +37,11 @@ from sklearn.linear_model import LogisticRegression
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from coach.coder.codes import Miti  # noqa: E402
 from coach.coder.relational import (  # noqa: E402
     META,
     NONE,
     WEIGHTS,
     client_tokens,
-    over_threshold,
 )
 from coach.coder.rules import normalise  # noqa: E402
 
@@ -149,8 +147,11 @@ class Model:
 
 
 class TrialHead:
-    """A trained model with trial thresholds, in the shape the coder uses
-    (coach.coder.relational.RelationalHead.codes), with probabilities computed in advance."""
+    """A trained model with trial thresholds, in the shape the coder reads
+    (coach.coder.relational.RelationalHead: labels, thresholds, probabilities), with the
+    probabilities computed in advance."""
+
+    labels = (NONE, *CODES)
 
     def __init__(self, model: Model, items: list[dict], thresholds: dict[str, float]) -> None:
         self.p = {
@@ -159,11 +160,8 @@ class TrialHead:
         }
         self.thresholds = thresholds
 
-    def codes(
-        self, text: str, previous: str = "", strict: frozenset[Miti] = frozenset()
-    ) -> list[Miti]:
-        row = self.p[(previous, text)]
-        return over_threshold(dict(zip([NONE, *CODES], row, strict=True)), self.thresholds, strict)
+    def row(self, previous: str, text: str) -> np.ndarray:
+        return self.p[(previous, text)]
 
 
 @cache
@@ -189,10 +187,13 @@ def coded(items: list[dict], head: TrialHead | None) -> list[set[str]]:
     coder = _rule_coder()
     out = []
     for item in items:
-        client = item.get("client", "")
+        client, text = item.get("client", ""), item["text"]
+        p = _coder_inputs(client, text)
+        if head is not None:
+            p = p | {"relational": head.row(client, text)}
         coder.relational = head
         try:
-            codes = coder._counsellor(item["text"], client, _coder_inputs(client, item["text"]))
+            codes = coder._counsellor(text, client, p)
         finally:
             coder.relational = None
         out.append({c.value for c in codes.miti_codes} & set(CODES))
