@@ -197,12 +197,13 @@ def run_level(n: int, args: argparse.Namespace, base_env: dict[str, str]) -> dic
     if args.database_url:  # a fresh schema per level: drop what an earlier level wrote
         from sqlalchemy import create_engine, text
 
-        from coach.storage.db import database_url
+        from coach.storage.db import database_url, migrate
 
         url = database_url(Settings(database_url=args.database_url))
         engine = create_engine(url)
         with engine.begin() as db:
             db.execute(text("drop schema public cascade; create schema public"))
+        migrate(engine)  # the process caches its session factory, so migrate here
         engine.dispose()
     settings = Settings(_env_file=None, **_settings_kwargs(env))
     accounts = Accounts(open_database(settings))
