@@ -149,6 +149,29 @@ def wait_for_http(url: str, proc, seconds: float = 90, headers: dict | None = No
     pytest.fail(f"{url} did not answer within {seconds:.0f} s")
 
 
+def start_app(env: dict[str, str], log: Path | None = None) -> tuple[object, str]:
+    """The web app as `make run` serves it (app.py), on a free loopback port; returns the
+    process and its URL once the login page answers."""
+    import subprocess
+    import sys
+
+    port = free_port()
+    out = log.open("a") if log else subprocess.DEVNULL
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, str(REPO_ROOT / "app.py")],
+            env=env | {"MIE_PORT": str(port)},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    finally:
+        if log:
+            out.close()  # type: ignore[union-attr]
+    url = f"http://127.0.0.1:{port}/"
+    wait_for_http(url, proc, 90)
+    return proc, url
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -148,3 +148,27 @@ def test_trainee_chats_and_supervisor_reviews(first_start, browser):
     log_in(page, url, "demo-admin", accounts["demo-admin"])
     page.locator("#users-list").get_by_text("demo-trainee").last.wait_for(timeout=30_000)
     shot(page, "admin")
+
+
+def test_trainee_practises_with_feedback_a_hint_and_a_debrief(first_start, browser):
+    """After the review test: it adds a practice to the demo trainee's sessions."""
+    url, accounts = first_start
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    log_in(page, url, "demo-trainee", accounts["demo-trainee"])
+    page.get_by_role("tab", name="Practice").click()
+    page.get_by_label("Simulated client").click()
+    page.get_by_role("option", name=re.compile("^Maya")).click()
+    page.get_by_role("button", name="Start practice").click()
+    page.get_by_text("You are the therapist.").wait_for(timeout=30_000)
+    page.get_by_label("You, as the therapist").fill(
+        "It sounds like part of you wants to call your sister and part of you is scared."
+    )
+    page.get_by_role("button", name="Say it").click()
+    page.get_by_text("Your last utterance:").wait_for(timeout=60_000)
+    assert page.get_by_text("reflections to questions").is_visible()
+    page.get_by_role("button", name="Hint").click()
+    page.get_by_text("May I offer one idea for your next move?").wait_for(timeout=30_000)
+    page.get_by_role("button", name="End and debrief").click()
+    page.get_by_text("Debrief", exact=True).wait_for(timeout=60_000)
+    page.get_by_text("Practice ended and saved").wait_for()
+    assert page.get_by_text("What will you take from this").is_visible()

@@ -17,7 +17,7 @@ from coach.errors import ConfigError
 
 @pytest.fixture(scope="module")
 def coders() -> tuple[OfflineCoder, OfflineCoder]:
-    return OfflineCoder(), OfflineCoder(relational=False)
+    return OfflineCoder(relational=True), OfflineCoder()
 
 
 def codes(coder: OfflineCoder, client: str, text: str) -> set[Miti]:
@@ -77,7 +77,10 @@ def test_advice_with_permission_is_not_persuasion(coders):
 @pytest.mark.parametrize(
     "client,text",
     [
-        ("I keep thinking about my dad since the session.", "Your dad has been on your mind a lot."),
+        (
+            "I keep thinking about my dad since the session.",
+            "Your dad has been on your mind a lot.",
+        ),
         (
             "Part of me wants to quit drinking and part of me likes it.",
             "You're pulled both ways: it helps you unwind, and you're worried where it's going.",
@@ -88,3 +91,12 @@ def test_advice_with_permission_is_not_persuasion(coders):
 def test_ordinary_reflections_and_questions_are_not_non_adherent(coders, client, text):
     with_head, _ = coders
     assert not {Miti.CONFRONT, Miti.PERSUADE} & codes(with_head, client, text)
+
+
+def test_only_a_trainees_practice_is_coded_with_the_head():
+    from coach.coder import code_conversation, get_coder
+
+    assert get_coder(trainee=True).relational is not None
+    assert get_coder().relational is None  # supervisor-side text: rules alone
+    turns = [("client", "I haven't called him."), ("therapist", "Why not just call him tonight?")]
+    assert Miti.PERSUADE in code_conversation(turns, trainee=True).utterances[1].miti_codes

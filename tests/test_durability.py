@@ -14,24 +14,9 @@ from pathlib import Path
 
 from gradio_client import Client
 
-from coach.settings import REPO_ROOT
-from tests.conftest import free_port, wait_for_http
+from tests.conftest import start_app
 
 PASSWORD = "correct-horse-battery"
-
-
-def _start(env: dict[str, str], log: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    with log.open("a") as out:
-        proc = subprocess.Popen(
-            [sys.executable, str(REPO_ROOT / "app.py")],
-            env=env | {"MIE_PORT": str(port)},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}/"
-    wait_for_http(url, proc, 90)
-    return proc, url
 
 
 def _text(message: dict) -> str:
@@ -59,7 +44,7 @@ def test_kill_9_mid_reply_loses_nothing_and_the_session_continues(indexed_dir, t
         capture_output=True,
     )
     log = tmp_path / "server.log"
-    proc, url = _start(env, log)
+    proc, url = start_app(env, log)
     try:
         alice = Client(url, auth=("alice", PASSWORD), verbose=False)
         job = alice.submit(
@@ -86,7 +71,7 @@ def test_kill_9_mid_reply_loses_nothing_and_the_session_continues(indexed_dir, t
     partial = rows[1][2]
     assert partial.strip()
 
-    proc, url = _start(env, log)
+    proc, url = start_app(env, log)
     try:
         assert "Marked 1 reply(ies) cut off by a server stop as interrupted." in log.read_text()
         rows = _rows(db_path)

@@ -13,10 +13,10 @@ import sys
 import pytest
 from gradio_client import Client
 
-from coach.settings import REPO_ROOT, Settings
+from coach.settings import Settings
 from coach.storage.db import open_database
 from coach.storage.store import Store
-from tests.conftest import API_KEY, free_port, wait_for_http
+from tests.conftest import API_KEY, free_port, start_app
 from tests.faults import FaultProxy
 
 MESSAGE = "My client cried and I froze. How do I stay with tears next time?"
@@ -120,16 +120,8 @@ def test_the_web_app_says_what_failed_and_keeps_serving_other_trainees(
             check=True,
             capture_output=True,
         )
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, str(REPO_ROOT / "app.py")],
-        env=env | {"MIE_PORT": str(port)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/"
+    proc, url = start_app(env)
     try:
-        wait_for_http(url, proc, 90)
         proxy.then("500", "500", "500")
         alice = Client(url, auth=("alice", "correct-horse-battery"), verbose=False)
         history, _ = alice.predict(MESSAGE, [], "skills", api_name="/chat")

@@ -33,7 +33,7 @@ def test_the_schema_migrates_to_the_latest_revision(postgres_settings):
     assert {"failed_logins", "locked_until"} <= columns
     assert {"kind", "persona"} <= {c["name"] for c in inspect(engine).get_columns("sessions")}
     with engine.connect() as conn:
-        assert conn.exec_driver_sql("select version_num from alembic_version").scalar() == "0006"
+        assert conn.exec_driver_sql("select version_num from alembic_version").scalar() == "0007"
 
 
 def test_accounts_and_the_lockout_work_on_postgresql(postgres_settings):

@@ -42,14 +42,22 @@ class CodedConversation(BaseModel):
 _coders: dict[str, object] = {}
 
 
-def get_coder(backend: Backend = "offline", settings: Settings | None = None):
-    """The coder for a backend; the offline one is loaded once per process."""
+def get_coder(
+    backend: Backend = "offline", settings: Settings | None = None, trainee: bool = False
+):
+    """The coder for a backend; the offline ones are loaded once per process.
+
+    ``trainee``: the offline coder with its trained head for the codes AnnoMI lacks
+    (coach/coder/relational.py), for a trainee's own utterances in practice, where it was
+    measured. Supervisor-side text (guidance's candidates, the guard's boundary replies) is
+    coded without it: on those longer, multi-move replies it raised false Persuades."""
     if backend == "offline":
-        if "offline" not in _coders:
+        key = "offline+trainee" if trainee else "offline"
+        if key not in _coders:
             from coach.coder.offline import OfflineCoder
 
-            _coders["offline"] = OfflineCoder()
-        return _coders["offline"]
+            _coders[key] = OfflineCoder(relational=trainee)
+        return _coders[key]
     if backend == "llm":
         from coach.coder.llm import LLMCoder
 
@@ -65,16 +73,21 @@ def normalise_speaker(speaker: str) -> str:
 
 
 def code_conversation(
-    turns: Sequence[tuple[str, str]], backend: Backend = "offline", settings: Settings | None = None
+    turns: Sequence[tuple[str, str]],
+    backend: Backend = "offline",
+    settings: Settings | None = None,
+    trainee: bool = False,
 ) -> CodedConversation:
-    """Code a conversation given as ``(speaker, text)`` pairs in order."""
-    return code_many([turns], backend, settings)[0]
+    """Code a conversation given as ``(speaker, text)`` pairs in order (``trainee``: the
+    therapist side is a trainee practising; see get_coder)."""
+    return code_many([turns], backend, settings, trainee)[0]
 
 
 def code_many(
     conversations: Sequence[Sequence[tuple[str, str]]],
     backend: Backend = "offline",
     settings: Settings | None = None,
+    trainee: bool = False,
 ) -> list[CodedConversation]:
     """Code several conversations in one batch (one embedding pass for all of them)."""
     speakers = [normalise_speaker(s) for turns in conversations for s, _ in turns]
@@ -85,7 +98,7 @@ def code_many(
         if turns:
             starts[offset] = True
         offset += len(turns)
-    coded = get_coder(backend, settings).code(speakers, texts, starts) if texts else []
+    coded = get_coder(backend, settings, trainee).code(speakers, texts, starts) if texts else []
     out, offset = [], 0
     for turns in conversations:
         part = coded[offset : offset + len(turns)]

@@ -132,7 +132,7 @@ def load_classifier(folder: Path = WEIGHTS) -> EmbeddingClassifier | FinetunedCl
 class OfflineCoder:
     """Codes whole conversations at once, so every utterance goes through the model once."""
 
-    def __init__(self, relational: bool = True) -> None:
+    def __init__(self, relational: bool = False) -> None:
         self.classifier = load_classifier()
         self.labels = self.classifier.labels
         # The trained head for the codes AnnoMI lacks; None: the rules alone.

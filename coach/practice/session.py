@@ -111,7 +111,9 @@ class Practice:
         trainee = clean_message(message, self.settings.max_message_chars)
         earlier = [t.trainee for t in self.turns[-1:]]
         flags = [d.category for d in self.guard.screen(trainee, earlier)]
-        codes = code_conversation([("client", self.last_client_line()), ("therapist", trainee)])
+        codes = code_conversation(
+            [("client", self.last_client_line()), ("therapist", trainee)], trainee=True
+        )
         trainee_codes = codes.utterances[1]
         self.state = self.state.after(trainee_codes)
         act: Act = self.state.next_act(self.rng)
@@ -151,7 +153,7 @@ class Practice:
         conversation = [("client", self.opening)]
         for t in self.turns:
             conversation += [("therapist", t.trainee), ("client", t.client.text)]
-        return code_conversation(conversation).summary
+        return code_conversation(conversation, trainee=True).summary
 
     def feedback(self) -> list[str]:
         return miti_lines(self.summary(), [t.codes for t in self.turns])

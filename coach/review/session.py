@@ -64,7 +64,7 @@ def reviewed_rows(store: Store, session_id: str) -> list:
 def review_session(store: Store, session_id: str) -> SessionReview:
     info = store.session(session_id)
     rows = reviewed_rows(store, session_id)
-    coded = code_conversation(coder_roles(info.kind, rows))
+    coded = code_conversation(coder_roles(info.kind, rows), trainee=info.kind == "practice")
     messages = [
         ReviewedMessage(
             id=m.id,
@@ -119,7 +119,17 @@ def trend(store: Store, trainee_id: int) -> list[dict]:
     ]
     ratings = store.ratings(session_ids=[s.id for s in sessions])
     points = []
-    for info, coded in zip(sessions, code_many(conversations), strict=True):
+    practice = [s.kind == "practice" for s in sessions]
+    coded_by_kind = {
+        kind: iter(
+            code_many(
+                [c for c, p in zip(conversations, practice, strict=True) if p == kind], trainee=kind
+            )
+        )
+        for kind in (False, True)
+    }
+    codings = [next(coded_by_kind[p]) for p in practice]
+    for info, coded in zip(sessions, codings, strict=True):
         when = info.created_at.strftime("%Y-%m-%d %H:%M")
         if info.kind == "practice":  # the trainee's own MI, as the therapist
             cr = coded.summary.percent_complex_reflections

@@ -1,7 +1,8 @@
-"""How well the coder finds the MITI codes that AnnoMI does not label (Affirm, Seeking
-Collaboration, Emphasizing Autonomy, Confront, Persuade, Persuade with Permission), on
-counsellor utterances written in a separate pass from the rules
-(``eval/coder/counsellor_utterances.yaml``).
+"""How well the coder (rules and trained head) finds the MITI codes that AnnoMI does not label
+(Affirm, Seeking Collaboration, Emphasizing Autonomy, Confront, Persuade, Persuade with
+Permission), on counsellor utterances written in a separate pass from the rules
+(``eval/coder/counsellor_utterances.yaml``; its dev half chose the head's settings, see
+eval/coder/train_relational.py, whose --report scores the halves apart).
 
     .venv/bin/python eval/coder/rule_codes.py
 
@@ -37,7 +38,9 @@ def main() -> int:
     found, predicted, missed_non_adherent = Counter(), Counter(), []
     totals = Counter(i["code"] for i in items)
     for item in items:
-        coded = code_conversation([("client", item["client"]), ("therapist", item["text"])])
+        coded = code_conversation(
+            [("client", item["client"]), ("therapist", item["text"])], trainee=True
+        )
         codes = {c.value for c in coded.utterances[1].miti_codes}
         predicted.update(codes)
         if item["code"] in codes:
