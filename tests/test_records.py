@@ -75,6 +75,13 @@ def test_sqlite_backup_and_restore_bring_back_every_table(cli, tmp_path):
     _round_trip(cli, settings, tmp_path / "coach-backup.db", {})
     kept = list((settings.data_dir).glob("coach.db.before-restore-*"))
     assert len(kept) == 1  # the database the restore replaced is kept aside
+    # Restoring onto a machine with no database yet keeps nothing aside, and says so.
+    fresh = tmp_path / "fresh"
+    result = cli(
+        "db", "restore", str(tmp_path / "coach-backup.db"), "--yes", MIE_DATA_DIR=str(fresh)
+    )
+    assert result.exit_code == 0 and "kept" not in result.output
+    assert _tables(Settings(data_dir=fresh)) == _tables(settings)
 
 
 def test_postgres_backup_and_restore_bring_back_every_table(cli, tmp_path, postgres_server):

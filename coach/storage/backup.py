@@ -49,12 +49,13 @@ def restore(settings: Settings, path: Path) -> str:
             raise InputError(f"{path} is not a MIE-IS Coach SQLite backup.")
         target = Path(url.database or "")
         aside = target.with_name(f"{target.name}.before-restore-{stamp}")
-        if target.exists():
+        existed = target.exists()
+        if existed:
             with sqlite3.connect(target) as src, sqlite3.connect(aside) as dst:
                 src.backup(dst)
         with sqlite3.connect(path) as src, sqlite3.connect(target) as dst:
             src.backup(dst)
-        kept = f"; the previous database is kept at {aside}" if target.exists() else ""
+        kept = f"; the previous database is kept at {aside}" if existed else ""
         return f"Restored {target} from {path}{kept}"
     if not head.startswith(PG_MAGIC):
         raise InputError(f"{path} is not a pg_dump custom-format backup.")
