@@ -130,3 +130,22 @@ def test_live_practices_are_bounded_least_recently_used_first():
     assert live.get("a") == 1  # a is now the most recent
     live["c"] = 3
     assert list(live) == ["a", "c"] and live.get("b") is None
+
+
+def test_the_terminal_practice_offers_a_hint_and_survives_bad_input(indexed_env):
+    from typer.testing import CliRunner
+
+    from coach.cli import app
+
+    typed = "\n".join(
+        ["/hint", "x" * 5000, "It sounds like part of you wants to call her.", "", ""]
+    )
+    result = CliRunner().invoke(
+        app, ["practice", "--persona", "maya-psilocybin-trial"], input=typed
+    )
+    assert result.exit_code == 0, result.output
+    assert "supervisor> May I offer one idea for your next move?" in result.output
+    assert "Error:" in result.output and "Traceback" not in result.output  # and it went on
+    after = result.output.split("Error:")[-1]  # the turn after the refused one was coded
+    assert "Reflection]" in after and "reflections to questions" in after
+    assert "What will you take from this into your next integration session?" in result.output

@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from coach.cli.common import load_settings
-from coach.errors import InputError
+from coach.errors import CoachError, InputError
 from coach.files import read_utf8
 
 
@@ -95,7 +95,11 @@ def _interactive(session) -> None:
         if message.strip().lower() == "/hint":
             typer.echo(f"supervisor> {session.hint()}")
             continue
-        turn = session.turn(message)
+        try:
+            turn = session.turn(message)
+        except CoachError as exc:  # bad input must not end the practice
+            typer.secho(f"Error: {exc}", fg="red", err=True)
+            continue
         typer.echo(f"  [{', '.join(c.value for c in turn.codes.miti_codes) or 'no code'}]")
         typer.echo(f"{session.persona.name}: {turn.client.text}")
         typer.echo("  " + " · ".join(session.feedback()))
