@@ -4,8 +4,8 @@ Emphasizing Autonomy, Confront, Persuade and Persuade with Permission.
 Word and character n-grams of the utterance (and a few of the client's line before it, which
 decides whether advice was asked for) feed a multinomial logistic regression trained on
 counsellor banks written for this product (eval/coder/train_relational.py). It runs beside the
-rules in coach/coder/rules.py: a code either finds is coded. Microseconds per utterance, so
-guidance can code every candidate.
+rules in coach/coder/rules.py: a code either finds is coded. It codes a trainee's own
+utterances in practice only (coach.coder.get_coder(trainee=True)), where it was measured.
 """
 
 from __future__ import annotations
@@ -65,14 +65,6 @@ class RelationalHead:
         features = hstack([v.transform(fields[f]) for f, v in self.vectorizers]).tocsr()
         return softmax(np.asarray(features @ self.coef.T) + self.intercept)
 
-    def codes(
-        self, text: str, previous: str = "", strict: frozenset[Miti] = frozenset()
-    ) -> list[Miti]:
-        """The codes whose probability clears their threshold (for ``strict`` codes, at least
-        STRICT), most probable first."""
-        p = self.probabilities([text], [previous])[0]
-        return over_threshold(dict(zip(self.labels, p, strict=True)), self.thresholds, strict)
-
 
 STRICT = 0.5  # what advice needs where the main classifier hears a plain reflection
 
@@ -80,14 +72,15 @@ STRICT = 0.5  # what advice needs where the main classifier hears a plain reflec
 def over_threshold(
     p: dict[str, float], thresholds: dict[str, float], strict: frozenset[Miti] = frozenset()
 ) -> list[Miti]:
-    found = [
+    """The codes whose probability clears their threshold (for ``strict`` codes, at least
+    STRICT), most probable first."""
+    return [
         Miti(label)
         for label, value in sorted(p.items(), key=lambda kv: -kv[1])
         if label != NONE
         and value
         >= (max(thresholds[label], STRICT) if Miti(label) in strict else thresholds[label])
     ]
-    return found
 
 
 @cache

@@ -15,12 +15,11 @@ from coach.llm.templates import render
 from coach.supervisor.floor import said_back
 
 
-def situation(
-    last_codes: UtteranceCodes | None, client_talk: str, recent: Sequence[UtteranceCodes]
-) -> str:
-    """Which hint fits: repair after pushing, double-sided after sustain talk or discord, evoke
-    after change talk, open after closed questions, else reflect."""
-    if last_codes is not None and {Miti.CONFRONT, Miti.PERSUADE} & set(last_codes.miti_codes):
+def situation(trainee_codes: Sequence[UtteranceCodes], client_talk: str) -> str:
+    """Which hint fits: repair after pushing, double-sided after sustain talk or discord, open
+    after two closed questions, evoke after change talk, else reflect."""
+    recent = list(trainee_codes)
+    if recent and {Miti.CONFRONT, Miti.PERSUADE} & set(recent[-1].miti_codes):
         return "repair"
     if client_talk in {"sustain", "discord"}:
         return "double_sided"
@@ -49,7 +48,6 @@ def hint(
     client_talk: str,
     trainee_codes: Sequence[UtteranceCodes],
 ) -> str:
-    last = trainee_codes[-1] if trainee_codes else None
-    kind = situation(last, client_talk, trainee_codes)
+    kind = situation(trainee_codes, client_talk)
     body = render(texts[kind], first_name=first_name, example=example(kind, client_line))
     return f"{texts['permission']} {body.strip()} {texts['close']}"

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from coach.coder import code_conversation, code_many
+from coach.coder import CodedConversation, code_conversation, code_many
 from coach.coder.codes import UtteranceCodes
 from coach.coder.summary import SessionSummary
 from coach.storage.store import Comment, Rating, SessionInfo, Store
@@ -119,17 +119,13 @@ def trend(store: Store, trainee_id: int) -> list[dict]:
     ]
     ratings = store.ratings(session_ids=[s.id for s in sessions])
     points = []
-    practice = [s.kind == "practice" for s in sessions]
-    coded_by_kind = {
-        kind: iter(
-            code_many(
-                [c for c, p in zip(conversations, practice, strict=True) if p == kind], trainee=kind
-            )
-        )
-        for kind in (False, True)
-    }
-    codings = [next(coded_by_kind[p]) for p in practice]
-    for info, coded in zip(sessions, codings, strict=True):
+    codings: dict[int, CodedConversation] = {}
+    for practising in (False, True):  # a practice's trainee is coded with the trainee coder
+        picked = [i for i, s in enumerate(sessions) if (s.kind == "practice") == practising]
+        batch = code_many([conversations[i] for i in picked], trainee=practising)
+        codings.update(zip(picked, batch, strict=True))
+    for i, info in enumerate(sessions):
+        coded = codings[i]
         when = info.created_at.strftime("%Y-%m-%d %H:%M")
         if info.kind == "practice":  # the trainee's own MI, as the therapist
             cr = coded.summary.percent_complex_reflections

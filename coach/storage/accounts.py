@@ -15,11 +15,11 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import sessionmaker
 
 from coach.errors import InputError
+from coach.storage.store import delete_session_rows
 from coach.storage.tables import (
     AssignmentRow,
     AuditRow,
     CommentRow,
-    MessageRow,
     RatingRow,
     SessionRow,
     UserRow,
@@ -263,9 +263,7 @@ class Accounts:
                     f"trainees' sessions; disable the account instead "
                     f"(mie-coach users disable {row.username})."
                 )
-            for table in (RatingRow, CommentRow, MessageRow):
-                db.execute(delete(table).where(table.session_id.in_(sessions)))
-            db.execute(delete(SessionRow).where(SessionRow.id.in_(sessions)))
+            delete_session_rows(db, sessions)
             db.execute(
                 delete(AssignmentRow).where(
                     or_(AssignmentRow.supervisor_id == row.id, AssignmentRow.trainee_id == row.id)

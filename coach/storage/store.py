@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from coach.errors import InputError
 from coach.storage.tables import (
@@ -403,10 +403,7 @@ class Store:
         if not session_ids:
             return 0
         with self.factory.begin() as db:
-            for table in (RatingRow, CommentRow, MessageRow):
-                db.execute(delete(table).where(table.session_id.in_(session_ids)))
-            result = db.execute(delete(SessionRow).where(SessionRow.id.in_(session_ids)))
-            return result.rowcount or 0
+            return delete_session_rows(db, session_ids)
 
     def sessions_idle_since(self, cutoff: datetime) -> list[str]:
         """Sessions with no message (and no start) after ``cutoff``."""
@@ -436,6 +433,13 @@ class Store:
                 detail=f"deleted {deleted} session(s) idle for over {days} days: " + ", ".join(ids),
             )
         return deleted
+
+
+def delete_session_rows(db: Session, session_ids: list[str]) -> int:
+    """Within the caller's transaction: the sessions, their messages, comments and ratings."""
+    for table in (RatingRow, CommentRow, MessageRow):
+        db.execute(delete(table).where(table.session_id.in_(session_ids)))
+    return db.execute(delete(SessionRow).where(SessionRow.id.in_(session_ids))).rowcount or 0
 
 
 def _info(row: SessionRow, username: str | None, messages: int) -> SessionInfo:
