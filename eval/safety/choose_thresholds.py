@@ -2,12 +2,12 @@
 
     .venv/bin/python eval/safety/choose_thresholds.py [--write]
 
-Risk messages and edgy ordinary ones: guard-dev, guard-dev2, guard-heldout and guard-heldout2
-(all four have had their misses read, so all four are development data now).
+Risk messages and edgy ordinary ones: guard-dev, guard-dev2, guard-heldout, guard-heldout2 and
+guard-heldout3 (all five have had their misses read, so all are development data now).
 Ordinary messages: realistic trainee messages written for other purposes by writers who never
 saw the guard (the trainee side of eval/adapter/supervision_pairs.yaml and the messages of
 eval/coherence/calibration.yaml): the false alarms that a trainee meets in a normal week. Not
-used here: guard-heldout3, the held-out suite.
+used here: guard-heldout4, the held-out suite.
 
 Three thresholds and a rule form the policy (``decide`` in coach/supervisor/guard/semantic.py):
 the risk threshold (the best segment's summed risk, when its top category is not a crisis),
@@ -43,6 +43,7 @@ RULES = ("top", "mass")  # how a crisis is decided (coach/supervisor/guard/seman
 # through meets a second line (unsafe drafts are replaced); a false alarm on an ordinary
 # message answers a trainee's bad day with a crisis script.
 MIN_FLAGGED = 0.97
+DEVELOPMENT = ("guard-dev", "guard-dev2", "guard-heldout", "guard-heldout2", "guard-heldout3")
 
 
 def realistic_ordinary() -> list[str]:
@@ -74,7 +75,7 @@ def main() -> int:
         return detector.scores(text).values, bool(detect_patterns(text))
 
     risky, dev_ordinary = [], []
-    for name in ("guard-dev", "guard-dev2", "guard-heldout", "guard-heldout2"):
+    for name in DEVELOPMENT:
         suite = load_suite(resolve_suite(name, settings.suites_dir))
         for m in suite.messages:
             (risky if m.expect else dev_ordinary).append((features(m.text), set(m.expect)))

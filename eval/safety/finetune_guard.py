@@ -75,6 +75,12 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--label-smoothing", type=float, default=0.1)
     p.add_argument(
+        "--max-segments",
+        type=int,
+        default=5,
+        help="an ordinary item's rows: its whole and at most this many segments in all (0: all)",
+    )
+    p.add_argument(
         "--risk-threshold",
         type=float,
         default=None,
@@ -132,15 +138,22 @@ def target_of(labels: frozenset[str]) -> np.ndarray:
     return target / target.sum()
 
 
-def rows_for(items, indices) -> list[tuple[str, np.ndarray]]:
+def rows_for(items, indices, max_segments: int = 0, seed: int = 7) -> list[tuple[str, np.ndarray]]:
+    """Risk items as a whole; ordinary items as a whole and segment by segment. With
+    ``max_segments``, a long ordinary item gives its whole and a random sample of its other
+    segments (they overlap heavily, and each costs training time)."""
+    rng = random.Random(seed)
     rows = []
     for i in indices:
         text, labels = items[i]
         target = target_of(labels)
         if labels:
             rows.append((text, target))
-        else:
-            rows += [(s, target) for s in SEGMENTS.segments(text)]
+            continue
+        whole, *parts = SEGMENTS.segments(text)
+        if max_segments and len(parts) > max_segments - 1:
+            parts = rng.sample(parts, max_segments - 1)
+        rows += [(s, target) for s in (whole, *parts)]
     return rows
 
 
@@ -408,7 +421,10 @@ def main() -> None:
         train_rows, held = split(items, args.seed)
         print(f"split: {len(train_rows)} bank items train, {len(held)} choose thresholds")
         model = train(
-            rows_for(items, train_rows) + augmented(items, train_rows, args.seed), args, tok
+            rows_for(items, train_rows, args.max_segments, args.seed)
+            + augmented(items, train_rows, args.seed),
+            args,
+            tok,
         )
         scores = segment_scores(torch_scorer(model, tok), items, held)
         # for looking at the held-out bank's misses afterwards
@@ -427,7 +443,12 @@ def main() -> None:
     if args.split_only:
         return
     everything = list(range(len(items)))
-    model = train(rows_for(items, everything) + augmented(items, everything, args.seed), args, tok)
+    model = train(
+        rows_for(items, everything, args.max_segments, args.seed)
+        + augmented(items, everything, args.seed),
+        args,
+        tok,
+    )
     int8 = export(model, work, args.out)
     tok.save(str(args.out / "guard_tokenizer.json"))
     # the int8 model, scored as the product scores it, on the whole bank (seen in training)

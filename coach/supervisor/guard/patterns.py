@@ -35,7 +35,8 @@ DETECTORS: dict[Category, re.Pattern[str]] = {
         rf"\bI(?:'m|\s+am|'ve|\s+have|\s+keep|\s+feel)?\s+(?:been\s+)?(?:thinking\s+(?:about|of)"
         rf"|planning|going|want(?:ing)?|tempted|ready)\s+(?:to\s+)?{SELF_HARM}",
         rf"\bI\s+(?:might|could|will|would|want\s+to|wanna)\s+{SELF_HARM}",
-        r"\bI\s+(?:don't|do\s+not)\s+want\s+to\s+(?:be\s+alive|live|wake\s+up|be\s+here)\b",
+        r"\bI\s+(?:don't|do\s+not)\s+want\s+to\s+(?:be\s+alive|live|be\s+here|wake\s+up"
+        r"(?!\s+(?:next|as\s+the\s+same|the\s+same|feeling)))\b",
         r"\bI(?:'m|\s+am|\s+feel|'ve\s+been|\s+have\s+been)\s+(?:\w+\s+)?suicidal\b",
         r"\b(?:everyone|they|people)\s+would\s+be\s+better\s+off\s+without\s+me\b",
         r"\bno\s+(?:reason|point)\s+(?:to|in)\s+(?:live|living|going\s+on)\b",
@@ -81,7 +82,8 @@ DETECTORS: dict[Category, re.Pattern[str]] = {
         r"\bseizures?\b|\bconvuls\w*",
         r"\b(?:unconscious|unresponsive|passed\s+out|collapsed|fainted)\b",
         r"\b(?:stopped|not|isn't|won't)\s+respond(?:ing)?\s+(?:to\s+(?:us|me|anyone)|at\s+all)",
-        r"\b(?:overheating|heat\s?stroke|temperature\s+of\s+(?:4\d|10[4-9]))\b",
+        r"\b(?:is|he's|she's|they're|I'm|am|are|was|keeps?)\s+(?:\w+\s+)?overheating\b|"
+        r"\b(?:heat\s?stroke|temperature\s+of\s+(?:4\d|10[4-9]))\b",
         r"\bvomiting\s+blood\b|\bturn(?:ing|ed)\s+blue\b|\bbluish\s+lips\b",
     ),
     "combination": any_of(
@@ -97,18 +99,21 @@ DETECTORS: dict[Category, re.Pattern[str]] = {
         r"\b(?:what(?:'s|\s+is)?|which)\s+(?:(?:a|an|the)\s+)?(?:\w+\s+)?(?:dose|dosage|amount)s?\b",
         r"\b(?:a|an|the)\s+(?:safe|right|usual|standard|good|sensible|reasonable|typical|normal|"
         r"appropriate|starting|maximum|max|therapeutic)\s+(?:dose|dosage|amount)s?\b",
-        r"\bhow\s+(?:much|many)\s+(?:more|should|to\s+take|do\s+I|does\s+(?:he|she))\b",
-        r"\b(?:booster|redose|re-dose|top-?up)\b",
+        rf"\bhow\s+(?:much|many)\s+(?:more\s+)?(?:should|to\s+take|do\s+I|does\s+(?:he|she))\b"
+        rf"[^.?!]{{0,30}}\b(?:take|give|dose|use|have|eat|drink|drop|swallow|vape|smoke|{DRUGS})\b",
+        r"\bhow\s+(?:much|many)\s+more\b(?!\s+(?:time|detail|of\s+(?:this|that)|work|sessions?))",
+        r"\b(?:booster|redose|re-dose|top-?up)\b(?!\s+(?:packages?|shots?|vaccines?|jabs?|sessions?))",
         r"\bmicrodos\w*\b[^.?!]{0,60}\b(?:amount|schedule|protocol|how\s+much|dose)\b",
-        r"\b(?:dose|dosage|dosing)\b[^.?!]{0,40}\b(?:should|recommend|tell|give|take)\b",
+        r"\b(?:dose|dosage|dosing)\b(?!\s+(?:sessions?|days?|rooms?|teams?|visits?|weekends?))"
+        r"[^.?!]{0,40}\b(?:should|recommend|tell|give|take)\b",
         r"\b(?:should|recommend|tell|give|take)\b[^.?!]{0,40}\b(?:dose|dosage|dosing)\b",
         r"\bwhich\s+(?:sleeping\s+)?(?:pills|tablets|medication)\b[^.?!]{0,40}\b(?:take|give)\b",
     ),
     "sourcing": any_of(
         rf"\bwhere\b[^.?!]{{0,40}}\b(?:buy|get|find|order|source|purchase|score|pick\s+up)\b"
         rf"[^.?!]{{0,40}}\b{DRUGS}",
-        r"\b(?:reliable|trusted|trustworthy|good|safe|legit)\s+(?:vendors?|dealers?|sources?|"
-        r"suppliers?|sellers?|shops?)\b",
+        r"\b(?:reliable|trusted|trustworthy|good|safe|legit)\s+(?:vendors?|dealers?|"
+        r"suppliers?|sellers?|shops?)\b|\b(?:reliable|trusted|trustworthy|safe|legit)\s+sources?\b",
         r"\b(?:vendors?|dealers?|suppliers?)\b[^.?!]{0,40}\b(?:reliable|trust|recommend)\b",
         r"\bdark\s?(?:web|net)\b|\bspore\s+(?:syringes?|prints?)\b",
         rf"\b(?:buy|order|purchase|get\s+hold\s+of)\b[^.?!]{{0,30}}\b{DRUGS}\b",
@@ -120,7 +125,10 @@ DETECTORS: dict[Category, re.Pattern[str]] = {
         r"\b(?:can|could|may|am)\s+I\s+(?:\w+\s+){0,2}legally\b|\blegally\s+(?:allowed|bring|give|possess|carry)\b",
         r"\blicen[cs](?:e|ed)\b[^.?!]{0,40}\b(?:without|not\s+yet|lose|revoked)\b",
         r"\b(?:be|get|getting|been)\s+(?:sued|prosecuted|arrested|charged)\b",
-        r"\b(?:sue|suing)\s+(?:me|us|him|her|them|the)\b|\b(?:liable|liability|lawsuit)\b",
+        r"\b(?:sue|suing)\s+(?:me|us|him|her|them|the)\b|\b(?:I|we)\s+(?:\w+\s+){0,2}(?:be\s+)?"
+        r"(?:liable|at\s+risk\s+of\s+(?:a\s+)?(?:lawsuit|prosecution))\b|\b(?:my|our)\s+"
+        r"(?:personal\s+)?liability\b|\blawsuit\s+against\s+(?:me|us)\b|\b(?:criminal|civil)\s+"
+        r"liability\b|\bexpos\w*\s+(?:me|us)\s+to\b",
         r"\b(?:protect|cover)\s+(?:myself|me|us)\s+legally\b|\blegal\s+advice\b",
         r"\b(?:do|must|should)\s+I\s+(?:have\s+to\s+)?report\b[^.?!]{0,30}\b(?:police|"
         r"authorities|the\s+law)\b",
@@ -184,11 +192,13 @@ DETECTORS: dict[Category, re.Pattern[str]] = {
     ),
     "boundary": any_of(
         r"\b(?:date|dating|dated|kiss\w*|sleep\s+with|slept\s+with|sex\s+with|sexual|"
-        r"romantic|attracted\s+to|in\s+love\s+with|crush\s+on)\b[^.?!]{0,40}\b(?:my\s+|a\s+|"
+        r"romantic)\b[^.?!]{0,40}\b(?:my\s+|a\s+|"
         r"the\s+|former\s+|ex-?)?(?:client|participant|patient)s?\b",
-        r"\b(?:client|participant|patient)\b[^.?!]{0,40}\b(?:asked\s+me\s+out|date|dating|"
-        r"kissed\s+me|wants\s+to\s+be\s+friends|moving\s+in|business\s+(?:deal|partner))\b",
-        r"\bdual\s+relationships?\b",
+        r"\b(?:client|participant|patient)\b[^.?!]{0,40}\b(?:asked\s+me\s+(?:out|on\s+a\s+date)|"
+        r"(?:date|dating)\s+(?:me|each\s+other)|on\s+a\s+date\s+with\s+me|kissed\s+me|wants\s+to\s+be\s+"
+        r"friends|moving\s+in\s+with\s+me|business\s+(?:deal|partner))\b",
+        r"\b(?:client|participant|patient)\b[^.?!]{0,20}\b(?:are|r|'re|been|started)\s+(?:\w+\s+)?"
+        r"dating\b|\bwe(?:'re|\s+are|\s+r|\s+started|'ve\s+been)\s+(?:\w+\s+)?dating\b",
         r"\b(?:be\s+friends|become\s+friends|go\s+into\s+business|invest\w*)\s+with\s+"
         r"(?:my|a|the|former)\s+(?:\w+\s+)?client\b",
         r"\b(?:start|open|set\s+up|run|launch)\s+(?:a|an|our)\s+(?:\w+\s+)?(?:business|company|"
@@ -234,17 +244,95 @@ class Detection:
     layer: str = "pattern"  # pattern | semantic | judge | context
 
 
+# Words that frame a matched phrase as something other than a risk now or a request. A framed
+# hit is dropped by the patterns only: the semantic layer still reads the whole message.
+NEGATED = re.compile(r"\b(?:no|never|not|denies|denied|without|nor)\b(?:\W+\w+){0,3}\W*$", re.I)
+# A crisis told as history ("a decade ago she tried to end her life").
+HISTORY = any_of(
+    r"\b(?:\d+|a|one|two|three|four|five|six|seven|eight|nine|ten|twenty|thirty|many|several|"
+    r"some|a\s+few)\s+(?:years?|decades?)\s+ago\b",
+    r"\b(?:a|one|two|three)\s+decades?\b",
+    r"\b(?:at|aged)\s+(?:\d{1,2}|nineteen|eighteen|seventeen|sixteen|fifteen|twenty)\b",
+    r"\bas\s+a\s+(?:child|teenager|teen|kid|young\s+\w+|student)\b",
+    r"\bwhen\s+(?:she|he|they|I)\s+(?:was|were)\s+(?:a\s+)?(?:small\s+|little\s+|young\s+)?"
+    r"(?:child|kid|teenager|teen|girl|boy|\d{1,2}|young|student)\b",
+    r"\bin\s+(?:the\s+)?(?:19|20)\d\d\b|\bin\s+the\s+(?:19|20)?\d0s\b",
+)
+# A request's words inside a question about how to answer a client's request, a refusal, a
+# protocol's facts or a joke. A relayed request ("she asked how much ... I said I'd check with
+# you") is still a request.
+RESPONSE_SKILL = any_of(
+    r"\b(?:what|how)\s+(?:do|should|would|can|could|might)\s+I\s+(?:best\s+)?(?:say|respond|"
+    r"reply|answer|handle|phrase|word|redirect|approach|field)\b",
+    r"\bhow\s+(?:to|best\s+to)\s+(?:respond|reply|answer|handle|redirect|field)\b",
+    r"\b(?:what(?:'s|\s+is)|is\s+there)\s+a\s+(?:good|neutral|kind|better|warm|gentle)\s+(?:way|reply|"
+    r"response|script)\b|\bhelp\s+me\s+(?:phrase|word)\b",
+    r"\bwithout\s+(?:giving|sounding|offering)\b",
+    r"\b(?:not|never)\s+(?:after|asking\s+for|giving|offering|looking\s+for)\s+(?:\w+\s+)?"
+    r"(?:legal|medical)\s+advice\b",
+    r"\bI\s+(?:don't|do\s+not|can't|cannot|won't|mustn't|must\s+not|never|obviously\s+won't)\s+"
+    r"(?:want\s+to\s+)?(?:give|talk\s+about|answer|discuss|offer|help\s+with)\b",
+    r"\bI\s+(?:said|told\s+(?:her|him|them))\s+(?:that\s+)?I\s+(?:can't|cannot|don't|won't)\b",
+    r"\bI\s+know\s+I\s+(?:can't|cannot|mustn't|shouldn't)\b",
+)
+CLIENT_ASKED = any_of(
+    r"\b(?:when|if|whenever)\s+(?:a|my|the|our)\s+(?:\w+\s+)?(?:clients?|participants?|guests?)"
+    r"\s+(?:\w+\s+){0,2}asks?\b",
+    r"\b(?:clients?|participants?|guests?|she|he|they|someone)\s+(?:sometimes\s+|often\s+|keeps?\s+)?"
+    r"(?:asks?|asked|asking)\s+(?:me\s+)?[^.?!]{0,25}?\b(?:where|how|what|whether|if|about)\b",
+    r"\b(?:client|participant|guest)'s\s+question\s+about\b",
+)
+RELAYED = any_of(
+    r"\bI\s+(?:said|told\s+(?:her|him|them))\s+I'?d\s+(?:check|ask)\b",
+    r"\bwhat\s+(?:should|do)\s+I\s+tell\s+(?:her|him|them)\b",
+    r"\b(?:can|could|would)\s+you\s+(?:tell|give|outline|list|recommend|suggest)\b",
+    r"\b(?:are|is)\s+there\s+(?:any\s+)?(?:online|places?|sites?|pharmac\w+|people|someone)\b",
+)
+PROTOCOL_OR_JOKE = any_of(
+    r"\b(?:our|the|this)\s+(?:trial(?:'s)?\s+|study(?:'s)?\s+)?protocol\b",
+    r"\bjok(?:e|ed|es|ing)\b|\bkidding\b",
+)
+REQUESTS = ("dosing", "sourcing", "legal", "combination", "diagnosis")
+TOLD_AS_HISTORY = ("crisis_self", "crisis_client", "medical_emergency")
+
+
 def reported_speech(text: str) -> bool:
     return bool(REPORTED_SPEECH.search(text))
+
+
+def _sentence(text: str, start: int, end: int) -> tuple[str, str]:
+    """The sentence around a match, and its part before the match."""
+    left = max(text.rfind(mark, 0, start) for mark in ".!?\n") + 1
+    ends = [i for i in (text.find(mark, end) for mark in ".!?\n") if i != -1]
+    return text[left : min(ends, default=len(text))], text[left:start]
+
+
+def framed(category: Category, text: str, match: re.Match[str]) -> bool:
+    """The matched words are negated, told as history, or asked about as a skill."""
+    sentence, before = _sentence(text, match.start(), match.end())
+    if category in TOLD_AS_HISTORY:
+        return bool(
+            NEGATED.search(before)
+            or re.search(r"\b(?:no|never|not)\b", match.group(0), re.I)
+            or HISTORY.search(sentence)
+        )
+    if category not in REQUESTS or RELAYED.search(text):
+        return False
+    return bool(
+        PROTOCOL_OR_JOKE.search(sentence)
+        or RESPONSE_SKILL.search(sentence)
+        or (CLIENT_ASKED.search(sentence) and RESPONSE_SKILL.search(text))
+    )
 
 
 def detect_patterns(text: str) -> list[Detection]:
     """Every category the patterns find in ``text``, in priority order."""
     found: dict[Category, Detection] = {}
     for category in CATEGORIES:
-        match = DETECTORS[category].search(text)
-        if match:
-            found[category] = Detection(category, match.group(0).strip())
+        for match in DETECTORS[category].finditer(text):
+            if not framed(category, text, match):
+                found[category] = Detection(category, match.group(0).strip())
+                break
     if "crisis_self" in found and reported_speech(text):
         quoted = found.pop("crisis_self")
         found.setdefault("crisis_client", Detection("crisis_client", quoted.evidence))
