@@ -19,6 +19,8 @@ import statistics
 import time
 from pathlib import Path
 
+import yaml
+
 from coach.practice.personas import load_personas
 from coach.practice.session import Practice
 from coach.settings import Settings
@@ -43,6 +45,16 @@ def play(settings: Settings, persona: str, script: str, seed: int, model: bool) 
         "floor": sum(t.client.source == "floor" for t in turns) / len(turns),
         "turn_seconds": [t.seconds for t in turns],
         "debrief_seconds": time.perf_counter() - started,
+        "replies": [
+            {
+                "trainee": line,
+                "client": t.client.text,
+                "act": t.client.act,
+                "source": t.client.source,
+                "rejected": t.client.rejected,
+            }
+            for line, t in zip(lines, turns, strict=True)
+        ],
     }
 
 
@@ -52,10 +64,13 @@ def main() -> int:
     parser.add_argument("--no-model", action="store_true", help="floor lines only (fast)")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--personas", nargs="*", help="only these persona ids")
+    parser.add_argument(
+        "--replies", type=Path, help="write every turn (trainee, client, act, source) as YAML"
+    )
     args = parser.parse_args()
     settings = Settings()
     ids = args.personas or list(load_personas(settings.prompts_dir))
-    rows, turn_times, debrief_times, floors = [], [], [], []
+    rows, turn_times, debrief_times, floors, played = [], [], [], [], []
     print(f"{'persona':28} {'script':12} change sustain discord floor coder-change")
     for persona in ids:
         for script in SCRIPTS:
@@ -68,6 +83,10 @@ def main() -> int:
             }
             row |= {"persona": persona, "script": script}
             rows.append(row)
+            played += [
+                {"persona": persona, "script": script, "seed": s, "turns": r["replies"]}
+                for s, r in enumerate(runs)
+            ]
             turn_times += [t for r in runs for t in r["turn_seconds"]]
             debrief_times += [r["debrief_seconds"] for r in runs]
             floors.append(row["floor"])
@@ -95,6 +114,8 @@ def main() -> int:
     )
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
+    if args.replies:
+        args.replies.write_text(yaml.safe_dump(played, sort_keys=False, allow_unicode=True))
     return 0
 
 
