@@ -149,3 +149,48 @@ def test_the_terminal_practice_offers_a_hint_and_survives_bad_input(indexed_env)
     after = result.output.split("Error:")[-1]  # the turn after the refused one was coded
     assert "Reflection]" in after and "reflections to questions" in after
     assert "What will you take from this into your next integration session?" in result.output
+
+
+# Replies the embedded model wrote as the client in a validity run (unedited): each passed the
+# earlier checks, and each talks like a helper or a document, not like a client.
+HELPER_VOICED = [
+    "I'm glad to hear that you've taken a step, and I'd like to say something about the "
+    "possibility of making positive changes in your life.",
+    "If I had to choose one, I would say that it is hard. It's a very serious consideration and "
+    "something you need to accept every day for the rest of your life.",
+    "I'm so sorry for your decision. It's very difficult to accept the changes that have been "
+    "brought about.",
+    "In the first person, I've been using a few words to make my initial response more personal "
+    "and engaging.",
+    "I'd rather take the first small step. Here's what I would do:\n1.",
+]
+
+
+@pytest.mark.parametrize("text", HELPER_VOICED)
+def test_a_client_reply_in_a_helpers_voice_is_refused(text):
+    from coach.practice.client import client_problems
+    from coach.supervisor.coherence.overlap import RunIndex
+
+    empty = RunIndex([], 6)
+    problems = client_problems(text, "elaboration", "neutral", empty, empty)
+    assert any("helper" in p or "document" in p for p in problems), problems
+
+
+def test_every_written_client_line_passes_the_voice_checks():
+    """The personas' own lines (the floor) are how a client talks: generic "you", push-back at
+    the therapist. The voice checks must not refuse them."""
+    from coach.practice.client import DOCUMENT_FORM, HELPER_TALK, advises_you
+
+    lines = [
+        line
+        for persona in load_personas(Settings().prompts_dir).values()
+        for act in ("change", "sustain", "neutral", "discord", "elaboration")
+        for line in getattr(persona.lines, act)
+    ]
+    assert len(lines) >= 100
+    refused = [
+        line
+        for line in lines
+        if HELPER_TALK.search(line) or DOCUMENT_FORM.search(line) or advises_you(line)
+    ]
+    assert refused == []

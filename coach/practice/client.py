@@ -41,6 +41,24 @@ FIRST_PERSON = re.compile(r"\b(?:I|I'm|I've|I'd|I'll|me|my|myself|mine)\b")
 NARRATION = re.compile(r"[\"“”]|\bthe therapist\b|\b(?:she|he) (?:said|says|sat|began)\b", re.I)
 # A reply that opens on "you" is the therapist's voice ("You'd want to...", "You're not...").
 OPENS_ON_YOU = re.compile(r"^\s*you(?!\s+know)\b", re.I)
+# Helping-talk a client does not say: praise or sympathy for the listener's choices, wellness
+# slogans, talk about the reply itself.
+HELPER_TALK = re.compile(
+    r"\b(?:glad to hear|proud of you|sorry for your|your (?:decision|journey|progress|wife|"
+    r"husband|life)|(?:mental health|healing|wellness) journey|empower\w*|self-care|"
+    r"it'?s (?:important|okay|ok) to|remember that|in the first person|as an ai|"
+    r"(?-i:AI)|language model)\b",
+    re.I,
+)
+# A list, a heading or a trailing colon: a document, not a person talking.
+DOCUMENT_FORM = re.compile(r"(?:^|\n)\s*(?:\d+[.)]|[-*•])(?:\s|$)|:\s*$|\(\s*I\s*\)")
+# Telling the listener what they should do or feel: the helper's place, not the client's.
+ADVICE_TO_YOU = re.compile(
+    r"\byou\s+(?:really\s+|just\s+)?(?:need\s+to|should|must|have\s+to|can\s+always|might\s+want|"
+    r"could\s+try|may\s+want|deserve)\b",
+    re.I,
+)
+SENTENCE = re.compile(r"[^.!?]+[.!?]*")
 CANDIDATES = 2
 
 
@@ -105,6 +123,10 @@ def client_problems(
         return ["empty"]
     if THERAPIST_TALK.search(text) or OPENS_ON_YOU.search(text):
         problems.append("speaks as the therapist or names a speaker")
+    if HELPER_TALK.search(text) or advises_you(text):
+        problems.append("talks like a helper, not a client")
+    if DOCUMENT_FORM.search(text):
+        problems.append("reads as a document (a list, heading or colon)")
     if NARRATION.search(text) or (name and re.search(rf"\b{re.escape(name)}\b", text)):
         problems.append("narrates instead of speaking as the client")
     if on_persona <= 0:
@@ -121,6 +143,16 @@ def client_problems(
     if not talk_agrees(act, heard):
         problems.append(f"coded as {heard} talk, not {TALK_OF[act]}")
     return problems
+
+
+def advises_you(text: str) -> bool:
+    """A sentence with no "I" in it that tells "you" what to do or feel ("It's something you
+    need to accept every day."). A client's generic "you" ("once you say it out loud you can't
+    take it back") and a push-back at the therapist are not advice."""
+    return any(
+        ADVICE_TO_YOU.search(sentence) and not FIRST_PERSON.search(sentence)
+        for sentence in SENTENCE.findall(text)
+    )
 
 
 def talk_agrees(act: Act, heard: str | None) -> bool:
