@@ -41,6 +41,12 @@ DETECTORS: dict[Category, re.Pattern[str]] = {
         r"\b(?:everyone|they|people)\s+would\s+be\s+better\s+off\s+without\s+me\b",
         r"\bno\s+(?:reason|point)\s+(?:to|in)\s+(?:live|living|going\s+on)\b",
         r"\bI(?:'ve|\s+have)\s+been\s+(?:cutting|hurting|harming)\s+myself\b",
+        r"\bI(?:'d|\s+would)\s+(?:\w+\s+)?rather\s+be\s+dead\b",
+        r"\bI\s+(?:\w+\s+){0,2}want(?:ed)?\s+to\s+die\b",
+        r"\b(?:reading|read|looking|looked|researching|researched)\s+(?:up\s+)?(?:about\s+)?"
+        r"(?:how\s+(?:people|to)\s+(?:do\s+it|kill|end\s+it)|(?:suicide\s+)?methods\b)",
+        r"\bI(?:'ve|\s+have)?\s+(?:been\s+)?(?:burn(?:ed|t|ing)?|cut(?:ting)?|scratch(?:ed|ing))\s+"
+        r"(?:my\s+(?:\w+\s+)?(?:arms?|wrists?|legs?|thighs?|skin|stomach)|myself)\b",
     ),
     "crisis_client": any_of(
         r"\b(?:is|was|has\s+been|feels?|felt|seems?|sounds?|became|getting|got|been)\s+"
@@ -61,6 +67,9 @@ DETECTORS: dict[Category, re.Pattern[str]] = {
         r"\b(?:pills|tablets)\s+(?:saved|stockpiled|hoarded)\b",
         r"\b(?:saved|stockpiled|hoarded)\s+(?:up\s+)?(?:pills|tablets|medication)\b",
         r"\btonight\s+is\s+the\s+night\b",
+        r"\b(?:cutting|burning|cut|burned|burnt)\s+(?:his|her|their)\s+(?:fore)?(?:arms?|wrists?|"
+        r"thighs?|legs?|skin|stomach)\b|\bfresh\s+blood\b",
+        r"\busing\s+(?:it|the\s+\w+)\s+on\s+(?:him|her|them)sel(?:f|ves)\b",
         r"\b(?:giving|gave|given)\s+(?:away\s+)?(?:all\s+)?(?:his|her|their)\s+(?:\w+\s+)?"
         r"(?:things|belongings|possessions|stuff|savings)\s+away\b|\bgiving\s+away\s+(?:all\s+)?"
         r"(?:his|her|their)\s+(?:\w+\s+)?(?:things|belongings|possessions|stuff|savings)\b",

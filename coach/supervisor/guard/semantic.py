@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
@@ -121,6 +122,7 @@ class SemanticDetector:
     def detect(self, text: str, whole_only: bool = False) -> list[Detection]:
         scored = self.scores(text, whole_only)
         picks = decide(scored.values, self.crisis_mask, self.policy)
+        picks = self._whose(picks, scored.segments)
         return [
             Detection(
                 self.categories[j],
@@ -129,6 +131,33 @@ class SemanticDetector:
             )
             for j, i in sorted(picks.items())
         ]
+
+    def _whose(self, picks: dict[int, int], pieces: list[str]) -> dict[int, int]:
+        """The model often reads whose risk it is wrongly ("My client has pills saved up"
+        as the trainee's own). Grammar settles it: a segment with no "I" that names someone
+        else is their risk; one with "I" and nobody else is the trainee's."""
+        index = {c: j for j, c in enumerate(self.categories)}
+        fixed = dict(picks)
+        for category, other in (("crisis_self", "crisis_client"), ("crisis_client", "crisis_self")):
+            j, k = index.get(category), index.get(other)
+            if j is None or k is None or j not in picks:
+                continue
+            piece = pieces[picks[j]]
+            speaker, someone = bool(SPEAKER.search(piece)), bool(SOMEONE_ELSE.search(piece))
+            if (category == "crisis_self" and someone and not speaker) or (
+                category == "crisis_client" and speaker and not someone
+            ):
+                segment = fixed.pop(j)
+                fixed.setdefault(k, segment)
+        return fixed
+
+
+# Who a segment is about, for ``SemanticDetector._whose``.
+SPEAKER = re.compile(r"\b(?:I|I'm|I've|I'd|I'll|im|ive|me|myself)\b")
+SOMEONE_ELSE = re.compile(
+    r"\b(?:clients?|participants?|patients?|guests?|he|she|they|him|her|his|their|hes|shes)\b",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
