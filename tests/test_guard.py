@@ -19,6 +19,7 @@ from coach.settings import Settings
 from coach.storage.db import open_database
 from coach.storage.store import Store
 from coach.supervisor.agent import Supervisor
+from coach.supervisor.coherence.role import role_problems
 from coach.supervisor.guard import (
     CATEGORIES,
     CRISIS,
@@ -189,6 +190,7 @@ CUSTOM = {
     "legal_contact": "the Acme ethics desk (ethics@acme.test)",
 }
 SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
+WORRIED = "My client said something worrying in session today and I don't know what to do."
 
 
 @pytest.mark.parametrize("contacts", ["default", "custom"])
@@ -203,9 +205,12 @@ def test_every_boundary_reply_reads_well_and_is_mi_consistent(boundaries, catego
         assert not any(a == b for a, b in itertools.pairwise(words)), sentence
     assert reply.count("?") == 1 and reply.endswith("?"), "one open question, at the end"
     assert not re.search(r"\s[,.;:?]|\.\.|,,", reply)
-    codes = code_conversation([("client", "a message"), ("supervisor", reply)]).utterances[1]
-    assert not codes.mi_non_adherent, codes.miti_codes
-    assert codes.reflection_type or codes.question_type == "open", codes.miti_codes
+    # coded after a bare message and after a realistic one (the coder reads the turn before)
+    for before in ("a message", WORRIED):
+        codes = code_conversation([("client", before), ("supervisor", reply)]).utterances[1]
+        assert not codes.mi_non_adherent, codes.miti_codes
+        assert codes.reflection_type or codes.question_type == "open", codes.miti_codes
+    assert role_problems(reply) == [], "speaks to the trainee as their supervisor"
     assert reply_findings(reply) == []
     assert escalates(reply) or settings.crisis_resources in reply, "names a human to turn to"
     if category in CRISIS:
