@@ -68,8 +68,8 @@ train-coder: install
 	$(BIN)/python eval/coder/train_heads.py
 	$(BIN)/python eval/coder/train_talk_head.py
 
-# Retrain the safety guard's model from eval/safety/bank/ (weights are committed; about 50 min
-# on 2 cores). Needs the training venv with CPU torch: see eval/README.md. The thresholds are
+# Retrain the safety guard's model from eval/safety/bank/ (weights are committed; about 70 min
+# on 2 cores: the split run and the full run, 5 epochs each). Needs the training venv with CPU torch: see eval/README.md. The thresholds are
 # then chosen on development data by eval/safety/choose_thresholds.py (docs/safety-guard.md).
 TRAIN_PYTHON ?= .venv-train/bin/python
 train-guard: install
