@@ -42,6 +42,13 @@ def checker():
         ),
         ("Trainee: I froze. Supervisor: You froze and that was hard.", "speaker label"),
         ("The four processes are engaging, focusing, evoking and planning. So what?", "'you'"),
+        (  # unedited, the embedded default on the reading set; it passed every check before
+            "Writing progress notes that feel honest and real is a tough decision. Here's some "
+            "thoughts about the difference between what you want to do, and how it might be "
+            "best handled in practice: - What does a clear outline look like?",
+            "document",
+        ),
+        ("You want to create a dialogue with her. Here are some ideas: 1.", "document"),
     ],
 )
 def test_role_failures_are_named(reply, problem):

@@ -127,6 +127,8 @@ I_STORY = re.compile(
     re.I,
 )
 I_WORD = re.compile(r"\bI(?:'m|'ve|'d|'ll)?\s+([A-Za-z']+)")
+# A list or a heading ("Here are some thoughts: - ..."): a handout, not a supervisor talking.
+DOCUMENT = re.compile(r"(?:^|\n|:\s*)(?:\d+[.)]|[-*•])(?:\s|$)|:\s*$|^\s*#", re.M)
 INTENSIFIERS = {"so", "really", "just", "also", "still", "very", "quite", "a", "bit"}
 
 
@@ -155,4 +157,6 @@ def role_problems(text: str) -> list[str]:
                 break
     if not SECOND_PERSON.search(text):
         problems.append("does not speak to the trainee as 'you'")
+    if DOCUMENT.search(text):
+        problems.append("reads as a document (a list or a heading), not as talk")
     return problems
