@@ -26,6 +26,7 @@ from coach.knowledge.embeddings import get_embeddings
 from coach.llm.templates import render
 from coach.practice.personas import Act, Persona
 from coach.practice.state import TALK_OF
+from coach.supervisor.coherence.faithfulness import SENTENCE
 from coach.supervisor.coherence.overlap import RunIndex
 from coach.supervisor.safety import reply_findings
 
@@ -58,7 +59,6 @@ ADVICE_TO_YOU = re.compile(
     r"could\s+try|may\s+want|deserve)\b",
     re.I,
 )
-SENTENCE = re.compile(r"[^.!?]+[.!?]*")
 CANDIDATES = 2
 
 
