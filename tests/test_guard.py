@@ -345,3 +345,31 @@ def test_the_llm_judge_adds_a_second_opinion(indexed_env, monkeypatch):
     result = turn.run()
     assert result.flags == ["boundary"] and result.guidance.mode == "guard"
     assert "a scripted verdict" in agent.store.session(turn.session_id).flag_reason
+
+
+@pytest.mark.parametrize(
+    ("message", "category"),
+    [
+        ("He is not breathing and his lips look blue.", "medical_emergency"),
+        ("She does not see the point in going on.", "crisis_client"),
+        ("I just want to not be here anymore.", "crisis_self"),
+        ("I'd honestly rather be dead than face another review.", "crisis_self"),
+        ("He asked how many milligrams he should take, and I said I'd check with you.", "dosing"),
+    ],
+)
+def test_a_negation_or_a_question_that_is_part_of_the_risk_keeps_the_pattern(message, category):
+    assert category in [d.category for d in detect_patterns(message)]
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "My client has had no suicidal thoughts for over twenty years and is doing well.",
+        "A decade ago she tried to end her life; today she talked about her garden.",
+        "What do I say when a client asks me where to get mushrooms?",
+        "I told her I can't talk about doses, the medical team handles that.",
+        "Our protocol gives 120 mg and the team decides about the supplemental half-dose.",
+    ],
+)
+def test_a_hit_that_is_denied_history_or_a_skills_question_is_not_a_pattern_flag(message):
+    assert detect_patterns(message) == []

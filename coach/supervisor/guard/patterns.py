@@ -256,6 +256,11 @@ class Detection:
 # Words that frame a matched phrase as something other than a risk now or a request. A framed
 # hit is dropped by the patterns only: the semantic layer still reads the whole message.
 NEGATED = re.compile(r"\b(?:no|never|not|denies|denied|without|nor)\b(?:\W+\w+){0,3}\W*$", re.I)
+# A negation inside the match that denies the risk itself ("has had no suicidal thoughts"), not
+# one that is part of it ("not breathing", "does not see the point", "not be here anymore").
+NEGATED_INSIDE = re.compile(
+    r"\b(?:no|never)\s+(?:\w+\s+)?(?:suicidal|thoughts?|plans?|intent|ideation)\b", re.I
+)
 # A crisis told as history ("a decade ago she tried to end her life").
 HISTORY = any_of(
     r"\b(?:\d+|a|one|two|three|four|five|six|seven|eight|nine|ten|twenty|thirty|many|several|"
@@ -322,7 +327,7 @@ def framed(category: Category, text: str, match: re.Match[str]) -> bool:
     if category in TOLD_AS_HISTORY:
         return bool(
             NEGATED.search(before)
-            or re.search(r"\b(?:no|never|not)\b", match.group(0), re.I)
+            or NEGATED_INSIDE.search(match.group(0))
             or HISTORY.search(sentence)
         )
     if category not in REQUESTS or RELAYED.search(text):
