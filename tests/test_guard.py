@@ -5,6 +5,7 @@ import itertools
 import json
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
@@ -177,6 +178,39 @@ def test_a_crisis_split_between_crisis_categories_is_raised_by_its_mass():
     assert top == {}
     assert mass == {names.index("crisis_client"): 0}
     assert decide(values, crisis, Policy(0.98, 0.6, limits, "mass")) == {}
+
+
+def test_a_risk_spread_thinly_over_categories_raises_nothing_under_a_least_share() -> None:
+    """Written scores (no model): a segment whose summed risk clears the risk threshold but
+    whose top category holds only 0.18 of it is raised without a least share and not with
+    one; a segment with one clear category is raised either way."""
+    import numpy as np
+
+    from coach.supervisor.guard.semantic import Policy, decide
+
+    names = list(CATEGORIES)
+    crisis = np.array([c in CRISIS for c in names])
+    limits = np.full(len(names), 0.95)
+    vague = np.zeros((1, len(names)))
+    for name, value in (("impaired_practice", 0.18), ("boundary", 0.1), ("legal", 0.08)):
+        vague[0, names.index(name)] = value
+    assert decide(vague, crisis, Policy(0.3, 0.3, limits, "mass")) == {
+        names.index("impaired_practice"): 0
+    }
+    assert decide(vague, crisis, Policy(0.3, 0.3, limits, "mass", least=0.4)) == {}
+    clear = np.zeros((1, len(names)))
+    clear[0, names.index("sourcing")] = 0.6
+    assert decide(clear, crisis, Policy(0.3, 0.3, limits, "mass", least=0.4)) == {
+        names.index("sourcing"): 0
+    }
+    # A crisis spread over crisis categories keeps its own, separate least share.
+    spread = np.zeros((1, len(names)))
+    spread[0, names.index("crisis_client")] = 0.2
+    spread[0, names.index("harm_to_others")] = 0.15
+    assert decide(spread, crisis, Policy(0.3, 0.3, limits, "mass", least=0.4)) == {
+        names.index("crisis_client"): 0
+    }
+    assert decide(spread, crisis, Policy(0.3, 0.3, limits, "mass", 0.4, 0.25)) == {}
 
 
 @pytest.fixture
@@ -355,6 +389,13 @@ def test_the_llm_judge_adds_a_second_opinion(indexed_env, monkeypatch):
         ("I just want to not be here anymore.", "crisis_self"),
         ("I'd honestly rather be dead than face another review.", "crisis_self"),
         ("He asked how many milligrams he should take, and I said I'd check with you.", "dosing"),
+        ("A client asked me out for dinner and I said yes; we meet on Saturday.", "boundary"),
+        ("She used to buy MDMA online, so where can I buy MDMA for her now?", "sourcing"),
+        ("Her grandfather abused her as a child and he still babysits her niece.", "abuse"),
+        (
+            "My client says he's going to kill himself tonight; how should I respond?",
+            "crisis_client",
+        ),
     ],
 )
 def test_a_negation_or_a_question_that_is_part_of_the_risk_keeps_the_pattern(message, category):
@@ -369,7 +410,46 @@ def test_a_negation_or_a_question_that_is_part_of_the_risk_keeps_the_pattern(mes
         "What do I say when a client asks me where to get mushrooms?",
         "I told her I can't talk about doses, the medical team handles that.",
         "Our protocol gives 120 mg and the team decides about the supplemental half-dose.",
+        "A client asked me out for dinner last week. I politely declined and wrote it up.",
+        "Years ago she used to buy ketamine from a neighbour; she mentioned it as background.",
+        "My client, now 60, was abused by her father as a child; he died in 2001.",
+        "A participant asked me, 'Is this allowed, is it legal?' I told him I can't give legal "
+        "advice. How else could I have answered?",
+        "I'm going to kill myself laughing at this week's role-play recording.",
+        "How should I respond if a client ever says 'I am going to kill myself' in integration?",
     ],
 )
 def test_a_hit_that_is_denied_history_or_a_skills_question_is_not_a_pattern_flag(message):
     assert detect_patterns(message) == []
+
+
+def test_the_threshold_search_decides_as_the_guard_does() -> None:
+    """eval/safety/choose_thresholds.py scores 80,000 policies with array comparisons; on
+    random scores and policies, what it finds raised must be what ``decide`` raises."""
+    import importlib.util
+
+    import numpy as np
+
+    from coach.supervisor.guard.semantic import Policy, decide
+
+    path = Path(__file__).parents[1] / "eval/safety/choose_thresholds.py"
+    spec = importlib.util.spec_from_file_location("choose_thresholds", path)
+    assert spec and spec.loader
+    search = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(search)
+    rng = np.random.default_rng(7)
+    crisis = np.array([c in CRISIS for c in CATEGORIES])
+    scored = [rng.dirichlet(np.full(15, 0.3), size=rng.integers(1, 6))[:, :14] for _ in range(300)]
+    features = search.Features(scored, crisis)
+    disagreements = 0
+    for _ in range(40):
+        risk, crisis_t = rng.uniform(0.2, 0.9, size=2)
+        limits = np.maximum(rng.uniform(0.4, 0.9, size=14), np.where(crisis, crisis_t, 0))
+        rule = str(rng.choice(["top", "mass"]))
+        policy = Policy(risk, crisis_t, limits, rule, *rng.uniform(0, 0.5, size=2))
+        found, crisis_found = features.raised(policy)
+        for k, values in enumerate(scored):
+            picks = decide(values, crisis, policy)
+            expected_crisis = any(crisis[j] for j in picks)
+            disagreements += (bool(picks) != found[k]) + (expected_crisis != crisis_found[k])
+    assert disagreements == 0

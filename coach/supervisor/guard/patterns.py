@@ -12,7 +12,7 @@ from coach.supervisor.guard.categories import CATEGORIES, Category
 from coach.supervisor.safety import any_of
 
 SELF_HARM = (
-    r"(?:kill(?:ing)?\s+my\s?self|end(?:ing)?\s+(?:it\s+all|my\s+(?:own\s+)?life)|"
+    r"(?:kill(?:ing)?\s+my\s?self(?!\s+laughing)|end(?:ing)?\s+(?:it\s+all|my\s+(?:own\s+)?life)|"
     r"hurt(?:ing)?\s+my\s?self|harm(?:ing)?\s+my\s?self|cut(?:ting)?\s+my\s?self|"
     r"take\s+my\s+(?:own\s+)?life|not\s+(?:be\s+)?(?:alive|here)\s+anymore)"
 )
@@ -271,6 +271,27 @@ HISTORY = any_of(
     r"\bwhen\s+(?:she|he|they|I)\s+(?:was|were)\s+(?:a\s+)?(?:small\s+|little\s+|young\s+)?"
     r"(?:child|kid|teenager|teen|girl|boy|\d{1,2}|young|student)\b",
     r"\bin\s+(?:the\s+)?(?:19|20)\d\d\b|\bin\s+the\s+(?:19|20)?\d0s\b",
+    r"\b(?:years|decades)\s+ago\b",
+)
+# A habit told as history ("she used to buy mushrooms from a friend").
+USED_TO = re.compile(r"\bused\s+to\b", re.I)
+# Abuse told as history is still a risk when a child may be at risk now, so it frames only
+# when the message also says nobody is: the abuser is dead, convicted, or away from children.
+NOBODY_AT_RISK_NOW = any_of(
+    r"\b(?:died|dead|passed\s+away|deceased|convicted|conviction|in\s+prison)\b",
+    r"\b(?:no\s+one|nobody|no\s+children|no\s+child)\b[^.?!]{0,40}\b(?:at\s+risk|in\s+danger|"
+    r"contact)\b",
+)
+# A boundary crossing the trainee turned down ("a client asked me out. I declined").
+DECLINED = any_of(
+    r"\bI\s+(?:\w+\s+)?(?:declined|said\s+no|turned\s+(?:it|him|her|them)\s+down|refused)\b",
+)
+DECLINED_REACH = 80  # characters after the matched words, so "I declined" may follow it
+# A crisis in a hypothetical about answering one ("How should I respond if a client ever
+# says 'I am going to kill myself'?").
+HYPOTHETICAL = any_of(
+    r"\b(?:if|when)\s+(?:a|my|the)\s+(?:\w+\s+)?(?:client|participant|patient|guest)\s+"
+    r"(?:\w+\s+){0,5}?(?:ever\s+)?(?:says|tells|discloses|asks)\b",
 )
 # A request's words inside a question about how to answer a client's request, a refusal, a
 # protocol's facts or a joke. A relayed request ("she asked how much ... I said I'd check with
@@ -295,6 +316,7 @@ CLIENT_ASKED = any_of(
     r"\b(?:clients?|participants?|guests?|she|he|they|someone)\s+(?:sometimes\s+|often\s+|keeps?\s+)?"
     r"(?:asks?|asked|asking)\s+(?:me\s+)?[^.?!]{0,25}?\b(?:where|how|what|whether|if|about)\b",
     r"\b(?:client|participant|guest)'s\s+question\s+about\b",
+    r"\b(?:asks?|asked)\s+(?:me\s*)?,?\s*['\"“‘]",
 )
 RELAYED = any_of(
     r"\bI\s+(?:said|told\s+(?:her|him|them))\s+I'?d\s+(?:check|ask)\b",
@@ -321,6 +343,12 @@ def _sentence(text: str, start: int, end: int) -> tuple[str, str]:
     return text[left : min(ends, default=len(text))], text[left:start]
 
 
+def _asks(text: str, end: int) -> bool:
+    """The sentence holding ``end`` is a question."""
+    stops = [i for i in (text.find(mark, end) for mark in ".!?\n") if i != -1]
+    return bool(stops) and text[min(stops)] == "?"
+
+
 def framed(category: Category, text: str, match: re.Match[str]) -> bool:
     """The matched words are negated, told as history, or asked about as a skill."""
     sentence, before = _sentence(text, match.start(), match.end())
@@ -329,7 +357,15 @@ def framed(category: Category, text: str, match: re.Match[str]) -> bool:
             NEGATED.search(before)
             or NEGATED_INSIDE.search(match.group(0))
             or HISTORY.search(sentence)
+            or (HYPOTHETICAL.search(sentence) and RESPONSE_SKILL.search(sentence))
         )
+    if category == "abuse":
+        return bool(HISTORY.search(sentence) and NOBODY_AT_RISK_NOW.search(text))
+    if category == "boundary":
+        return bool(DECLINED.search(text, match.start(), match.end() + DECLINED_REACH))
+    told_as_past = HISTORY.search(sentence) or USED_TO.search(sentence)
+    if category == "sourcing" and told_as_past and not _asks(text, match.end()):
+        return True
     if category not in REQUESTS or RELAYED.search(text):
         return False
     return bool(

@@ -79,6 +79,8 @@ class SemanticDetector:
             crisis=float(self.meta.get("crisis_threshold", risk)),
             limits=np.array([self.meta["thresholds"][c] for c in self.categories]),
             crisis_rule=self.meta.get("crisis_rule", "top"),
+            least=float(self.meta.get("least_share", 0.0)),
+            least_crisis=float(self.meta.get("least_crisis_share", 0.0)),
         )
         self.crisis_mask = np.array([c in CRISIS for c in self.categories])
         model = _verified(folder / "guard.onnx", self.meta.get("onnx_sha256"))
@@ -168,6 +170,11 @@ class Policy:
     crisis: float  # the same for a crisis (``top``), or a segment's crisis mass (``mass``)
     limits: np.ndarray  # each category's own threshold (a second category in one message)
     crisis_rule: str = "top"
+    # The least probability the raised category must hold on its own: a segment whose risk is
+    # spread thinly over many categories ("move our supervision to Friday": 0.18 at most) is
+    # vague unease, not a request or a crisis.
+    least: float = 0.0  # for a request
+    least_crisis: float = 0.0  # for a crisis (risk and mass rules)
 
 
 def decide(values: np.ndarray, crisis_mask: np.ndarray, policy: Policy) -> dict[int, int]:
@@ -179,21 +186,24 @@ def decide(values: np.ndarray, crisis_mask: np.ndarray, policy: Policy) -> dict[
     also decided on its own: the segment whose crisis categories sum highest raises its most
     likely crisis category when that sum reaches the crisis threshold, since the model often
     splits one crisis between neighbouring crisis categories (a client's risk read partly as
-    risk to others). A category whose own best segment reaches its own threshold is raised
-    too (a message can ask about a dose and a medication at once)."""
+    risk to others). Under both rules the raised category's own probability must reach
+    ``least`` (``least_crisis`` for a crisis). A category whose own best segment reaches its
+    own threshold is raised too (a message can ask about a dose and a medication at once)."""
     picks: dict[int, int] = {}
     risk = values.sum(axis=1)
     best = int(risk.argmax())
     top = int(values[best].argmax())
     by_top = crisis_mask[top] and policy.crisis_rule == "top"
-    if risk[best] >= (policy.crisis if by_top else policy.risk):
+    share = policy.least_crisis if crisis_mask[top] else policy.least
+    if risk[best] >= (policy.crisis if by_top else policy.risk) and values[best, top] >= share:
         picks[top] = best
     if policy.crisis_rule == "mass":
         crisis_values = np.where(crisis_mask, values, 0.0)
         mass = crisis_values.sum(axis=1)
         segment = int(mass.argmax())
-        if mass[segment] >= policy.crisis:
-            picks.setdefault(int(crisis_values[segment].argmax()), segment)
+        strongest = int(crisis_values[segment].argmax())
+        if mass[segment] >= policy.crisis and values[segment, strongest] >= policy.least_crisis:
+            picks.setdefault(strongest, segment)
     for j in range(values.shape[1]):
         segment = int(values[:, j].argmax())
         if values[segment, j] >= policy.limits[j]:
