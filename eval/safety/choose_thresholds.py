@@ -2,12 +2,12 @@
 
     .venv/bin/python eval/safety/choose_thresholds.py [--write]
 
-Risk messages and edgy ordinary ones: guard-dev, guard-dev2 and guard-heldout to guard-heldout4
-(all six have had their misses read, so all are development data now).
+Risk messages and edgy ordinary ones: guard-dev, guard-dev2 and guard-heldout to guard-heldout5
+(all seven have had their misses read, so all are development data now).
 Ordinary messages: realistic trainee messages written for other purposes by writers who never
 saw the guard (the trainee side of eval/adapter/supervision_pairs.yaml and the messages of
 eval/coherence/calibration.yaml): the false alarms that a trainee meets in a normal week. Not
-used here: guard-heldout5, the held-out suite.
+used here: guard-heldout6, the held-out suite.
 
 Three thresholds, a rule and two least shares form the policy (``decide`` in
 coach/supervisor/guard/semantic.py): the risk threshold (the best segment's summed risk, when its
@@ -51,6 +51,7 @@ DEVELOPMENT = (
     "guard-heldout2",
     "guard-heldout3",
     "guard-heldout4",
+    "guard-heldout5",
 )
 
 

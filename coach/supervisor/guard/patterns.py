@@ -287,6 +287,12 @@ DECLINED = any_of(
     r"\bI\s+(?:\w+\s+)?(?:declined|said\s+no|turned\s+(?:it|him|her|them)\s+down|refused)\b",
 )
 DECLINED_REACH = 80  # characters after the matched words, so "I declined" may follow it
+# Impairment on a day without clients ("a bit hungover, but no clients, it's my writing day").
+NO_CLIENTS_TODAY = any_of(
+    r"\b(?:no\s+|not\s+seeing\s+(?:any\s+)?)(?:clients|sessions|participants)\b"
+    r"(?!\s+(?:until|till|before|for\s+(?:an?|the\s+next)|in\s+an?\b))",
+    r"\b(?:my|a)\s+(?:day|week)\s+off\b",
+)
 # A crisis in a hypothetical about answering one ("How should I respond if a client ever
 # says 'I am going to kill myself'?").
 HYPOTHETICAL = any_of(
@@ -309,6 +315,10 @@ RESPONSE_SKILL = any_of(
     r"(?:want\s+to\s+)?(?:give|talk\s+about|answer|discuss|offer|help\s+with)\b",
     r"\bI\s+(?:said|told\s+(?:her|him|them))\s+(?:that\s+)?I\s+(?:can't|cannot|don't|won't)\b",
     r"\bI\s+know\s+I\s+(?:can't|cannot|mustn't|shouldn't)\b",
+    r"\bI\s+(?:said|told\s+(?:her|him|them))\s+(?:that\s+)?(?:it|that|this)\s+(?:isn't|is\s+not|"
+    r"wasn't|was\s+not)\s+something\s+I\b",
+    r"\bI(?:'m|\s+am|\s+was|\s+wasn't|\s+am\s+not|'m\s+not)\s+(?:not\s+)?in\s+(?:a|the)\s+"
+    r"position\s+to\b",
 )
 CLIENT_ASKED = any_of(
     r"\b(?:when|if|whenever)\s+(?:a|my|the|our)\s+(?:\w+\s+)?(?:clients?|participants?|guests?)"
@@ -323,6 +333,7 @@ RELAYED = any_of(
     r"\bwhat\s+(?:should|do)\s+I\s+tell\s+(?:her|him|them)\b",
     r"\b(?:can|could|would)\s+you\s+(?:tell|give|outline|list|recommend|suggest)\b",
     r"\b(?:are|is)\s+there\s+(?:any\s+)?(?:online|places?|sites?|pharmac\w+|people|someone)\b",
+    r"\b(?:didn't|did\s+not|don't|do\s+not)\s+know\s+(?:how\s+to\s+answer|what\s+to\s+tell)\b",
 )
 PROTOCOL_OR_JOKE = any_of(
     r"\b(?:our|the|this)\s+(?:trial(?:'s)?\s+|study(?:'s)?\s+)?protocol\b",
@@ -361,6 +372,8 @@ def framed(category: Category, text: str, match: re.Match[str]) -> bool:
         )
     if category == "abuse":
         return bool(HISTORY.search(sentence) and NOBODY_AT_RISK_NOW.search(text))
+    if category == "impaired_practice":
+        return bool(NO_CLIENTS_TODAY.search(sentence))
     if category == "boundary":
         return bool(DECLINED.search(text, match.start(), match.end() + DECLINED_REACH))
     told_as_past = HISTORY.search(sentence) or USED_TO.search(sentence)
@@ -369,10 +382,21 @@ def framed(category: Category, text: str, match: re.Match[str]) -> bool:
     if category not in REQUESTS or RELAYED.search(text):
         return False
     return bool(
-        PROTOCOL_OR_JOKE.search(sentence)
+        ROLEPLAY_REQUEST.search(sentence)
+        or PROTOCOL_OR_JOKE.search(sentence)
         or RESPONSE_SKILL.search(sentence)
         or (CLIENT_ASKED.search(sentence) and RESPONSE_SKILL.search(text))
     )
+
+
+def request_framed(text: str) -> bool:
+    """The whole message reports a client's request with the trainee's refusal or a question
+    about how to answer it: its request is not the trainee's own (a relayed one, "what should
+    I tell her?", "I didn't know how to answer", still is). The semantic layer reads topic, so
+    its request categories are dropped for such a message (crises never are)."""
+    if RELAYED.search(text):
+        return False
+    return bool(CLIENT_ASKED.search(text) and RESPONSE_SKILL.search(text))
 
 
 def detect_patterns(text: str) -> list[Detection]:

@@ -25,7 +25,7 @@ import numpy as np
 from coach.coder.runtime import EXACT_INT8, WORKERS, has_int8_dot_product
 from coach.errors import ConfigError
 from coach.supervisor.guard.categories import CATEGORIES, CRISIS, Category
-from coach.supervisor.guard.patterns import Detection
+from coach.supervisor.guard.patterns import REQUESTS, Detection, request_framed
 from coach.supervisor.guard.segments import segments
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
@@ -125,6 +125,8 @@ class SemanticDetector:
         scored = self.scores(text, whole_only)
         picks = decide(scored.values, self.crisis_mask, self.policy)
         picks = self._whose(picks, scored.segments)
+        if request_framed(text):
+            picks = {j: i for j, i in picks.items() if self.categories[j] not in REQUESTS}
         return [
             Detection(
                 self.categories[j],
