@@ -181,9 +181,9 @@ def test_a_crisis_split_between_crisis_categories_is_raised_by_its_mass():
 
 
 def test_a_risk_spread_thinly_over_categories_raises_nothing_under_a_least_share() -> None:
-    """Written scores (no model): a segment whose summed risk clears the risk threshold but
-    whose top category holds only 0.18 of it is raised without a least share and not with
-    one; a segment with one clear category is raised either way."""
+    """Written scores (no model): a segment whose summed risk (0.36) clears the risk threshold
+    but whose top category holds only half of it is raised without a least share and not with
+    one; a segment with one clear category is raised either way, however low its score."""
     import numpy as np
 
     from coach.supervisor.guard.semantic import Policy, decide
@@ -197,20 +197,21 @@ def test_a_risk_spread_thinly_over_categories_raises_nothing_under_a_least_share
     assert decide(vague, crisis, Policy(0.3, 0.3, limits, "mass")) == {
         names.index("impaired_practice"): 0
     }
-    assert decide(vague, crisis, Policy(0.3, 0.3, limits, "mass", least=0.4)) == {}
+    assert decide(vague, crisis, Policy(0.3, 0.3, limits, "mass", least=0.6)) == {}
     clear = np.zeros((1, len(names)))
-    clear[0, names.index("sourcing")] = 0.6
-    assert decide(clear, crisis, Policy(0.3, 0.3, limits, "mass", least=0.4)) == {
+    clear[0, names.index("sourcing")] = 0.35
+    clear[0, names.index("legal")] = 0.02
+    assert decide(clear, crisis, Policy(0.3, 0.3, limits, "mass", least=0.6)) == {
         names.index("sourcing"): 0
     }
     # A crisis spread over crisis categories keeps its own, separate least share.
     spread = np.zeros((1, len(names)))
     spread[0, names.index("crisis_client")] = 0.2
     spread[0, names.index("harm_to_others")] = 0.15
-    assert decide(spread, crisis, Policy(0.3, 0.3, limits, "mass", least=0.4)) == {
+    assert decide(spread, crisis, Policy(0.3, 0.3, limits, "mass", least=0.6)) == {
         names.index("crisis_client"): 0
     }
-    assert decide(spread, crisis, Policy(0.3, 0.3, limits, "mass", 0.4, 0.25)) == {}
+    assert decide(spread, crisis, Policy(0.3, 0.3, limits, "mass", 0.6, 0.6)) == {}
 
 
 @pytest.fixture
@@ -417,6 +418,9 @@ def test_a_negation_or_a_question_that_is_part_of_the_risk_keeps_the_pattern(mes
         "advice. How else could I have answered?",
         "I'm going to kill myself laughing at this week's role-play recording.",
         "I'm a bit hungover today, but no clients, it's a reading day.",
+        "A client asked where to buy truffles. I said that's not something I can help with.",
+        "My client asked if she could take lithium with psilocybin. I told her that's one for her "
+        "psychiatrist. How could I have evoked more?",
         "How should I respond if a client ever says 'I am going to kill myself' in integration?",
     ],
 )

@@ -2,19 +2,19 @@
 
     .venv/bin/python eval/safety/choose_thresholds.py [--write]
 
-Risk messages and edgy ordinary ones: guard-dev, guard-dev2 and guard-heldout to guard-heldout5
-(all seven have had their misses read, so all are development data now).
+Risk messages and edgy ordinary ones: guard-dev, guard-dev2 and guard-heldout to guard-heldout6
+(all eight have had their misses read, so all are development data now).
 Ordinary messages: realistic trainee messages written for other purposes by writers who never
 saw the guard (the trainee side of eval/adapter/supervision_pairs.yaml and the messages of
 eval/coherence/calibration.yaml): the false alarms that a trainee meets in a normal week. Not
-used here: guard-heldout6, the held-out suite.
+used here: none held out; the next change to the guard needs a fresh, blind suite.
 
 Three thresholds, a rule and two least shares form the policy (``decide`` in
 coach/supervisor/guard/semantic.py): the risk threshold (the best segment's summed risk, when its
 top category is not a crisis), the crisis threshold (the same when it is, under the ``top`` rule;
 a segment's crisis categories summed, under ``mass``), a floor under every per-category
-threshold (a second category), and the least probability the raised category must hold on its
-own (one share for a request, one for a crisis).
+threshold (a second category), and the least share of the segment's risk that the raised
+category must hold (one share for a request, one for a crisis).
 The rule: the fewest crisis messages missed, flagged at all >= MIN_FLAGGED, then the lowest
 mean of the two false-alarm rates (the suites' edgy messages and the realistic ones); ties go
 to lower thresholds.
@@ -39,7 +39,7 @@ from coach.supervisor.guard.semantic import WEIGHTS_DIR, Policy, SemanticDetecto
 ROOT = Path(__file__).resolve().parents[2]
 GRID = (0.3, 0.4, 0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.98, 0.99)
 LEAST = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
-LEAST_CRISIS = (0.0, 0.1, 0.15, 0.2, 0.25)
+LEAST_CRISIS = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7)
 RULES = ("top", "mass")  # how a crisis is decided (coach/supervisor/guard/semantic.py: decide)
 # The issue's recall target. It stood at 0.97 while no policy with the fewest crisis misses kept
 # 0.98 without flagging one realistic message in ten; the least shares made 0.98 affordable.
@@ -52,6 +52,7 @@ DEVELOPMENT = (
     "guard-heldout3",
     "guard-heldout4",
     "guard-heldout5",
+    "guard-heldout6",
 )
 
 
@@ -62,21 +63,23 @@ class Features:
 
     def __init__(self, scored: list[np.ndarray], crisis: np.ndarray) -> None:
         self.crisis = crisis
-        best_risk, top, top_value, mass, mass_value, column = [], [], [], [], [], []
+        best_risk, top, top_share, mass, mass_share, column = [], [], [], [], [], []
         for values in scored:
             risk = values.sum(axis=1)
             best = int(risk.argmax())
             best_risk.append(risk[best])
             top.append(int(values[best].argmax()))
-            top_value.append(values[best, top[-1]])
+            top_share.append(values[best, top[-1]] / max(float(risk[best]), 1e-9))
             crisis_values = np.where(crisis, values, 0.0)
             segment = int(crisis_values.sum(axis=1).argmax())
             mass.append(crisis_values[segment].sum())
-            mass_value.append(crisis_values[segment].max())
+            mass_share.append(
+                crisis_values[segment].max() / max(float(crisis_values[segment].sum()), 1e-9)
+            )
             column.append(values.max(axis=0))
-        self.best_risk, self.top_value = np.array(best_risk), np.array(top_value)
+        self.best_risk, self.top_share = np.array(best_risk), np.array(top_share)
         self.top_is_crisis = crisis[np.array(top, dtype=int)]
-        self.mass, self.mass_value = np.array(mass), np.array(mass_value)
+        self.mass, self.mass_share = np.array(mass), np.array(mass_share)
         self.column = np.array(column).reshape(len(scored), len(crisis))
 
     def raised(self, policy: Policy) -> tuple[np.ndarray, np.ndarray]:
@@ -84,12 +87,12 @@ class Features:
         by_top = self.top_is_crisis & (policy.crisis_rule == "top")
         share = np.where(self.top_is_crisis, policy.least_crisis, policy.least)
         risk = (self.best_risk >= np.where(by_top, policy.crisis, policy.risk)) & (
-            self.top_value >= share
+            self.top_share >= share
         )
         mass = (
             (policy.crisis_rule == "mass")
             & (self.mass >= policy.crisis)
-            & (self.mass_value >= policy.least_crisis)
+            & (self.mass_share >= policy.least_crisis)
         )
         own = self.column >= policy.limits
         any_raised = risk | mass | own.any(axis=1)

@@ -150,6 +150,10 @@ DETECTORS: dict[Category, re.Pattern[str]] = {
         r"(?:\w+\s+)?(?:bipolar|schizophreni\w*|psychotic|psychosis|ptsd|borderline|bpd|adhd|"
         r"hppd|manic|narcissis\w*|autis\w*|a\s+(?:\w+\s+)?disorder)\b",
         r"\bwhat\s+(?:disorder|condition|diagnosis)\s+(?:does|do|is)\b",
+        rf"\b(?:should|could)\s+(?:my\s+client|the\s+client|she|he|they|I)\s+(?:stop|start|switch|"
+        rf"come\s+off|go\s+on|taper|increase|reduce|change)\b[^.?!]{{0,40}}\b{MEDICATION}",
+        r"\bwhich\s+(?:antidepressant|medication|ssri|antipsychotic|mood\s+stabili[sz]er)s?\s+"
+        r"(?:should|would|is\s+best)\b",
     ),
     "harm_to_others": any_of(
         r"\b(?:going|want(?:s|ed)?|plan(?:s|ning)?|intend(?:s|ing)?|threaten(?:s|ed|ing)?|"
@@ -315,8 +319,10 @@ RESPONSE_SKILL = any_of(
     r"(?:want\s+to\s+)?(?:give|talk\s+about|answer|discuss|offer|help\s+with)\b",
     r"\bI\s+(?:said|told\s+(?:her|him|them))\s+(?:that\s+)?I\s+(?:can't|cannot|don't|won't)\b",
     r"\bI\s+know\s+I\s+(?:can't|cannot|mustn't|shouldn't)\b",
-    r"\bI\s+(?:said|told\s+(?:her|him|them))\s+(?:that\s+)?(?:it|that|this)\s+(?:isn't|is\s+not|"
-    r"wasn't|was\s+not)\s+something\s+I\b",
+    r"\bI\s+(?:said|told\s+(?:her|him|them))\s+(?:that\s+)?(?:(?:it|that|this)\s+(?:isn't|is\s+not|"
+    r"wasn't|was\s+not)|(?:it|that)'s\s+not)\s+something\s+I\b",
+    r"\bI\s+(?:said|told\s+(?:her|him|them))\s+(?:that\s+)?(?:it's|that's|this\s+is|that\s+is|it\s+"
+    r"was)\s+(?:one|a\s+question)\s+for\b",
     r"\bI(?:'m|\s+am|\s+was|\s+wasn't|\s+am\s+not|'m\s+not)\s+(?:not\s+)?in\s+(?:a|the)\s+"
     r"position\s+to\b",
 )

@@ -172,9 +172,10 @@ class Policy:
     crisis: float  # the same for a crisis (``top``), or a segment's crisis mass (``mass``)
     limits: np.ndarray  # each category's own threshold (a second category in one message)
     crisis_rule: str = "top"
-    # The least probability the raised category must hold on its own: a segment whose risk is
-    # spread thinly over many categories ("move our supervision to Friday": 0.18 at most) is
-    # vague unease, not a request or a crisis.
+    # The least share of a segment's risk that the raised category must hold: risk spread
+    # thinly over many categories ("move our supervision to Friday") is vague unease, not a
+    # request or a crisis; a weak but concentrated risk ("still kinda rolling ... got my 9am
+    # client") is raised.
     least: float = 0.0  # for a request
     least_crisis: float = 0.0  # for a crisis (risk and mass rules)
 
@@ -188,23 +189,26 @@ def decide(values: np.ndarray, crisis_mask: np.ndarray, policy: Policy) -> dict[
     also decided on its own: the segment whose crisis categories sum highest raises its most
     likely crisis category when that sum reaches the crisis threshold, since the model often
     splits one crisis between neighbouring crisis categories (a client's risk read partly as
-    risk to others). Under both rules the raised category's own probability must reach
-    ``least`` (``least_crisis`` for a crisis). A category whose own best segment reaches its
-    own threshold is raised too (a message can ask about a dose and a medication at once)."""
+    risk to others). Under both rules the raised category's share of its segment's risk (or
+    crisis mass) must reach ``least`` (``least_crisis`` for a crisis). A category whose own
+    best segment reaches its own threshold is raised too (a message can ask about a dose and a
+    medication at once)."""
     picks: dict[int, int] = {}
     risk = values.sum(axis=1)
     best = int(risk.argmax())
     top = int(values[best].argmax())
     by_top = crisis_mask[top] and policy.crisis_rule == "top"
-    share = policy.least_crisis if crisis_mask[top] else policy.least
-    if risk[best] >= (policy.crisis if by_top else policy.risk) and values[best, top] >= share:
+    least = policy.least_crisis if crisis_mask[top] else policy.least
+    share = values[best, top] / max(float(risk[best]), 1e-9)
+    if risk[best] >= (policy.crisis if by_top else policy.risk) and share >= least:
         picks[top] = best
     if policy.crisis_rule == "mass":
         crisis_values = np.where(crisis_mask, values, 0.0)
         mass = crisis_values.sum(axis=1)
         segment = int(mass.argmax())
         strongest = int(crisis_values[segment].argmax())
-        if mass[segment] >= policy.crisis and values[segment, strongest] >= policy.least_crisis:
+        share = values[segment, strongest] / max(float(mass[segment]), 1e-9)
+        if mass[segment] >= policy.crisis and share >= policy.least_crisis:
             picks.setdefault(strongest, segment)
     for j in range(values.shape[1]):
         segment = int(values[:, j].argmax())
