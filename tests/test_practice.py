@@ -122,6 +122,37 @@ def test_the_hint_asks_permission_fits_the_moment_and_uses_the_clients_words():
     assert said.split()[-1].strip("!?") in practice.hint().lower()
 
 
+def test_a_hint_is_saved_with_the_practice_but_is_not_part_of_its_conversation(
+    tmp_path, monkeypatch
+):
+    """A real SQLite database: the hint is stored where it was asked, shown in the review, and
+    left out of the coding, the turn count and the coder's CSV."""
+    from coach.review.exports import to_csv
+    from coach.review.session import review_session
+    from coach.storage.db import open_database
+    from coach.storage.store import Store
+
+    monkeypatch.setenv("MIE_DATA_DIR", str(tmp_path))
+    settings = Settings()
+    store = Store(open_database(settings))
+    practice = Practice(settings, "maya-psilocybin-trial", generate=False, store=store)
+    practice.turn("Did you ring her?")
+    asked = practice.hint()
+    practice.turn("It sounds like part of you wants to ring her and part of you is afraid.")
+    practice.end()
+    rows = store.messages(practice.session_id)
+    assert [m.role for m in rows] == ["client", "trainee", "client", "hint", "trainee", "client"]
+    assert rows[3].content == asked
+    assert store.session(practice.session_id).messages == 5
+    review = review_session(store, practice.session_id)
+    hint_row = review.messages[3]
+    assert hint_row.role == "hint" and hint_row.codes is None
+    trainee_codes = [m.codes.miti_codes for m in review.messages if m.role == "trainee"]
+    assert trainee_codes == [t.codes.miti_codes for t in practice.turns]
+    csv_text = to_csv(review)
+    assert asked.split("?")[0] not in csv_text and csv_text.count("therapist") == 2
+
+
 def test_live_practices_are_bounded_least_recently_used_first():
     from coach.web.context import LivePractices
 

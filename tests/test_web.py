@@ -410,6 +410,7 @@ def test_a_trainee_practises_and_the_supervisor_reviews_it(web_url, web_data):
 
     (practice,) = alice.predict(api_name="/practices")["data"]
     assert practice[1] == "maya-psilocybin-trial" and practice[4] == "ended"
+    assert practice[3] == 1  # the hint is kept, but is not a turn
     supervision = [r[0] for r in alice.predict(api_name="/my_sessions")["data"]]
     assert practice[0] not in supervision  # practices live in their own tab
     with pytest.raises(AppError, match="open it in the Practice tab"):
@@ -421,6 +422,8 @@ def test_a_trainee_practises_and_the_supervisor_reviews_it(web_url, web_data):
     page, _, _, _ = sue.predict(practice[0], api_name="/review")
     assert "with the simulated client maya-psilocybin-trial" in page
     assert "#2 Trainee" in page and "#3 Client" in page and "Debrief by the AI supervisor" in page
+    assert "#4 Supervisor&#39;s hint" in page or "#4 Supervisor's hint" in page
+    assert db_count(web_data, "select count(*) from messages where role = 'hint'") == 1
     # The simulated client's replies are rated, and any message commented on.
     page, _, _ = sue.predict(
         practice[0], "#3 client: x", "off_topic", "Not about the sister.", api_name="/rate"

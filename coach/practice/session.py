@@ -21,7 +21,7 @@ from coach.practice.hints import hint
 from coach.practice.personas import Act, Persona, get_persona, load_personas
 from coach.practice.state import ClientState
 from coach.settings import Settings
-from coach.storage.store import Store
+from coach.storage.store import HINT_ROLE, Store
 from coach.supervisor.agent import clean_message
 from coach.supervisor.guard import LABELS, Guard
 
@@ -159,17 +159,21 @@ class Practice:
         return miti_lines(self.summary(), [t.codes for t in self.turns])
 
     def hint(self) -> str:
-        """One MI-style suggestion for the trainee's next move (coach/practice/hints.py)."""
+        """One MI-style suggestion for the trainee's next move (coach/practice/hints.py),
+        saved with a logged practice so the supervisor sees where the trainee asked."""
         talk = self.turns[-1].client.talk if self.turns else "neutral"
         if self.turns and self.turns[-1].client.act == "discord":
             talk = "discord"
-        return hint(
+        text = hint(
             self.prompts.hints,
             first_name(self.persona),
             self.last_client_line(),
             talk,
             [t.codes for t in self.turns],
         )
+        if self.store is not None and self.session_id:
+            self.store.add_message(self.session_id, HINT_ROLE, text)
+        return text
 
     def debrief(self) -> str:
         exchanges, before = [], self.opening

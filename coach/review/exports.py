@@ -11,7 +11,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from coach.coder.summary import THRESHOLDS
 from coach.review.session import SessionReview
-from coach.storage.store import Rating
+from coach.storage.store import HINT_ROLE, Rating
 
 FORMATS = ("json", "csv", "html")
 
@@ -88,13 +88,16 @@ def to_csv(review: SessionReview) -> str:
             "ratings",
         ]
     )
+    therapist = "trainee" if review.info.kind == "practice" else "supervisor"
     for m in review.messages:
+        if m.role == HINT_ROLE:  # not part of the conversation the coder reads back
+            continue
         c = m.codes
         writer.writerow(
             [
                 review.info.id,
                 m.number,
-                "therapist" if m.role == "supervisor" else "client",
+                "therapist" if m.role == therapist else "client",
                 m.content,
                 m.status,
                 (c.behaviour or "") if c else "",

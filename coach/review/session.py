@@ -11,7 +11,7 @@ from datetime import datetime
 from coach.coder import CodedConversation, code_conversation, code_many
 from coach.coder.codes import UtteranceCodes
 from coach.coder.summary import SessionSummary
-from coach.storage.store import Comment, Rating, SessionInfo, Store
+from coach.storage.store import HINT_ROLE, Comment, Rating, SessionInfo, Store
 from coach.supervisor.guard.categories import LABELS
 
 
@@ -50,9 +50,14 @@ class SessionReview:
 
 
 def coder_roles(kind: str, rows) -> list[tuple[str, str]]:
-    """(speaker, text) for the coder: in a practice the trainee is the therapist."""
+    """(speaker, text) for the coder: in a practice the trainee is the therapist, and the
+    supervisor's hints are not part of the conversation."""
     if kind == "practice":
-        return [("therapist" if m.role == "trainee" else "client", m.content) for m in rows]
+        return [
+            ("therapist" if m.role == "trainee" else "client", m.content)
+            for m in rows
+            if m.role != HINT_ROLE
+        ]
     return [(m.role, m.content) for m in rows]
 
 
@@ -65,6 +70,8 @@ def review_session(store: Store, session_id: str) -> SessionReview:
     info = store.session(session_id)
     rows = reviewed_rows(store, session_id)
     coded = code_conversation(coder_roles(info.kind, rows), trainee=info.kind == "practice")
+    spoken = iter(coded.utterances)
+    codes_by_row = [None if m.role == HINT_ROLE else next(spoken) for m in rows]
     messages = [
         ReviewedMessage(
             id=m.id,
@@ -81,7 +88,7 @@ def review_session(store: Store, session_id: str) -> SessionReview:
             candidates=m.candidates,
             flags=tuple(m.flags or ()),
         )
-        for i, (m, codes) in enumerate(zip(rows, coded.utterances, strict=True), 1)
+        for i, (m, codes) in enumerate(zip(rows, codes_by_row, strict=True), 1)
     ]
     return SessionReview(
         info=info,

@@ -57,6 +57,9 @@ RATINGS: dict[str, str] = {
     "unsafe": "unsafe",
 }
 MAX_NOTE_CHARS = 2000
+# A supervisor's hint during a practice: kept with the practice, outside its conversation (not
+# coded, not counted as a turn).
+HINT_ROLE = "hint"
 RATED_ROLES = {"supervisor", "client"}  # the AI supervisor, and the simulated client
 
 
@@ -221,6 +224,7 @@ class Store:
         with self.factory() as db:
             counts = (
                 select(MessageRow.session_id, func.count().label("n"))
+                .where(MessageRow.role != HINT_ROLE)
                 .group_by(MessageRow.session_id)
                 .subquery()
             )
@@ -250,7 +254,11 @@ class Store:
             if row is None:
                 raise InputError(f"There is no session '{session_id}'.")
             name = db.get(UserRow, row.user_id).username if row.user_id else None
-            n = db.scalar(select(func.count()).where(MessageRow.session_id == session_id))
+            n = db.scalar(
+                select(func.count()).where(
+                    MessageRow.session_id == session_id, MessageRow.role != HINT_ROLE
+                )
+            )
             return _info(row, name, n or 0)
 
     def end_session(self, session_id: str, summary: str, next_steps: str) -> None:

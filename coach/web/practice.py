@@ -13,6 +13,7 @@ from coach.errors import InputError
 from coach.practice.personas import load_personas
 from coach.practice.session import Practice
 from coach.storage.access import readable_session, require_role, writable_session
+from coach.storage.store import HINT_ROLE
 from coach.web.context import WebContext, shown_errors
 
 PAST_COLUMNS = ["practice", "client", "started", "turns", "status"]
@@ -108,7 +109,12 @@ def build_practice_tab(ctx: WebContext) -> gr.Tab:
         if info.kind != "practice":
             raise InputError("That is not a practice.")
         history = [
-            {"role": "user" if m.role == "trainee" else "assistant", "content": m.content}
+            {
+                "role": "user" if m.role == "trainee" else "assistant",
+                "content": f"**Supervisor's hint:** {m.content}"
+                if m.role == HINT_ROLE
+                else m.content,
+            }
             for m in ctx.store.messages(info.id)
         ]
         if info.summary:
