@@ -31,6 +31,8 @@ CONFRONTS = [
     "That's just not true, and you know it.",
     "Why can't you just admit the session didn't change anything?",
     "You should know better than to skip integration.",
+    "A good father wouldn't leave the kids with his ex while he's tripping.",
+    "Is that really the kind of partner you want to be?",
 ]
 PERSUADES = [
     "You should call your sister this week.",
@@ -43,6 +45,8 @@ NEUTRAL = [
     "What did you notice in your body during the session?",
     "Some people sleep differently for a few weeks after a session.",
     "You want to go slowly with this.",
+    "You sound like a good dad who would do anything for them.",
+    "What kind of parent do you want to be after all this?",
 ]
 
 

@@ -69,6 +69,12 @@ CONFRONT = _compile(
     r"\byou (obviously|clearly) (don'?t|aren'?t|haven'?t)\b",
     r"\byou should know better\b",
     r"\bcome on,? (you|that)\b",
+    # Moralising by comparison: "A good mom doesn't...", "Is that the kind of parent...".
+    r"\b(a|any) good (mom|mum|mother|dad|father|parent|partner|husband|wife|friend) "
+    r"(doesn'?t|does not|wouldn'?t|would never)\b",
+    r"\b(is that|that'?s not) (really )?(the kind of|what a good|how a good) "
+    r"(mom|mum|mother|dad|father|parent|partner|person|friend)\b",
+    r"\bwhat kind of (mom|mum|mother|dad|father|parent|person|friend) (would|does)\b",
 )
 PERSUADE = _compile(
     r"\byou (really )?(should|must|need to|have to|ought to|'ve got to|gotta)\b",
