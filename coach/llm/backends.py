@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
@@ -49,27 +49,34 @@ def default_model_path() -> Path:
 ADAPTER_DIR = Path(__file__).parent / "weights"
 
 
-@lru_cache(maxsize=1)
-def supervisor_adapter() -> Path:
-    """The supervisor LoRA (GGUF, f16), verified against the sha256 its training recorded
-    (once per process: every supervisor the eval harness builds asks for it)."""
+Adapter = Literal["supervisor", "client"]
+
+
+@lru_cache(maxsize=2)
+def adapter_file(role: Adapter = "supervisor") -> Path:
+    """A LoRA (GGUF, f16) for the embedded model: the supervisor's, or practice mode's
+    simulated client's, verified against the sha256 its training recorded (once per process)."""
     import hashlib
 
-    record = json.loads((ADAPTER_DIR / "supervisor_adapter.json").read_text(encoding="utf-8"))
+    record = json.loads((ADAPTER_DIR / f"{role}_adapter.json").read_text(encoding="utf-8"))
     path = ADAPTER_DIR / record["file"]
     if not path.is_file():
         raise ConfigError(
-            f"The supervisor adapter {path} is missing; reinstall, or set MIE_ADAPTER=false."
+            f"The {role} adapter {path} is missing; reinstall, or set MIE_ADAPTER=false."
         )
     if hashlib.sha256(path.read_bytes()).hexdigest() != record["sha256"]:
         raise ConfigError(
-            f"The supervisor adapter {path} does not match its recorded sha256; "
+            f"The {role} adapter {path} does not match its recorded sha256; "
             "restore it from the repository."
         )
     return path
 
 
-@lru_cache(maxsize=2)
+def supervisor_adapter() -> Path:
+    return adapter_file("supervisor")
+
+
+@lru_cache(maxsize=3)
 def _load_llama(path: str, n_ctx: int, threads: int | None, lora_path: str | None) -> Any:
     from llama_cpp import Llama
 
@@ -176,8 +183,9 @@ def _compatible_chat_openai() -> type:
     return CompatibleChatOpenAI
 
 
-def get_chat_model(settings: Settings) -> BaseChatModel:
-    """The chat model the settings select, ready to ``invoke`` or ``stream``."""
+def get_chat_model(settings: Settings, adapter: Adapter = "supervisor") -> BaseChatModel:
+    """The chat model the settings select, ready to ``invoke`` or ``stream``. On the embedded
+    backend ``adapter`` picks the LoRA loaded over it (none when MIE_ADAPTER is false)."""
     if settings.llm_backend == "embedded":
         path = settings.model_path or default_model_path()
         if not Path(path).is_file():
@@ -190,7 +198,7 @@ def get_chat_model(settings: Settings) -> BaseChatModel:
             temperature=settings.temperature,
             max_tokens=settings.max_tokens,
             repeat_penalty=settings.repeat_penalty,
-            lora_path=str(supervisor_adapter()) if settings.adapter else None,
+            lora_path=str(adapter_file(adapter)) if settings.adapter else None,
         )
 
     from langchain_openai import ChatOpenAI

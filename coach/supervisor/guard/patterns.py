@@ -280,21 +280,31 @@ HISTORY = any_of(
 # A habit told as history ("she used to buy mushrooms from a friend").
 USED_TO = re.compile(r"\bused\s+to\b", re.I)
 # Abuse told as history is still a risk when a child may be at risk now, so it frames only
-# when the message also says nobody is: the abuser is dead, convicted, or away from children.
+# when the message also says nobody is (the abuser died; no child in contact) and says nothing
+# of the abuser near children now.
 NOBODY_AT_RISK_NOW = any_of(
-    r"\b(?:died|dead|passed\s+away|deceased|convicted|conviction|in\s+prison)\b",
+    r"\b(?:died|dead|passed\s+away|deceased)\b",
     r"\b(?:no\s+one|nobody|no\s+children|no\s+child)\b[^.?!]{0,40}\b(?:at\s+risk|in\s+danger|"
     r"contact)\b",
+)
+CHILDREN_NEAR_NOW = any_of(
+    r"\b(?:lives|living|stays|staying|moved\s+in)\s+with\b",
+    r"\bbabysit\w*|\blooks?\s+after\b|\bcustody\b",
+    r"\b(?:around|near|with|sees|visits)\s+(?:the|her|his|their|my)\s+(?:kids|children|"
+    r"grandchildren|grandkids|niece|nephew|daughter|son)\b",
 )
 # A boundary crossing the trainee turned down ("a client asked me out. I declined").
 DECLINED = any_of(
     r"\bI\s+(?:\w+\s+)?(?:declined|said\s+no|turned\s+(?:it|him|her|them)\s+down|refused)\b",
 )
 DECLINED_REACH = 80  # characters after the matched words, so "I declined" may follow it
+GAVE_IN = re.compile(r"\b(?:but|then|later|eventually|at\s+first|anyway|until)\b", re.I)
 # Impairment on a day without clients ("a bit hungover, but no clients, it's my writing day").
 NO_CLIENTS_TODAY = any_of(
-    r"\b(?:no\s+|not\s+seeing\s+(?:any\s+)?)(?:clients|sessions|participants)\b"
-    r"(?!\s+(?:until|till|before|for\s+(?:an?|the\s+next)|in\s+an?\b))",
+    r"\bno\s+(?:clients|sessions|participants)(?:\s+(?:today|tomorrow|this\s+(?:morning|"
+    r"afternoon|evening|week)))?\s*(?:[,.;!]|$)",
+    r"\bnot\s+seeing\s+(?:any\s+)?(?:clients|participants)\s+(?:today|tomorrow|this\s+"
+    r"(?:morning|afternoon|evening|week))\b",
     r"\b(?:my|a)\s+(?:day|week)\s+off\b",
 )
 # A crisis in a hypothetical about answering one ("How should I respond if a client ever
@@ -377,11 +387,19 @@ def framed(category: Category, text: str, match: re.Match[str]) -> bool:
             or (HYPOTHETICAL.search(sentence) and RESPONSE_SKILL.search(sentence))
         )
     if category == "abuse":
-        return bool(HISTORY.search(sentence) and NOBODY_AT_RISK_NOW.search(text))
+        return bool(
+            HISTORY.search(sentence)
+            and NOBODY_AT_RISK_NOW.search(text)
+            and not CHILDREN_NEAR_NOW.search(text)
+        )
     if category == "impaired_practice":
         return bool(NO_CLIENTS_TODAY.search(sentence))
     if category == "boundary":
-        return bool(DECLINED.search(text, match.start(), match.end() + DECLINED_REACH))
+        declined = DECLINED.search(text, match.start(), match.end() + DECLINED_REACH)
+        if not declined:
+            return False
+        after, _ = _sentence(text, declined.start(), declined.end())
+        return not GAVE_IN.search(after[after.find(declined.group(0)) + len(declined.group(0)) :])
     told_as_past = HISTORY.search(sentence) or USED_TO.search(sentence)
     if category == "sourcing" and told_as_past and not _asks(text, match.end()):
         return True
