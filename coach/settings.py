@@ -107,6 +107,12 @@ class Settings(BaseSettings):
         description="Load the supervisor adapter (a LoRA trained for "
         "the moves) over the embedded model.",
     )
+    client_adapter: bool = Field(
+        False,
+        description="Practice mode: load the client adapter (a LoRA trained on AnnoMI client "
+        "turns) for the simulated client; off by default, since its replies read less "
+        "coherently than the persona's written lines (docs/practice.md).",
+    )
     reply_sentences: int = Field(
         3, ge=1, le=10, description="Most sentences kept in a guided reply."
     )

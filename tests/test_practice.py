@@ -225,3 +225,31 @@ def test_every_written_client_line_passes_the_voice_checks():
         if HELPER_TALK.search(line) or DOCUMENT_FORM.search(line) or advises_you(line)
     ]
     assert refused == []
+
+
+def test_the_client_adapter_is_verified_and_loaded_only_when_asked_for(tmp_path, monkeypatch):
+    """The committed client LoRA passes its sha256 check and reaches llama.cpp when
+    MIE_CLIENT_ADAPTER is on; a tampered copy is refused with one sentence."""
+    import json
+    import shutil
+
+    from coach.errors import ConfigError
+    from coach.llm import backends
+    from coach.practice.session import client_model
+
+    assert backends.adapter_file("client").name == "client_adapter.gguf"
+    on = client_model(Settings(client_adapter=True))
+    off = client_model(Settings())
+    assert on.lora_path == str(backends.adapter_file("client")) and off.lora_path is None
+    for name in ("client_adapter.json", "client_adapter.gguf"):
+        shutil.copy(backends.ADAPTER_DIR / name, tmp_path / name)
+    with (tmp_path / "client_adapter.gguf").open("ab") as handle:
+        handle.write(b"x")
+    monkeypatch.setattr(backends, "ADAPTER_DIR", tmp_path)
+    backends.adapter_file.cache_clear()
+    try:
+        with pytest.raises(ConfigError, match="does not match its recorded sha256"):
+            backends.adapter_file("client")
+        assert json.loads((tmp_path / "client_adapter.json").read_text())["file"]
+    finally:
+        backends.adapter_file.cache_clear()

@@ -58,10 +58,20 @@ def client_model(settings: Settings):
     model object, so every practice must share it."""
     from coach.llm.backends import get_chat_model
 
-    key = (settings.llm_backend, settings.model, str(settings.model_path), settings.base_url)
+    key = (
+        settings.llm_backend,
+        settings.model,
+        str(settings.model_path),
+        settings.base_url,
+        settings.client_adapter,
+    )
     if key not in _CLIENT_MODELS:
-        # The supervisor adapter speaks to a trainee; the client is the base model.
-        _CLIENT_MODELS[key] = get_chat_model(settings.model_copy(update={"adapter": False}))
+        # The supervisor's adapter speaks to a trainee: the client is the base model, or the
+        # client adapter (AnnoMI client turns) when MIE_CLIENT_ADAPTER is on.
+        if settings.client_adapter:
+            _CLIENT_MODELS[key] = get_chat_model(settings, adapter="client")
+        else:
+            _CLIENT_MODELS[key] = get_chat_model(settings.model_copy(update={"adapter": False}))
     return _CLIENT_MODELS[key]
 
 

@@ -126,17 +126,14 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def training_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options every adapter's training shares (this script's and train_client_adapter.py's)."""
     parser.add_argument(
         "--convert",
         type=Path,
         required=True,
         help="llama.cpp's convert_lora_to_gguf.py (from llama-cpp-python's sdist)",
     )
-    parser.add_argument("--reflections", type=int, default=250)
-    parser.add_argument("--questions", type=int, default=250)
-    parser.add_argument("--written-repeats", type=int, default=2)
     parser.add_argument("--epochs", type=float, default=1.0)
     parser.add_argument("--rank", type=int, default=16)
     parser.add_argument("--lr", type=float, default=3e-4)
@@ -144,14 +141,16 @@ def main() -> int:
     parser.add_argument("--max-tokens", type=int, default=192)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--threads", type=int, default=2)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    training_arguments(parser)
+    parser.add_argument("--reflections", type=int, default=250)
+    parser.add_argument("--questions", type=int, default=250)
+    parser.add_argument("--written-repeats", type=int, default=2)
     args = parser.parse_args()
 
-    import torch
-    from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    torch.manual_seed(args.seed)
-    torch.set_num_threads(args.threads)
     rng = random.Random(args.seed)
     move_file = yaml.safe_load(MOVES.read_text(encoding="utf-8"))
     corpus = annomi_pairs(rng, args.reflections, args.questions)
@@ -161,7 +160,47 @@ def main() -> int:
     if unknown:
         sys.exit(f"moves without an instruction in prompts/moves.yaml: {sorted(unknown)}")
     rng.shuffle(items)
+    target, base_file, training = train_lora(
+        [chat(move_file, i) for i in items], args, "supervisor_adapter.gguf", rng
+    )
+    record = {
+        "file": target.name,
+        "sha256": sha256(target),
+        "base": base_file.name,
+        "base_sha256": sha256(base_file),
+        "moves": sorted(move_file["moves"]),
+        "moves_sha256": sha256(MOVES),
+        "data": {
+            "annomi": len(corpus),
+            "written": len(written),
+            "written_repeats": args.written_repeats,
+            "examples": len(items),
+        },
+        "training": training,
+    }
+    (OUT / "supervisor_adapter.json").write_text(
+        json.dumps(record, indent=2) + "\n", encoding="utf-8"
+    )
+    print(json.dumps(record, indent=2))
+    return 0
 
+
+def train_lora(
+    conversations: list[list[dict]],
+    args: argparse.Namespace,
+    file_name: str,
+    rng: random.Random,
+) -> tuple[Path, Path, dict]:
+    """Fit a LoRA on (system, user, assistant) conversations, the loss on the reply only;
+    write it to ``coach/llm/weights/FILE_NAME`` as an f16 GGUF. ``rng`` (the one that drew
+    the data) orders the batches, so a rerun repeats the run. Returns (that file, the base
+    GGUF, the training record)."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
     base_file = Path(
         subprocess.check_output(
             [
@@ -178,8 +217,7 @@ def main() -> int:
         gguf_dir, gguf_file=base_file.name, torch_dtype=torch.float32
     )
 
-    def encode(item: dict) -> tuple[list[int], list[int]]:
-        messages = chat(move_file, item)
+    def encode(messages: list[dict]) -> tuple[list[int], list[int]]:
         prompt = tokenizer.apply_chat_template(
             messages[:2], add_generation_prompt=True, tokenize=False
         )
@@ -189,7 +227,7 @@ def main() -> int:
         labels = [-100] * len(prompt_ids) + ids[len(prompt_ids) :]
         return ids, labels[: len(ids)]
 
-    encoded = [encode(i) for i in items]
+    encoded = [encode(m) for m in conversations]
     # Batches of similar length waste less compute on padding.
     order = sorted(range(len(encoded)), key=lambda i: len(encoded[i][0]))
     batches = [order[i : i + args.batch] for i in range(0, len(order), args.batch)]
@@ -262,7 +300,7 @@ def main() -> int:
         config_json["architectures"] = [type(model.base_model.model).__name__]
         (base_dir / "config.json").write_text(json.dumps(config_json), encoding="utf-8")
         tokenizer.save_pretrained(base_dir)
-        target = OUT / "supervisor_adapter.gguf"
+        target = OUT / file_name
         subprocess.run(
             [
                 sys.executable,
@@ -277,32 +315,13 @@ def main() -> int:
             ],
             check=True,
         )
-    record = {
-        "file": target.name,
-        "sha256": sha256(target),
-        "base": base_file.name,
-        "base_sha256": sha256(base_file),
-        "moves": sorted(move_file["moves"]),
-        "moves_sha256": sha256(MOVES),
-        "data": {
-            "annomi": len(corpus),
-            "written": len(written),
-            "written_repeats": args.written_repeats,
-            "examples": len(items),
-        },
-        "training": {k: v for k, v in vars(args).items() if k != "convert"}
-        | {
-            "steps": steps,
-            "seconds": round(time.time() - started),
-            "loss_first_50": round(sum(losses[:50]) / min(50, len(losses)), 4),
-            "loss_last_50": round(sum(losses[-50:]) / min(50, len(losses)), 4),
-        },
+    training = {k: v for k, v in vars(args).items() if k != "convert"} | {
+        "steps": steps,
+        "seconds": round(time.time() - started),
+        "loss_first_50": round(sum(losses[:50]) / min(50, len(losses)), 4),
+        "loss_last_50": round(sum(losses[-50:]) / min(50, len(losses)), 4),
     }
-    (OUT / "supervisor_adapter.json").write_text(
-        json.dumps(record, indent=2) + "\n", encoding="utf-8"
-    )
-    print(json.dumps(record, indent=2))
-    return 0
+    return target, base_file, training
 
 
 if __name__ == "__main__":
