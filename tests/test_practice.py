@@ -207,6 +207,23 @@ def test_a_client_reply_in_a_helpers_voice_is_refused(text):
     assert any("helper" in p or "document" in p for p in problems), problems
 
 
+def test_a_client_reply_that_escalates_to_a_crisis_is_refused_unless_written_to():
+    """No persona is written to escalate, so a generated reply with a textbook crisis
+    disclosure is never the client's; a plainly ordinary one is not refused for it."""
+    from coach.practice.client import client_problems
+    from coach.supervisor.coherence.overlap import RunIndex
+
+    empty = RunIndex([], 6)
+    crisis = "Honestly, some days I think about ending my life."
+    assert any("crisis" in p for p in client_problems(crisis, "sustain", "sustain", empty, empty))
+    allowed = client_problems(crisis, "sustain", "sustain", empty, empty, crisis_allowed=True)
+    assert not any("crisis" in p for p in allowed)
+    plain = "I mean, I don't wanna die, I just want the mornings to be easier."
+    assert not any(
+        "crisis" in p for p in client_problems(plain, "sustain", "sustain", empty, empty)
+    )
+
+
 def test_every_written_client_line_passes_the_voice_checks():
     """The personas' own lines (the floor) are how a client talks: generic "you", push-back at
     the therapist. The voice checks must not refuse them."""

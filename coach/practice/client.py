@@ -28,6 +28,7 @@ from coach.practice.personas import Act, Persona
 from coach.practice.state import TALK_OF
 from coach.supervisor.coherence.faithfulness import SENTENCE
 from coach.supervisor.coherence.overlap import RunIndex
+from coach.supervisor.guard import CRISIS, detect_patterns
 from coach.supervisor.safety import reply_findings
 
 COPY_RUN, REPEAT_RUN = 8, 6
@@ -115,9 +116,11 @@ def client_problems(
     said: RunIndex,
     name: str = "",
     on_persona: float = 1.0,
+    crisis_allowed: bool = False,
 ) -> list[str]:
     """Why a candidate cannot be the client's reply (none: it can). ``on_persona``: how much
-    closer the reply sits to this client's own story than to the other clients' stories."""
+    closer the reply sits to this client's own story than to the other clients' stories;
+    ``crisis_allowed``: the persona is written to escalate to a crisis."""
     problems = []
     if not text.strip():
         return ["empty"]
@@ -140,6 +143,9 @@ def client_problems(
     unsafe = [f.category for f in reply_findings(text) if f.category in CLIENT_NEVER]
     if unsafe:
         problems.append("unsafe: " + ", ".join(unsafe))
+    crisis = [d.category for d in detect_patterns(text) if d.category in CRISIS]
+    if crisis and not crisis_allowed:
+        problems.append("escalates to a crisis this persona is not written for: " + crisis[0])
     if not talk_agrees(act, heard):
         problems.append(f"coded as {heard} talk, not {TALK_OF[act]}")
     return problems
@@ -209,7 +215,14 @@ class SimulatedClient:
             [margin] = self.on_persona([text])
             heard = _talk_of(therapist, text)
             problems = client_problems(
-                text, act, heard, self.copies, said, first_name(self.persona), margin
+                text,
+                act,
+                heard,
+                self.copies,
+                said,
+                first_name(self.persona),
+                margin,
+                crisis_allowed=self.persona.crisis,
             )
             if not problems:
                 self.said.append(text)
