@@ -121,7 +121,7 @@ def start_server(env: dict[str, str], log: Path) -> subprocess.Popen:
 
 
 def start_model_server(port: int) -> subprocess.Popen:
-    from coach.llm.backends import default_model_path, supervisor_adapter
+    from coach.llm.backends import adapter_file, default_model_path
 
     proc = subprocess.Popen(
         [
@@ -141,7 +141,7 @@ def start_model_server(port: int) -> subprocess.Popen:
             "--interrupt_requests",
             "False",
             "--lora_path",
-            str(supervisor_adapter()),
+            str(adapter_file("supervisor")),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -188,7 +188,7 @@ def server_url():
     import subprocess
     import sys
 
-    from coach.llm.backends import default_model_path, supervisor_adapter
+    from coach.llm.backends import adapter_file, default_model_path
 
     port = free_port()
     proc = subprocess.Popen(
@@ -216,7 +216,7 @@ def server_url():
             "False",
             # the supervisor adapter, as the embedded default loads it
             "--lora_path",
-            str(supervisor_adapter()),
+            str(adapter_file("supervisor")),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -72,10 +72,6 @@ def adapter_file(role: Adapter = "supervisor") -> Path:
     return path
 
 
-def supervisor_adapter() -> Path:
-    return adapter_file("supervisor")
-
-
 @lru_cache(maxsize=3)
 def _load_llama(path: str, n_ctx: int, threads: int | None, lora_path: str | None) -> Any:
     from llama_cpp import Llama

@@ -363,17 +363,23 @@ def reported_speech(text: str) -> bool:
     return bool(REPORTED_SPEECH.search(text))
 
 
+def _sentence_end(text: str, end: int) -> int:
+    """Where the sentence holding ``end`` stops (its mark's index, or the text's length)."""
+    return min(
+        (i for i in (text.find(mark, end) for mark in ".!?\n") if i != -1), default=len(text)
+    )
+
+
 def _sentence(text: str, start: int, end: int) -> tuple[str, str]:
     """The sentence around a match, and its part before the match."""
     left = max(text.rfind(mark, 0, start) for mark in ".!?\n") + 1
-    ends = [i for i in (text.find(mark, end) for mark in ".!?\n") if i != -1]
-    return text[left : min(ends, default=len(text))], text[left:start]
+    return text[left : _sentence_end(text, end)], text[left:start]
 
 
 def _asks(text: str, end: int) -> bool:
     """The sentence holding ``end`` is a question."""
-    stops = [i for i in (text.find(mark, end) for mark in ".!?\n") if i != -1]
-    return bool(stops) and text[min(stops)] == "?"
+    stop = _sentence_end(text, end)
+    return stop < len(text) and text[stop] == "?"
 
 
 def framed(category: Category, text: str, match: re.Match[str]) -> bool:
@@ -396,11 +402,9 @@ def framed(category: Category, text: str, match: re.Match[str]) -> bool:
         return bool(NO_CLIENTS_TODAY.search(sentence))
     if category == "boundary":
         declined = DECLINED.search(text, match.start(), match.end() + DECLINED_REACH)
-        if not declined:
-            return False
-        after, _ = _sentence(text, declined.start(), declined.end())
-        return not GAVE_IN.search(after[after.find(declined.group(0)) + len(declined.group(0)) :])
-    told_as_past = HISTORY.search(sentence) or USED_TO.search(sentence)
+        rest = text[declined.end() : _sentence_end(text, declined.end())] if declined else ""
+        return bool(declined) and not GAVE_IN.search(rest)
+    told_as_past = bool(HISTORY.search(sentence) or USED_TO.search(sentence))
     if category == "sourcing" and told_as_past and not _asks(text, match.end()):
         return True
     if category not in REQUESTS or RELAYED.search(text):
