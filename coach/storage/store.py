@@ -132,6 +132,27 @@ class Store:
             )
             return [(r.role, r.prompt or r.content) for r in rows]
 
+    def last_exchange(self, session_id: str) -> tuple[str | None, str | None]:
+        """The trainee message the session's last complete reply answered, and the MI move
+        that reply made (from its guidance); (None, None) before the first reply."""
+        with self.factory() as db:
+            rows = list(
+                db.scalars(
+                    select(MessageRow)
+                    .where(
+                        MessageRow.session_id == session_id,
+                        MessageRow.status == "complete",
+                        MessageRow.role.in_(("trainee", "supervisor")),
+                    )
+                    .order_by(MessageRow.id.desc())
+                    .limit(2)
+                )
+            )
+        if len(rows) < 2 or rows[0].role != "supervisor" or rows[1].role != "trainee":
+            return None, None
+        move = (rows[0].guidance or {}).get("move")
+        return rows[1].content, move
+
     def opening_message(self, session_id: str) -> str | None:
         """The session's first trainee message, as the trainee wrote it."""
         with self.factory() as db:

@@ -20,7 +20,7 @@ from coach.settings import Settings
 from coach.storage.store import Store
 from coach.supervisor.guard import LABELS, Detection, Guard, asks_for_roleplay, boundary_reply
 from coach.supervisor.guidance import Guidance, Guide, GuidedReply, Revision
-from coach.supervisor.moves import load_moves, pick_move
+from coach.supervisor.moves import load_moves, offer_request, pick_move
 
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 HISTORY_MARGIN_TOKENS = 64  # cl100k counts only approximate the model's own tokenizer
@@ -116,6 +116,8 @@ class Turn:
     move: str = "reflect_question"
     earlier: list[str] = field(default_factory=list)  # the session's replies so far
     detections: list[Detection] = field(default_factory=list)
+    offer: str | None = None  # a composed reply that gives an idea asked for (supervisor.offers)
+    request: str = ""  # what the offer answers: this message, or the request and this answer
     result: TurnResult | None = None
     guidance: Guidance | None = None
     _stopped: bool = field(default=False, repr=False)
@@ -149,6 +151,8 @@ class Turn:
             yield boundary_reply(
                 agent.guide.boundaries, [d.category for d in self.detections], settings
             )
+        elif self.offer and (kept := self._verified_offer()):
+            yield kept
         elif settings.guidance_mode == "plain":
             self.guidance = Guidance(mode="plain")
             for chunk in agent.chat_model.stream(self.messages):
@@ -170,6 +174,26 @@ class Turn:
             )
             self.guidance = reply.guidance
             yield from reply
+
+    def _verified_offer(self) -> str | None:
+        """The composed offer, when it passes the checks a written reply can fail: safety,
+        MI adherence, role, copying and repetition. Its relevance is its match to the bank
+        entry, and its open question is checked when the bank loads. Otherwise the turn is
+        generated as usual."""
+        guide = self.agent.guide
+        assert self.offer is not None
+        # Scored against the request it answers: after a permission ask, "yes please" alone
+        # says little of what the idea should be about.
+        [candidate] = guide.score(
+            self.request or self.message, [self.offer], self.sources, False, self.earlier
+        )
+        failed = set(candidate.incoherent) - {"relevance"}
+        if candidate.unsafe or candidate.non_adherent or failed or not candidate.fits_length:
+            return None
+        self.guidance = Guidance(
+            mode=self.agent.settings.guidance_mode, move="inform", candidates=[candidate], chosen=0
+        )
+        return candidate.text
 
     def __iter__(self) -> Iterator[str | Revision]:
         shown = ""
@@ -395,11 +419,12 @@ class Supervisor:
             raise InputError(f"Unknown focus '{focus}'; use client, skills, selfcare or open.")
         message = clean_message(message, self.settings.max_message_chars)
         history: list[tuple[str, str]] = []
-        opening = None
+        opening = previous_message = previous_move = None
         if self.store and session_id:
             self.store.require_session(session_id)
             history = self.store.history(session_id)
             opening = self.store.opening_message(session_id)
+            previous_message, previous_move = self.store.last_exchange(session_id)
         detections: list[Detection] = []
         timings: dict[str, float] = {}
         if self.guard:
@@ -418,6 +443,16 @@ class Supervisor:
         timings["retrieval"] = _ms(t)
         t = time.perf_counter()
         move = pick_move(message)
+        earlier = [text for role, text in history if role == "supervisor"]
+        offer, request = None, ""
+        if (
+            self.settings.moves_design
+            and self.settings.guidance_mode != "plain"
+            and not asks_for_roleplay(message)  # a practice request wants a client's line
+        ):
+            request = offer_request(message, previous_message, previous_move) or ""
+            match = self.guide.offers.match(request, earlier) if request else None
+            offer = self.guide.offers.reply(match, earlier) if match else None
         messages = self.build_messages(message, passages, history, focus, opening, move)
         timings["prompt"] = _ms(t)
         if self.store:
@@ -442,7 +477,6 @@ class Supervisor:
                         f"{LABELS[d.category]} ({d.layer}: {d.evidence})" for d in detections
                     ),
                 )
-        earlier = [text for role, text in history if role == "supervisor"]
         return Turn(
             self,
             messages,
@@ -455,6 +489,8 @@ class Supervisor:
             move=move,
             earlier=earlier,
             detections=detections,
+            offer=offer,
+            request=request,
         )
 
     def closing_summary(self, session_id: str) -> str:

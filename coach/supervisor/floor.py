@@ -51,6 +51,19 @@ FEELING = re.compile(
     re.I,
 )
 SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+# Quote marks that open or close a quotation (not an apostrophe inside a word): a reflection
+# cut from a quoted sentence would keep half of the pair.
+_QUOTES = "'\u2018\u2019\"\u201c\u201d"
+QUOTE = re.compile(rf"(?<![A-Za-z])[{_QUOTES}]|[{_QUOTES}](?![A-Za-z])")
+# A sentence typed without its subject ("feel like I flattened it") is given one back.
+SUBJECTLESS = re.compile(
+    r"^(?:feel|felt|think|thought|wish|want|wanted|need|needed|hate|love|keep|kept|don't|"
+    r"didn't|can't|couldn't|won't|have|had|got|get|just|still|really|kinda|kind of|sort of|"
+    r"totally|honestly|literally|probably|also|tried|did|do|went|froze|said|asked)\b",
+    re.I,
+)
+NOT_SURE = re.compile(r"^(?:not|no longer|never) ", re.I)
+SECOND_PERSON = re.compile(r"\b(?:you|your|you're|yours)\b", re.I)
 TOKEN = re.compile(r"[A-Za-z]+(?:'[a-z]+)?|[^A-Za-z\s]+|\s+")
 MAX_REFLECTED_WORDS = 22
 # Openers that a reflection leaves out: "I think I did badly" is reflected as "you did badly".
@@ -133,17 +146,39 @@ def salient_sentence(message: str, prefer: re.Pattern[str] | None = None) -> str
             return preferred[0]
 
     def weight(p: str) -> tuple[int, int]:
-        return (len(FEELING.findall(p)) + (" i " in f" {p.lower()} "), parts.index(p))
+        # A sentence that speaks to the supervisor ("can you tell me") reflects badly: its
+        # "you" is the supervisor, and swapping I and you garbles it.
+        addressed = bool(SECOND_PERSON.search(p))
+        return (
+            len(FEELING.findall(p)) + (" i " in f" {p.lower()} ") - 2 * addressed,
+            parts.index(p),
+        )
 
     return max(statements, key=weight)
 
 
+def _body(sentence: str) -> str:
+    """The part of a sentence a reflection says back: no hedging opener, no stray quote
+    marks, at most MAX_REFLECTED_WORDS words."""
+    body = QUOTE.sub("", clause(sentence.rstrip(".!? ")))
+    body = " ".join(body.split()).strip(" ,;:-")
+    return HEDGE.sub("", body) or body or sentence
+
+
+def _spoken(body: str) -> str:
+    """The body with I and you exchanged, and a subject where the trainee left it out."""
+    said = swap_person(body)
+    said = said[0].lower() + said[1:] if said[:2] not in ("I ", "I'") else said
+    if NOT_SURE.match(said):
+        return "you're " + said
+    if SUBJECTLESS.match(said):
+        return "you " + said
+    return said
+
+
 def said_back(message: str) -> str:
     """The message's most salient statement in the supervisor's words, lower-cased."""
-    sentence = salient_sentence(message)
-    body = HEDGE.sub("", clause(sentence.rstrip(".!? ")).strip(" ,;:-")) or sentence
-    said = swap_person(body)
-    return said[0].lower() + said[1:] if said[:2] not in ("I ", "I'") else said
+    return _spoken(_body(salient_sentence(message)))
 
 
 def reflect_words(
@@ -154,14 +189,12 @@ def reflect_words(
 ) -> str:
     sentence = salient_sentence(message, prefer)
     pick = zlib.crc32(message.encode()) % 997
-    body = HEDGE.sub("", clause(sentence.rstrip(".!? ")).strip(" ,;:-")) or sentence
+    body = _body(sentence)
     if sentence.endswith("?"):
         request = REQUEST.match(body)
         asked = swap_person(request.group(1)) if request else _indirect(swap_person(body))
         return wondering[pick % len(wondering)].format(asked=asked)
-    said = swap_person(body)
-    said = said[0].lower() + said[1:] if said[:2] not in ("I ", "I'") else said
-    return stems[pick % len(stems)].format(said=said)
+    return stems[pick % len(stems)].format(said=_spoken(body))
 
 
 def _indirect(question: str) -> str:

@@ -44,6 +44,7 @@ from coach.supervisor.coherence import coherence_checker
 from coach.supervisor.exemplars import ExemplarPicker, exemplar_picker
 from coach.supervisor.floor import floor_for
 from coach.supervisor.guard import CRISIS, boundary_reply, detect_patterns, load_boundaries
+from coach.supervisor.offers import offers_for
 from coach.supervisor.safety import reply_findings
 
 # A reply that speaks for the model or the client breaks the supervisor's role.
@@ -171,6 +172,7 @@ class Guide:
         self.boundaries = load_boundaries(settings.prompts_dir / "boundaries.yaml")
         self.coherence = coherence_checker(settings.prompts_dir)
         self.floor = floor_for(settings.prompts_dir)
+        self.offers = offers_for(settings.prompts_dir)
 
     def code(self, message: str, texts: Sequence[str]) -> list[UtteranceCodes]:
         """Each text coded as the counsellor's reply to ``message``."""

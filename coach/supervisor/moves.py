@@ -34,6 +34,24 @@ REPORTS_EFFORT = re.compile(
     re.I,
 )
 SENTENCE = re.compile(r"[^.!?]+[.!?]*")
+# Asking outright for an idea, a list, words or a rule of thumb: the request is permission.
+EXPLICIT_REQUEST = re.compile(
+    r"\b(?:(?:can|could|would) you (?:please |just |maybe |actually )*(?:give|tell|show|"
+    r"suggest|share|recommend|list|offer)|give me|any (?:tips|advice|ideas|suggestions|"
+    r"pointers)|(?:what|which) (?:are|would be) (?:some|good|a few)|(?:a )?list of|"
+    r"tell me (?:what|how)|what(?:'s| is) the (?:right|best|a good) (?:way|thing|wording)|"
+    r"how (?:long|often|much|many)\b[^.?!]*\?|what (?:goes|should go) (?:in|into)|"
+    r"what (?:do|should|would|could) (?:i|you) (?:say|write)|exact (?:words|sentence|"
+    r"wording|phrase)|just tell me|is it (?:ok|okay|alright|appropriate|normal|fine) (?:to|if)|"
+    r"what would you (?:do|say|suggest)|examples? of|recommend (?:any|some|a))",
+    re.I,
+)
+# "No thanks, I want to work it out myself": the offer is not pressed.
+DECLINES = re.compile(
+    r"^\W*(?:no\b|nah\b|not (?:now|yet|really|right now)|i'?d rather|i would rather|"
+    r"actually,? (?:i|let)|i'?m (?:ok|okay|good|fine) (?:for now|thanks)|i think i'?ll)",
+    re.I,
+)
 
 
 def pick_move(message: str) -> Move:
@@ -48,6 +66,19 @@ def pick_move(message: str) -> Move:
     if REPORTS_EFFORT.search(message):
         return "affirm_question"
     return "reflect_question"
+
+
+def offer_request(
+    message: str, previous_message: str | None = None, previous_move: str | None = None
+) -> str | None:
+    """What to match an offer against, when this turn should give one: the earlier request
+    with this answer after the supervisor asked permission (unless the trainee declines), or
+    the message itself when it asks outright. None when no offer is wanted."""
+    if previous_move == "permission" and previous_message and not DECLINES.match(message):
+        return f"{previous_message} {message}"
+    if EXPLICIT_REQUEST.search(message):
+        return message
+    return None
 
 
 class MovesFile(BaseModel):

@@ -92,6 +92,12 @@ def parse_args() -> argparse.Namespace:
         help="stop after the held-out figures (for choosing settings)",
     )
     p.add_argument(
+        "--suites",
+        default="",
+        help="comma-separated detection suites (eval/suites/NAME.yaml) whose messages join the "
+        "bank in the full fit only; choose the thresholds afterwards on other suites",
+    )
+    p.add_argument(
         "--skip-split",
         action="store_true",
         help="reuse the thresholds in --out/guard.json (for a quick refit)",
@@ -113,6 +119,20 @@ def load_bank() -> tuple[list[tuple[str, frozenset[str]]], str]:
             if labels - set(CATEGORIES):
                 raise SystemExit(f"{path.name}: unknown category {sorted(labels)}")
             items.append((" ".join(str(entry["text"]).split()), labels))
+    return items, digest.hexdigest()
+
+
+def load_suites(names: list[str]) -> tuple[list[tuple[str, frozenset[str]]], str]:
+    """Messages of read detection suites, as bank items: more writers than the bank's."""
+    items, digest = [], hashlib.sha256()
+    for name in names:
+        raw = (REPO / "eval" / "suites" / f"{name}.yaml").read_bytes()
+        digest.update(name.encode() + raw)
+        for m in yaml.safe_load(raw)["messages"]:
+            labels = frozenset(m.get("expect") or [])
+            if labels - set(CATEGORIES):
+                raise SystemExit(f"{name}: unknown category {sorted(labels)}")
+            items.append((" ".join(str(m["text"]).split()), labels))
     return items, digest.hexdigest()
 
 
@@ -442,6 +462,11 @@ def main() -> None:
     print("risk threshold:", risk_threshold, "thresholds:", json.dumps(thresholds), flush=True)
     if args.split_only:
         return
+    suite_names = [n for n in args.suites.split(",") if n]
+    suite_items, suites_digest = load_suites(suite_names)
+    if suite_items:
+        print(f"full fit: {len(items)} bank items and {len(suite_items)} suite messages")
+        items = items + suite_items
     everything = list(range(len(items)))
     model = train(
         rows_for(items, everything, args.max_segments, args.seed)
@@ -462,12 +487,14 @@ def main() -> None:
         "onnx_sha256": sha256(int8),
         "tokenizer_sha256": sha256(args.out / "guard_tokenizer.json"),
         "bank_sha256": bank_digest,
+        "suites": suite_names,
+        "suites_sha256": suites_digest if suite_names else None,
         "bank_items": {c: sum(c in lab for _, lab in items) for c in CATEGORIES}
         | {"ordinary": sum(not lab for _, lab in items)},
         "training": {
             k: (str(v) if isinstance(v, Path) else v)
             for k, v in vars(args).items()
-            if k not in ("out", "threads", "skip_split", "split_only", "risk_threshold")
+            if k not in ("out", "threads", "skip_split", "split_only", "risk_threshold", "suites")
         }
         | {
             "risk_recall_kept": RISK_RECALL,

@@ -130,27 +130,33 @@ I_WORD = re.compile(r"\bI(?:'m|'ve|'d|'ll)?\s+([A-Za-z']+)")
 # A list or a heading ("Here are some thoughts: - ..."): a handout, not a supervisor talking.
 DOCUMENT = re.compile(r"(?:^|\n|:\s*)(?:\d+[.)]|[-*•])(?:\s|$)|:\s*$|^\s*#", re.M)
 INTENSIFIERS = {"so", "really", "just", "also", "still", "very", "quite", "a", "bit"}
+# Sample wording the supervisor offers ("something like 'I wasn't really hearing you'") is
+# words for the trainee to say, not the supervisor speaking as someone else.
+SAMPLE_WORDING = re.compile(
+    r"(?<![A-Za-z])(?:'(?:.+?)'|\u2018(?:.+?)\u2019|\"(?:.+?)\"|\u201c(?:.+?)\u201d)(?![A-Za-z])"
+)
 
 
 def role_problems(text: str) -> list[str]:
     """What breaks the supervisor's voice; empty when the reply speaks to the trainee."""
     problems: list[str] = []
+    spoken = SAMPLE_WORDING.sub(" (wording) ", text)
     if SPEAKER_LABEL.search(text):
         problems.append("speaker label")
     if THIRD_PERSON.search(text):
         problems.append("speaks about the trainee in the third person")
-    for match in MY.finditer(text):
+    for match in MY.finditer(spoken):
         word = match.group(1).lower()
         if word == "own":  # "my own view" is a stance; "my own childhood" is a story
             word = (match.group(2) or "").lower()
         if word not in MY_ALLOWED or word == "own":
             problems.append(f"speaks as the trainee or client ('my {word}')")
             break
-    story = I_STORY.search(text)
+    story = I_STORY.search(spoken)
     if story:
         problems.append(f"speaks as the trainee or client ('{story.group(0)}')")
     else:
-        for match in I_WORD.finditer(text):
+        for match in I_WORD.finditer(spoken):
             word = match.group(1).lower()
             if word not in I_ALLOWED and word not in INTENSIFIERS:
                 problems.append(f"speaks as the trainee or client ('{match.group(0)}')")

@@ -1,0 +1,147 @@
+"""Keeping the offer: when a trainee asks for an idea, the supervisor gives one.
+
+MI informs with permission: a request is permission, and so is a "yes" after the supervisor
+asked. A 135M model asked to inform invents, so the idea comes from a written bank
+(``prompts/offers.yaml``): short, original supervision ideas, each with the ways a trainee
+might ask for it. The request is matched to an entry by meaning (MiniLM: its nearest asking or
+topic), and the reply is composed by construction: a lead that hands over choice, the idea, and
+the entry's open question. Below ``min_similarity`` nothing is offered and the turn falls back
+to the permission move (elicit first), so a poorly matched idea is never given.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from coach.llm.templates import load_prompt_file
+from coach.supervisor.coherence.overlap import words
+from coach.supervisor.moves import EXPLICIT_REQUEST, SENTENCE
+
+
+class Offer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=r"^[a-z0-9-]+$")
+    topic: str = Field(min_length=10)
+    asks: list[str] = Field(min_length=2)
+    offer: str = Field(min_length=40, max_length=400)
+    question: str
+
+    @field_validator("question")
+    @classmethod
+    def _open_question(cls, value: str) -> str:
+        if not re.match(r"^(What|How|Which|Where|When|Who)\b.*\?$", value.strip()):
+            raise ValueError("must be one open question (What/How/Which/Where/When ... ?)")
+        return value.strip()
+
+
+class OffersFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    description: str
+    min_similarity: float = Field(ge=0.0, le=1.0)
+    min_margin: float = Field(ge=0.0, le=1.0)
+    leads: list[str] = Field(min_length=2)
+    offers: list[Offer] = Field(min_length=1)
+
+    @field_validator("offers")
+    @classmethod
+    def _unique(cls, value: list[Offer]) -> list[Offer]:
+        ids = [o.id for o in value]
+        if len(set(ids)) != len(ids):
+            raise ValueError("offer ids must be unique")
+        return value
+
+    @field_validator("leads")
+    @classmethod
+    def _leads_take_offer(cls, value: list[str]) -> list[str]:
+        if any("{offer}" not in lead for lead in value):
+            raise ValueError("every lead must hold {offer}")
+        return value
+
+
+@dataclass(frozen=True)
+class Match:
+    offer: Offer
+    similarity: float
+
+
+def _joined(lead: str, offer: str) -> str:
+    """The idea after a lead ending in a colon starts lower-case ('MITI' stays)."""
+    if lead.rstrip().endswith("{offer}") and ":" in lead and offer[1:2].islower():
+        offer = offer[0].lower() + offer[1:]
+    return lead.format(offer=offer)
+
+
+def request_views(text: str) -> list[str]:
+    """The whole request, and each of its sentences that asks (a long message dilutes its
+    question in one vector)."""
+    asking = [
+        s.strip()
+        for s in SENTENCE.findall(text)
+        if len(s.split()) >= 4 and (s.rstrip().endswith("?") or EXPLICIT_REQUEST.search(s))
+    ]
+    return [text, *dict.fromkeys(asking)]
+
+
+class Offers:
+    """The bank, embedded once: each entry as the normalised mean of its topic, its idea and
+    its askings (one vector per entry matched best in a leave-one-out test on the askings)."""
+
+    def __init__(self, path: Path) -> None:
+        from coach.knowledge.embeddings import get_embeddings
+
+        self.data = load_prompt_file(path, OffersFile)
+        self.embedder = get_embeddings()
+        centroids = []
+        for o in self.data.offers:
+            mean = self.embedder.encode([o.topic, o.offer, *o.asks]).sum(axis=0)
+            centroids.append(mean / np.linalg.norm(mean))
+        self.vectors = np.array(centroids)
+
+    def ranked(self, request: str) -> list[Match]:
+        """Every entry, nearest first: its best cosine similarity to any view of the
+        request."""
+        queries = self.embedder.encode(request_views(request))
+        best = (queries @ self.vectors.T).max(axis=0)
+        order = np.argsort(-best)
+        return [Match(self.data.offers[i], float(best[i])) for i in order]
+
+    def match(self, request: str, earlier: Sequence[str] = ()) -> Match | None:
+        """The nearest entry, when it is near enough and clearly nearer than the next one
+        (similar entries tie when the request fits neither well); None when the session has
+        had it already."""
+        ranked = self.ranked(request)
+        best, runner_up = ranked[0], ranked[1]
+        if best.similarity < self.data.min_similarity:
+            return None
+        if best.similarity - runner_up.similarity < self.data.min_margin:
+            return None
+        said = " ".join(" ".join(words(e)) for e in earlier)
+        return None if " ".join(words(best.offer.offer)) in said else best
+
+    def reply(self, match: Match, earlier: Sequence[str] = ()) -> str:
+        """Lead, idea, question; the first lead the session has not heard yet."""
+        said = " ".join(" ".join(words(e)) for e in earlier)
+        lead = next(
+            (
+                lead
+                for lead in self.data.leads
+                if " ".join(words(lead.split("{offer}")[0])) not in said
+            ),
+            self.data.leads[0],
+        )
+        return f"{_joined(lead, match.offer.offer)} {match.offer.question}"
+
+
+@lru_cache(maxsize=4)
+def offers_for(prompts_dir: Path) -> Offers:
+    return Offers(prompts_dir / "offers.yaml")

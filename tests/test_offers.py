@@ -1,0 +1,116 @@
+"""Keeping the offer: a trainee who asks for an idea, outright or by saying yes after the
+supervisor asked permission, is given one from the written bank (prompts/offers.yaml), with
+the real embedder, coder, coherence checks and a real SQLite store.
+
+The chat model is scripted where the test needs the permission move to have been made (the
+embedded model's wording varies); it cannot misbehave on demand otherwise."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage
+
+from coach.coder import code_many
+from coach.coder.codes import Miti
+from coach.errors import ConfigError
+from coach.storage.db import open_database
+from coach.storage.store import Store
+from coach.supervisor.agent import Supervisor
+from coach.supervisor.moves import offer_request
+from coach.supervisor.offers import Offers
+
+PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
+SILENCE = "How long am I supposed to let a silence run before I say something?"
+PERMISSION = (
+    "You'd like a better way through that moment. I have a few thoughts on that if you'd "
+    "like them. Before I share them, what have you already tried or considered?"
+)
+
+
+@pytest.fixture
+def store(indexed_env) -> Store:
+    return Store(open_database(indexed_env))
+
+
+def scripted(*replies: str) -> GenericFakeChatModel:
+    return GenericFakeChatModel(messages=iter([AIMessage(r) for r in replies]))
+
+
+def test_the_bank_is_valid_and_every_offer_gives_choice_and_asks_one_open_question():
+    bank = Offers(PROMPTS / "offers.yaml")
+    assert len(bank.data.offers) >= 60
+    for o in bank.data.offers:
+        words = o.offer.lower()
+        assert not any(w in words for w in ("you should", "you must", "you need to")), o.id
+        assert o.question.count("?") == 1, o.id
+
+
+def test_a_request_asked_outright_gets_an_idea_that_fits_and_hands_the_choice_back(
+    indexed_env, store
+):
+    agent = Supervisor(indexed_env, store=store)
+    result = agent.turn(SILENCE, focus="skills").run()
+    guidance = result.guidance
+    assert guidance.move == "inform", result.reply
+    offered = next(o for o in agent.guide.offers.data.offers if o.offer[5:40] in result.reply)
+    assert offered.id == "silence-after-big-moment"
+    assert result.reply.endswith(offered.question)
+    [coded] = code_many([[("client", SILENCE), ("therapist", result.reply)]])
+    codes = coded.utterances[1].miti_codes
+    assert Miti.PERSUADE not in codes and not coded.utterances[1].mi_non_adherent, codes
+    saved = store.messages(result.session_id)[-1]
+    assert saved.guidance["move"] == "inform" and saved.content == result.reply
+
+
+def test_after_permission_a_yes_gets_the_idea_and_a_no_thanks_does_not(indexed_env, store):
+    ask = (
+        "A client snapped at me today, 'stop repeating everything I say back to me', and I "
+        "froze and apologised four times. What should I have done?"
+    )
+    agent = Supervisor(indexed_env, chat_model=scripted(*[PERMISSION] * 8), store=store)
+    first = agent.turn(ask, focus="skills").run()
+    assert first.guidance.move == "permission"
+    yes = agent.turn(
+        "I just kept apologising and moved on. So yes, I'd really like your ideas.",
+        session_id=first.session_id,
+    ).run()
+    assert yes.guidance.move == "inform", yes.reply
+    assert any(
+        o.id == "client-snaps" and o.question in yes.reply for o in agent.guide.offers.data.offers
+    ), yes.reply
+    # a second permission ask, declined: nothing is pressed on the trainee
+    again = agent.turn(ask, focus="skills").run()
+    assert again.guidance.move == "permission"
+    declined = agent.turn(
+        "No thanks, I'd rather work it out myself first.", session_id=again.session_id
+    )
+    assert declined.offer is None
+
+
+def test_nothing_is_offered_when_the_bank_has_nothing_close():
+    assert offer_request("My client cried for the whole session and I just sat there.") is None
+    bank = Offers(PROMPTS / "offers.yaml")
+    assert bank.match("Can you give me a good recipe for sourdough bread?") is None
+
+
+def test_an_idea_already_given_in_the_session_is_not_given_again():
+    bank = Offers(PROMPTS / "offers.yaml")
+    first = bank.match(SILENCE)
+    assert first is not None
+    reply = bank.reply(first)
+    assert bank.match(SILENCE, earlier=[reply]) is None
+    # and the next idea opens with a lead the session has not heard
+    other = bank.match("Can you give me some open questions for a first integration session?")
+    assert other is not None
+    assert bank.reply(other, earlier=[reply]).split(":")[0] != reply.split(":")[0]
+
+
+def test_a_broken_bank_is_refused_in_one_sentence(tmp_path):
+    data = yaml.safe_load((PROMPTS / "offers.yaml").read_text(encoding="utf-8"))
+    data["offers"][0]["question"] = "Tell me more."
+    bad = tmp_path / "offers.yaml"
+    bad.write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(ConfigError, match="open question"):
+        Offers(bad)
