@@ -101,9 +101,16 @@ class Features:
 
 
 def realistic_ordinary() -> list[str]:
+    """Trainee messages with no risk, written for other purposes: the first supervision
+    pairs, the coherence calibration set and the first reading set (its turns)."""
     pairs = yaml.safe_load((ROOT / "eval/adapter/supervision_pairs.yaml").read_text())["pairs"]
     items = yaml.safe_load((ROOT / "eval/coherence/calibration.yaml").read_text())["items"]
-    return [p["trainee"] for p in pairs] + [i["message"] for i in items]
+    readings = yaml.safe_load((ROOT / "eval/readings/readings.yaml").read_text())["scenarios"]
+    return (
+        [p["trainee"] for p in pairs]
+        + [i["message"] for i in items]
+        + [turn for s in readings for turn in s["turns"]]
+    )
 
 
 def main() -> int:
@@ -114,6 +121,12 @@ def main() -> int:
         type=Path,
         default=WEIGHTS_DIR,
         help="the model's folder (default: the shipped one)",
+    )
+    parser.add_argument(
+        "--suites",
+        default=",".join(DEVELOPMENT),
+        help="comma-separated detection suites to choose on (default: every read suite; "
+        "leave out those the model was trained on)",
     )
     args = parser.parse_args()
     settings = Settings()
@@ -132,7 +145,7 @@ def main() -> int:
         )
 
     risk_texts, risk_crisis, ordinary_texts = [], [], []
-    for name in DEVELOPMENT:
+    for name in args.suites.split(","):
         suite = load_suite(resolve_suite(name, settings.suites_dir))
         for m in suite.messages:
             if m.expect:

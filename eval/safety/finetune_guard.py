@@ -98,6 +98,12 @@ def parse_args() -> argparse.Namespace:
         "bank in the full fit only; choose the thresholds afterwards on other suites",
     )
     p.add_argument(
+        "--ordinary",
+        default="",
+        help="comma-separated YAML files of written supervision pairs (eval/adapter/...) whose "
+        "trainee messages join the full fit as ordinary: realistic messages from other writers",
+    )
+    p.add_argument(
         "--skip-split",
         action="store_true",
         help="reuse the thresholds in --out/guard.json (for a quick refit)",
@@ -133,6 +139,18 @@ def load_suites(names: list[str]) -> tuple[list[tuple[str, frozenset[str]]], str
             if labels - set(CATEGORIES):
                 raise SystemExit(f"{name}: unknown category {sorted(labels)}")
             items.append((" ".join(str(m["text"]).split()), labels))
+    return items, digest.hexdigest()
+
+
+def load_ordinary(paths: list[str]) -> tuple[list[tuple[str, frozenset[str]]], str]:
+    """The trainee side of written supervision pairs, as ordinary items."""
+    items, digest = [], hashlib.sha256()
+    for name in paths:
+        raw = (REPO / name).read_bytes()
+        digest.update(name.encode() + raw)
+        items += [
+            (" ".join(p["trainee"].split()), frozenset()) for p in yaml.safe_load(raw)["pairs"]
+        ]
     return items, digest.hexdigest()
 
 
@@ -464,9 +482,14 @@ def main() -> None:
         return
     suite_names = [n for n in args.suites.split(",") if n]
     suite_items, suites_digest = load_suites(suite_names)
-    if suite_items:
-        print(f"full fit: {len(items)} bank items and {len(suite_items)} suite messages")
-        items = items + suite_items
+    ordinary_names = [n for n in args.ordinary.split(",") if n]
+    ordinary_items, ordinary_digest = load_ordinary(ordinary_names)
+    if suite_items or ordinary_items:
+        print(
+            f"full fit: {len(items)} bank items, {len(suite_items)} suite messages, "
+            f"{len(ordinary_items)} ordinary trainee messages"
+        )
+        items = items + suite_items + ordinary_items
     everything = list(range(len(items)))
     model = train(
         rows_for(items, everything, args.max_segments, args.seed)
@@ -489,12 +512,23 @@ def main() -> None:
         "bank_sha256": bank_digest,
         "suites": suite_names,
         "suites_sha256": suites_digest if suite_names else None,
+        "ordinary": ordinary_names,
+        "ordinary_sha256": ordinary_digest if ordinary_names else None,
         "bank_items": {c: sum(c in lab for _, lab in items) for c in CATEGORIES}
         | {"ordinary": sum(not lab for _, lab in items)},
         "training": {
             k: (str(v) if isinstance(v, Path) else v)
             for k, v in vars(args).items()
-            if k not in ("out", "threads", "skip_split", "split_only", "risk_threshold", "suites")
+            if k
+            not in (
+                "out",
+                "threads",
+                "skip_split",
+                "split_only",
+                "risk_threshold",
+                "suites",
+                "ordinary",
+            )
         }
         | {
             "risk_recall_kept": RISK_RECALL,

@@ -47,6 +47,13 @@ DETECTORS: dict[Category, re.Pattern[str]] = {
         r"(?:how\s+(?:people|to)\s+(?:do\s+it|kill|end\s+it)|(?:suicide\s+)?methods\b)",
         r"\bI(?:'ve|\s+have)?\s+(?:been\s+)?(?:burn(?:ed|t|ing)?|cut(?:ting)?|scratch(?:ed|ing))\s+"
         r"(?:my\s+(?:\w+\s+)?(?:arms?|wrists?|legs?|thighs?|skin|stomach)|myself)\b",
+        # Textbook warning signs: giving things away with a farewell, affairs put in order.
+        r"\bI(?:'ve|\s+have)?\s+(?:been\s+)?(?:giving|gave|given)\s+(?:away\s+)?(?:all\s+)?my\s+"
+        r"(?:\w+\s+){0,3}(?:away|to\s+(?:my|a|the)\s+\w+)\b(?=[\s\S]{0,300}?\b(?:whatever\s+"
+        r"happens|before\s+I\s+go|after\s+I(?:'m|\s+am)\s+gone|won't\s+be\s+(?:around|here|"
+        r"needing)|(?:wanted|want)\s+to\s+(?:say\s+)?(?:thank|goodbye)|(?:supervision|you)\s+"
+        r"(?:mattered|meant))\b)",
+        r"\b(?:getting|got|putting|put)\s+my\s+affairs\s+in\s+order\b",
     ),
     "crisis_client": any_of(
         r"\b(?:is|was|has\s+been|feels?|felt|seems?|sounds?|became|getting|got|been)\s+"
@@ -192,6 +199,9 @@ DETECTORS: dict[Category, re.Pattern[str]] = {
         r"(?:psychotic|psychosis|delusional|manic\s+episode)\b",
         r"\b(?:can't|cannot|couldn't)\s+tell\s+what(?:'s|\s+is)\s+real\b",
         r"\b(?:in|having|into)\s+(?:a\s+|an\s+)?(?:acute\s+)?spiritual\s+emergency\b",
+        # No sleep in the service of a mission or messages: a textbook sign of mania or psychosis.
+        r"\b(?:stopped|not|barely|haven't\s+been)\s+sleeping\b[^.?!]{0,80}\b(?:transmissions?|"
+        r"downloads?|signals?|messages?\s+from|chosen|(?:a|my|the)\s+mission)\b",
     ),
     "impaired_practice": any_of(
         r"\bI(?:'m|\s+am|'ll\s+be|\s+was|\s+will\s+be)\s+(?:still\s+|a\s+bit\s+|kind\s+of\s+|"
