@@ -404,6 +404,21 @@ def test_a_negation_or_a_question_that_is_part_of_the_risk_keeps_the_pattern(mes
 
 
 @pytest.mark.parametrize(
+    ("message", "category"),
+    [
+        ("I've given my records away to my brother. Whatever happens next, thank you.", "crisis_self"),
+        ("I've been putting my affairs in order this week, quietly.", "crisis_self"),
+        ("He's not sleeping at all, he stays up to decode the signals meant for him.", "psychosis"),
+        ("I gave my notes to my colleague before the handover.", None),
+        ("I'm not sleeping well since the move, and the neighbours' messages annoy me.", None),
+    ],
+)
+def test_warning_sign_patterns_need_both_halves(message, category):
+    found = [d.category for d in detect_patterns(message)]
+    assert (category in found) if category else not found
+
+
+@pytest.mark.parametrize(
     "message",
     [
         "My client has had no suicidal thoughts for over twenty years and is doing well.",
