@@ -406,7 +406,10 @@ def test_a_negation_or_a_question_that_is_part_of_the_risk_keeps_the_pattern(mes
 @pytest.mark.parametrize(
     ("message", "category"),
     [
-        ("I've given my records away to my brother. Whatever happens next, thank you.", "crisis_self"),
+        (
+            "I've given my records away to my brother. Whatever happens next, thank you.",
+            "crisis_self",
+        ),
         ("I've been putting my affairs in order this week, quietly.", "crisis_self"),
         ("He's not sleeping at all, he stays up to decode the signals meant for him.", "psychosis"),
         ("I gave my notes to my colleague before the handover.", None),
