@@ -4,7 +4,8 @@ Permission), on counsellor utterances written in a separate pass from the rules
 (``eval/coder/counsellor_utterances.yaml``; its dev half chose the head's settings, see
 eval/coder/train_relational.py, whose --report scores the halves apart).
 
-    .venv/bin/python eval/coder/rule_codes.py
+    .venv/bin/python eval/coder/rule_codes.py                                   # the first set
+    .venv/bin/python eval/coder/rule_codes.py eval/coder/counsellor_utterances_4.yaml  # another
 
 Per code: recall (the written code is among the coder's codes) and precision; and how many
 MI-non-adherent utterances (Confront, Persuade) the coder missed entirely. Target (issue 19):
@@ -13,6 +14,7 @@ recall >= 0.85 per code, no MI-non-adherent utterance missed.
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -33,8 +35,9 @@ RULE_CODES = (
 NON_ADHERENT = {"Confront", "Persuade"}
 
 
-def main() -> int:
-    items = yaml.safe_load(SET.read_text(encoding="utf-8"))["items"]
+def main(argv: list[str]) -> int:
+    path = Path(argv[0]) if argv else SET
+    items = yaml.safe_load(path.read_text(encoding="utf-8"))["items"]
     found, predicted, missed_non_adherent = Counter(), Counter(), []
     totals = Counter(i["code"] for i in items)
     for item in items:
@@ -64,4 +67,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(sys.argv[1:]))
