@@ -33,12 +33,16 @@ CONFRONTS = [
     "You should know better than to skip integration.",
     "A good father wouldn't leave the kids with his ex while he's tripping.",
     "Is that really the kind of partner you want to be?",
+    "Three nights a week is 'cutting down'? Listen to yourself.",
+    "If it truly mattered to you, you'd have rung him by now.",
+    "That sounds like hiding rather than actually facing it.",
 ]
 PERSUADES = [
     "You should call your sister this week.",
     "I'd recommend you stop seeing that client until you feel better.",
     "You could say something like: just do it.",
     "The best thing is to set a firm goal right now.",
+    "I'd be careful about telling everyone at work so soon.",
 ]
 NEUTRAL = [
     "You're wondering whether the insight will last.",
@@ -47,6 +51,8 @@ NEUTRAL = [
     "You want to go slowly with this.",
     "You sound like a good dad who would do anything for them.",
     "What kind of parent do you want to be after all this?",
+    "You're being careful about who you tell.",
+    "It really mattered to you that he listened.",
 ]
 
 

@@ -75,6 +75,10 @@ CONFRONT = _compile(
     r"\b(is that|that'?s not) (really )?(the kind of|what a good|how a good) "
     r"(mom|mum|mother|dad|father|parent|partner|person|friend)\b",
     r"\bwhat kind of (mom|mum|mother|dad|father|parent|person|friend) (would|does)\b",
+    # Added after the fourth set's misses (its Confront figure is development data since).
+    r"\blisten to yourself\b",
+    r"\bif (it|this|that|they|she|he) (really |truly )?mattered( to you)?,? you'?d\b",
+    r"\brather than (actually|really) (dealing|facing|doing|looking)\b",
 )
 PERSUADE = _compile(
     r"\byou (really )?(should|must|need to|have to|ought to|'ve got to|gotta)\b",
@@ -88,6 +92,7 @@ PERSUADE = _compile(
     r"\bif i were you\b",
     r"\bhere (are|is) (some|a few|what)\b.*\b(tips|steps|advice|you should)\b",
     r"^(try|stop|start|tell|call|ask|remember|avoid|focus on|consider) ",
+    r"^i'?d be (really |very )?careful (with|about)\b",
 )
 PERMISSION = _compile(
     SEEK.pattern,
