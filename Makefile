@@ -72,14 +72,16 @@ train-coder: install
 # on 2 cores: the split run and the full run, 5 epochs each). Needs the training venv with CPU torch: see eval/README.md. The thresholds are
 # then chosen on development data by eval/safety/choose_thresholds.py (docs/safety-guard.md).
 TRAIN_PYTHON ?= .venv-train/bin/python
-# As shipped (2026-12-03): the split's per-category thresholds kept from guard.json, four read
-# suites and the second supervision pairs in the fit, thresholds chosen on the other four suites.
-GUARD_FIT_SUITES = guard-dev,guard-heldout,guard-heldout3,guard-heldout5
+# As shipped (2026-12-06): the split's per-category thresholds kept from guard.json, six read
+# suites, the second supervision pairs and 240 long ordinary messages in the fit; thresholds
+# chosen on the other four suites.
+GUARD_FIT_SUITES = guard-dev,guard-heldout,guard-heldout3,guard-heldout5,guard-heldout7,guard-heldout8
+GUARD_ORDINARY = eval/adapter/supervision_pairs_2.yaml,eval/safety/ordinary/long-a.yaml,eval/safety/ordinary/long-b.yaml,eval/safety/ordinary/long-c.yaml
 GUARD_CHOOSE_SUITES = guard-dev2,guard-heldout2,guard-heldout4,guard-heldout6
 train-guard: install
 	$(TRAIN_PYTHON) eval/safety/finetune_guard.py --out coach/supervisor/guard/weights \
 		--skip-split --risk-threshold 0.7 --suites $(GUARD_FIT_SUITES) \
-		--ordinary eval/adapter/supervision_pairs_2.yaml
+		--ordinary $(GUARD_ORDINARY)
 	$(BIN)/python eval/safety/choose_thresholds.py --suites $(GUARD_CHOOSE_SUITES) --write
 
 # The README's pictures of each view, taken by the browser test (docs/images/).

