@@ -114,3 +114,14 @@ def test_a_broken_bank_is_refused_in_one_sentence(tmp_path):
     bad.write_text(yaml.safe_dump(data), encoding="utf-8")
     with pytest.raises(ConfigError, match="open question"):
         Offers(bad)
+
+
+def test_an_idea_after_a_colon_starts_lower_case_but_acronyms_and_i_stay():
+    from coach.supervisor.offers import _joined
+
+    lead = "One idea, if it helps: {offer}"
+    assert _joined(lead, "A common rule is three sentences.").endswith(
+        ": a common rule is three sentences."
+    )
+    assert _joined(lead, "MITI counts reflections.").endswith(": MITI counts reflections.")
+    assert _joined(lead, "I would wait.").endswith(": I would wait.")

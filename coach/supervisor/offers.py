@@ -75,8 +75,10 @@ class Match:
 
 
 def _joined(lead: str, offer: str) -> str:
-    """The idea after a lead ending in a colon starts lower-case ('MITI' stays)."""
-    if lead.rstrip().endswith("{offer}") and ":" in lead and offer[1:2].islower():
+    """The idea after a lead ending in a colon starts lower-case ('MITI' and 'I' stay)."""
+    first = offer.split(maxsplit=1)[0] if offer.strip() else ""
+    ordinary = first[1:2].islower() or (len(first) == 1 and first != "I")
+    if lead.rstrip().endswith("{offer}") and ":" in lead and ordinary:
         offer = offer[0].lower() + offer[1:]
     return lead.format(offer=offer)
 
