@@ -102,7 +102,7 @@ def parse_args() -> argparse.Namespace:
         "--ordinary",
         default="",
         help="comma-separated YAML files of written supervision pairs (their trainee side) or "
-        "ordinary messages, joining the full fit as ordinary: realistic messages from other writers",
+        "ordinary messages, joining the full fit as ordinary: realistic text from other writers",
     )
     p.add_argument(
         "--skip-split",
