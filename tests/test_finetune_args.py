@@ -87,3 +87,23 @@ def test_bad_encoder_probe_arguments_get_one_sentence_and_exit_2(
     assert result.returncode == 2
     assert result.stderr.strip().endswith(message)
     assert "Traceback" not in result.stderr
+
+
+def test_the_guard_fit_reads_ordinary_messages_and_the_trainee_side_of_pairs():
+    """The shipped fit's --ordinary files, both formats (the loader needs no torch)."""
+    import importlib.util
+
+    import yaml
+
+    path = REPO_ROOT / "eval/safety/finetune_guard.py"
+    spec = importlib.util.spec_from_file_location("finetune_guard", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    files = ["eval/adapter/supervision_pairs_2.yaml", "eval/safety/ordinary/long-a.yaml"]
+    items, digest = script.load_ordinary(files)
+    pairs = yaml.safe_load((REPO_ROOT / files[0]).read_text())["pairs"]
+    messages = yaml.safe_load((REPO_ROOT / files[1]).read_text())["messages"]
+    assert len(items) == len(pairs) + len(messages) and len(messages) >= 80
+    assert all(labels == frozenset() and text for text, labels in items)
+    assert items[len(pairs)][0] == " ".join(messages[0]["text"].split())
+    assert len(digest) == 64
