@@ -79,6 +79,27 @@ CONFRONT = _compile(
     r"\blisten to yourself\b",
     r"\bif (it|this|that|they|she|he) (really |truly )?mattered( to you)?,? you'?d\b",
     r"\brather than (actually|really) (dealing|facing|doing|looking)\b",
+    # Added after the fifth set's misses (set 5 is development data since): "yes, but",
+    # "that's still a lot", labelling, a broken agreement, loaded or sarcastic questions.
+    r"^(?:yeah|yes|sure|okay|ok|mm|hmm|i hear you|i get (?:it|that)),? but "
+    r"(?:it'?s|that'?s|isn'?t|still|why|you (?:said|told|keep|just))\b",
+    r"\b(?:that'?s|it'?s) still (?:a lot|too (?:much|many)|quite a lot|pretty (?:much|heavy)|"
+    r"(?:two|three|four|five|several) (?:nights|days|drinks|bottles|packs))\b",
+    r"\bi'?m not sure (?:we should (?:be )?call(?:ing)? (?:that|it)|"
+    r"how much that'?s (?:really )?changed|that'?s really (?:progress|true|the case))\b",
+    r"\b(?:meet|meets|meeting) the (?:criteria|definition) (?:for|of)\b",
+    r"\bthat'?s what (?:a lot of|most|many|all) [a-z ]{0,20}(?:say|tell themselves|think)\b",
+    r"\b(?:tell|telling) themselves\b",
+    r"\bwhat happened to (?:the|your|our) (?:plan|goal|agreement|promise|commitment)\b",
+    r"\bi (?:thought|assumed) we'?d (?:agreed|decided|said)\b",
+    r"^so,? (?:the |your )?[a-z' ]{1,40} (?:is|are|was) more important (?:to you )?than\b",
+    r"\bwhy would you (?:even|ever)\b",
+    r"\b(?:a )?good enough (?:reason|excuse) (?:to|for)\b",
+    r"^again\?",
+    r"\b(?:that'?s|it'?s) (?:kind of |sort of |pretty |really |a bit )?"
+    r"hard to (?:ignore|argue with|deny)\b",
+    r"\bthat'?s (?:kind of |sort of |basically |actually )?"
+    r"(?:hurting|harming|selfish|irresponsible|reckless)\b",
 )
 PERSUADE = _compile(
     r"\byou (really )?(should|must|need to|have to|ought to|'ve got to|gotta)\b",
@@ -93,6 +114,12 @@ PERSUADE = _compile(
     r"\bhere (are|is) (some|a few|what)\b.*\b(tips|steps|advice|you should)\b",
     r"^(try|stop|start|tell|call|ask|remember|avoid|focus on|consider) ",
     r"^i'?d be (really |very )?careful (with|about)\b",
+    # Added after the fifth set's misses: hedged direction ("you kind of need to").
+    r"\byou (?:kind of|sort of|probably|definitely|honestly) "
+    r"(?:should|need to|need a set|have to|ought to|gotta)\b",
+    r"\botherwise it'?s (?:just |never |not )?(?:not )?going to happen\b",
+    r"(?:^|[,.!] )(?:honestly,? |maybe |so )?you (?:might|may) want to "
+    r"(?:just |really )?(?:try|take|start|stop|cut|get|talk|tell|call|look|consider|keep)\b",
 )
 PERMISSION = _compile(
     SEEK.pattern,
