@@ -49,6 +49,12 @@ def checker():
             "document",
         ),
         ("You want to create a dialogue with her. Here are some ideas: 1.", "document"),
+        (  # unedited, reading set 3: the supervisor asks the trainee for ideas (roles swapped)
+            "Starting your session this week with a lot of self-directed writing and drawings "
+            "has been really helping. I'd like some ideas about how you might open up those "
+            "sessions while keeping them on the request form for now.",
+            "speaks as the trainee",
+        ),
     ],
 )
 def test_role_failures_are_named(reply, problem):

@@ -89,8 +89,8 @@ def test_bad_encoder_probe_arguments_get_one_sentence_and_exit_2(
     assert "Traceback" not in result.stderr
 
 
-def test_the_guard_fit_reads_ordinary_messages_and_the_trainee_side_of_pairs():
-    """The shipped fit's --ordinary files, both formats (the loader needs no torch)."""
+def test_the_guard_fit_reads_ordinary_messages_pairs_and_reading_sets():
+    """The shipped fit's --ordinary files, all three formats (the loader needs no torch)."""
     import importlib.util
 
     import yaml
@@ -99,11 +99,18 @@ def test_the_guard_fit_reads_ordinary_messages_and_the_trainee_side_of_pairs():
     spec = importlib.util.spec_from_file_location("finetune_guard", path)
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
-    files = ["eval/adapter/supervision_pairs_2.yaml", "eval/safety/ordinary/long-a.yaml"]
+    files = [
+        "eval/adapter/supervision_pairs_2.yaml",
+        "eval/safety/ordinary/long-a.yaml",
+        "eval/readings/readings-3.yaml",
+    ]
     items, digest = script.load_ordinary(files)
     pairs = yaml.safe_load((REPO_ROOT / files[0]).read_text())["pairs"]
     messages = yaml.safe_load((REPO_ROOT / files[1]).read_text())["messages"]
-    assert len(items) == len(pairs) + len(messages) and len(messages) >= 80
+    scenarios = yaml.safe_load((REPO_ROOT / files[2]).read_text())["scenarios"]
+    turns = [turn for scenario in scenarios for turn in scenario["turns"]]
+    assert len(items) == len(pairs) + len(messages) + len(turns) and len(messages) >= 80
     assert all(labels == frozenset() and text for text, labels in items)
     assert items[len(pairs)][0] == " ".join(messages[0]["text"].split())
+    assert items[-1][0] == " ".join(turns[-1].split()) and len(turns) >= 50
     assert len(digest) == 64

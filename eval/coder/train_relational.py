@@ -4,10 +4,10 @@
     .venv/bin/python eval/coder/train_relational.py --report  # also score the held-out parts
 
 Training data: the counsellor banks in eval/coder/bank/ (written for this product, blind to the
-rules and to the evaluation set) and the evaluation sets 2 to 5 (read since they were scored), plus real counsellors' reflections and questions from AnnoMI's
-high-quality MI sessions as examples of none of these codes (AnnoMI does not label them; in
-high-quality MI they are rare, so this is near enough, and it teaches the head what ordinary
-counselling sounds like).
+rules and to the evaluation set) and the evaluation sets 2 to 5 (read since they were scored),
+plus real counsellors' reflections and questions from AnnoMI's high-quality MI sessions as
+examples of none of these codes (AnnoMI does not label them; in high-quality MI they are rare,
+so this is near enough, and it teaches the head what ordinary counselling sounds like).
 
 AnnoMI's high-quality transcripts are split three ways by a hash of their id: negatives for
 training, a calibration part, and a report part. Thresholds: per code, the lowest that keeps

@@ -145,7 +145,8 @@ def load_suites(names: list[str]) -> tuple[list[tuple[str, frozenset[str]]], str
 
 def load_ordinary(paths: list[str]) -> tuple[list[tuple[str, frozenset[str]]], str]:
     """Ordinary items from other writers: the trainee side of written supervision pairs
-    (``pairs``) or written ordinary messages (``messages``)."""
+    (``pairs``), written ordinary messages (``messages``) or every turn of a reading set
+    (``scenarios``), whose messages hold no risk by design."""
     items, digest = [], hashlib.sha256()
     for name in paths:
         raw = (REPO / name).read_bytes()
@@ -153,6 +154,7 @@ def load_ordinary(paths: list[str]) -> tuple[list[tuple[str, frozenset[str]]], s
         data = yaml.safe_load(raw)
         texts = [p["trainee"] for p in data.get("pairs", [])]
         texts += [m["text"] for m in data.get("messages", [])]
+        texts += [turn for sc in data.get("scenarios", []) for turn in sc["turns"]]
         items += [(" ".join(str(t).split()), frozenset()) for t in texts]
     return items, digest.hexdigest()
 

@@ -123,7 +123,10 @@ I_STORY = re.compile(
     r"anxious|stuck|burn(?:ed|t) out|not sure (?:what|how|if) I|a (?:trainee|therapist)|new)\b"
     r"|\bI\s+(?:felt|feel)\s+(?:like I|so|shaky|awful|bad|terrible|lost|useless|scared)\b"
     r"|\bI\s+(?:think|guess)\s+I\b"
-    r"|\b(?:reminded|reminds|scared|triggered|affected|hit) me\b|\bgot to me\b",
+    r"|\b(?:reminded|reminds|scared|triggered|affected|hit) me\b|\bgot to me\b"
+    # The supervisor asking for ideas or advice has swapped roles with the trainee.
+    r"|\bI(?:'d| would)?\s+(?:like|want|need|could use)\s+(?:some\s+|a few\s+|more\s+)?"
+    r"(?:ideas|advice|suggestions|tips|help)\b",
     re.I,
 )
 I_WORD = re.compile(r"\bI(?:'m|'ve|'d|'ll)?\s+([A-Za-z']+)")
