@@ -67,6 +67,7 @@ bench-load-server: index
 train-coder: install
 	$(BIN)/python eval/coder/train_heads.py
 	$(BIN)/python eval/coder/train_talk_head.py
+	$(BIN)/python eval/coder/train_relational.py
 
 # Retrain the safety guard's model from eval/safety/bank/ (weights are committed; about 70 min
 # on 2 cores: the split run and the full run, 5 epochs each). Needs the training venv with CPU torch: see eval/README.md. The thresholds are
