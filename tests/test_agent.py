@@ -183,7 +183,8 @@ class SilentModel(FailingModel):
         yield ChatGenerationChunk(message=AIMessageChunk(content="  "))
 
 
-def test_an_empty_reply_is_a_failure_not_a_silent_success(indexed_env):
+def test_an_empty_reply_is_a_failure_not_a_silent_success(indexed_env, monkeypatch):
+    monkeypatch.setattr(indexed_env, "reply_design", "moves")  # the model writes this reply
     store = Store(open_database(indexed_env))
     agent = Supervisor(indexed_env, chat_model=SilentModel(), store=store)
     turn = agent.turn("hello there")

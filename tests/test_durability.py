@@ -34,6 +34,7 @@ def test_kill_9_mid_reply_loses_nothing_and_the_session_continues(indexed_dir, t
         "MIE_CHROMA_PATH": str(indexed_dir / "chroma"),
         "MIE_DATA_DIR": str(tmp_path),
         "MIE_GUIDANCE": "best_of_n",  # streams sentence by sentence, so there is a mid-reply
+        "MIE_REPLY_DESIGN": "moves",  # the model's path (a composed reply has no mid-reply)
     }
     subprocess.run(
         [sys.executable, "-m", "coach.cli", "users", "add", "alice", "--password-stdin"],

@@ -85,7 +85,7 @@ def test_repair_drops_persuasion_and_adds_a_written_open_question(guide):
     assert repaired and PERSUADE not in repaired and repaired.endswith("?")
     [scored] = guide.score(MESSAGE, [repaired], [])
     assert scored.acceptable, scored.reasons
-    assert any(repaired.endswith(q) for q in guide.floor.data.questions["client"])
+    assert any(repaired.endswith(q) for group in guide.floor.texts.values() for q in group)
 
 
 def test_repair_gives_up_on_a_reply_spoken_as_the_trainee(guide):
@@ -139,6 +139,14 @@ def test_repair_checks_the_whole_reply_not_just_its_sentences(guide):
 @pytest.fixture
 def store(indexed_env):
     return Store(open_database(indexed_env))
+
+
+@pytest.fixture(autouse=True)
+def model_design(request, monkeypatch):
+    """These tests drive the model's guided path (MIE_REPLY_DESIGN=moves); the embedded
+    default composes most replies instead, tested in test_composed.py."""
+    if "indexed_env" in request.fixturenames:
+        monkeypatch.setattr(request.getfixturevalue("indexed_env"), "reply_design", "moves")
 
 
 def test_a_pushy_draft_is_held_back_and_revised(indexed_env, store, monkeypatch):

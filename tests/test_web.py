@@ -39,13 +39,14 @@ def web_data(tmp_path_factory):
 @pytest.fixture(scope="module")
 def web_env(indexed_dir, web_data):
     env = {k: v for k, v in os.environ.items() if not k.startswith("MIE_")}
-    # best_of_n streams the draft sentence by sentence and samples after it, so a reply lasts
-    # long enough for the stop and second-send tests; the default (check: the draft is held
-    # until it passes, about a second) is driven by test_browser.py and test_guidance.py.
+    # The model's path (moves, best_of_n) streams the draft sentence by sentence and samples
+    # after it, so a reply lasts long enough for the stop and second-send tests; the default
+    # (composed replies, shown at once) is driven by test_browser.py and test_composed.py.
     return env | {
         "MIE_CHROMA_PATH": str(indexed_dir / "chroma"),
         "MIE_DATA_DIR": str(web_data),
         "MIE_GUIDANCE": "best_of_n",
+        "MIE_REPLY_DESIGN": "moves",
     }
 
 

@@ -153,6 +153,13 @@ class Turn:
             )
         elif self.offer and (kept := self._verified_offer()):
             yield kept
+        elif (
+            settings.composed_design
+            and settings.guidance_mode != "plain"
+            and not asks_for_roleplay(self.message)  # a practice request wants a client's line
+            and (composed := self._verified_composition())
+        ):
+            yield composed
         elif settings.guidance_mode == "plain":
             self.guidance = Guidance(mode="plain")
             for chunk in agent.chat_model.stream(self.messages):
@@ -174,6 +181,24 @@ class Turn:
             )
             self.guidance = reply.guidance
             yield from reply
+
+    def _verified_composition(self) -> str | None:
+        """The reply composed from the trainee's words and a written question for the move,
+        when it passes every check; otherwise the model is asked as usual."""
+        guide = self.agent.guide
+        text = guide.floor.reply(self.message, self.move, self.focus, self.earlier)
+        [candidate] = guide.score(self.message, [text], self.sources, False, self.earlier)
+        if not candidate.acceptable:
+            return None
+        self.guidance = Guidance(
+            mode=self.agent.settings.guidance_mode,
+            move=self.move,
+            candidates=[candidate],
+            chosen=0,
+            floor=True,
+        )
+        self.guidance.codes = [m.value for m in guide.code(self.message, [text])[0].miti_codes]
+        return text
 
     def _verified_offer(self) -> str | None:
         """The composed offer, when it passes the checks a written reply can fail: safety,

@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from coach.llm.templates import load_prompt_file
 from coach.supervisor.coherence.overlap import words
@@ -64,8 +64,14 @@ SUBJECTLESS = re.compile(
 )
 NOT_SURE = re.compile(r"^(?:not|no longer|never) ", re.I)
 SECOND_PERSON = re.compile(r"\b(?:you|your|you're|yours)\b", re.I)
+# The trainee speaks of their own reaction ("I felt my stomach drop", "I caught myself").
+OWN_REACTION = re.compile(
+    r"\bI(?:'m| am| was| felt| feel| got| noticed I| caught myself| found myself| froze|"
+    r" panicked| realised I| realized I)\b",
+)
 TOKEN = re.compile(r"[A-Za-z]+(?:'[a-z]+)?|[^A-Za-z\s]+|\s+")
 MAX_REFLECTED_WORDS = 22
+MIN_REFLECTED_WORDS = 4
 # Openers that a reflection leaves out: "I think I did badly" is reflected as "you did badly".
 HEDGE = re.compile(
     r"^(?:(?:so|and|but|honestly|basically|ok|okay|um|uh|ugh|idk|lol|like|"
@@ -81,6 +87,12 @@ REQUEST = re.compile(
 )
 
 
+# "Tell me everything about reflections." asks as surely as a question does.
+IMPERATIVE = re.compile(
+    r"^(?:please |ok(?:ay)?,? |so,? )?(?:tell|give|show|explain(?: to)?|walk) me (.+)$", re.I
+)
+
+
 class SummaryParts(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -88,6 +100,23 @@ class SummaryParts(BaseModel):
     two: str
     strength: str
     question: str
+
+
+class SituatedQuestion(BaseModel):
+    """A written question with the situation it fits, in a trainee's words (both are
+    matched against the message)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    situation: str = Field(min_length=10)
+    question: str
+
+    @field_validator("question")
+    @classmethod
+    def _open_question(cls, value: str) -> str:
+        if not re.match(r"^(What|How|Which|Where|When|Who)\b.*\?$", value.strip()):
+            raise ValueError("must be one open question (What/How/Which/Where/When/Who ... ?)")
+        return value.strip()
 
 
 class FloorFile(BaseModel):
@@ -101,14 +130,23 @@ class FloorFile(BaseModel):
     permission_questions: list[str] = Field(min_length=1)
     affirm: str
     summary: SummaryParts
-    questions: dict[str, list[str]]
+    questions: dict[str, list[str | SituatedQuestion]]
 
 
 def swap_person(text: str) -> str:
-    """The trainee's words as the supervisor would say them back: I -> you, my -> your."""
-    out, previous = [], ""
+    """The trainee's words as the supervisor would say them back: I -> you, my -> your.
+    Quoted speech stays as it was said: in "she said 'I give up'" the I is the client's."""
+    out, previous, quoted = [], "", False
+    balanced = len(QUOTE.findall(text)) % 2 == 0
     for token in TOKEN.findall(text):
         low = token.lower()
+        if balanced and not token[:1].isalpha() and QUOTE.search(f" {token} "):
+            quoted = not quoted if len(QUOTE.findall(f" {token} ")) % 2 else quoted
+            out.append(token)
+            continue
+        if quoted:
+            out.append(token)
+            continue
         if low in SWAP:
             swapped = SWAP[low]
             out.append(swapped)
@@ -158,9 +196,11 @@ def salient_sentence(message: str, prefer: re.Pattern[str] | None = None) -> str
 
 
 def _body(sentence: str) -> str:
-    """The part of a sentence a reflection says back: no hedging opener, no stray quote
-    marks, at most MAX_REFLECTED_WORDS words."""
-    body = QUOTE.sub("", clause(sentence.rstrip(".!? ")))
+    """The part of a sentence a reflection says back: no hedging opener, no half of a
+    quotation, at most MAX_REFLECTED_WORDS words."""
+    body = clause(sentence.rstrip(".!? "))
+    if len(QUOTE.findall(body)) % 2:  # a cut left half a quotation: drop its marks
+        body = QUOTE.sub("", body)
     body = " ".join(body.split()).strip(" ,;:-")
     return HEDGE.sub("", body) or body or sentence
 
@@ -190,6 +230,9 @@ def reflect_words(
     sentence = salient_sentence(message, prefer)
     pick = zlib.crc32(message.encode()) % 997
     body = _body(sentence)
+    imperative = IMPERATIVE.match(body)
+    if imperative:
+        return wondering[pick % len(wondering)].format(asked=swap_person(imperative.group(1)))
     if sentence.endswith("?"):
         request = REQUEST.match(body)
         asked = swap_person(request.group(1)) if request else _indirect(swap_person(body))
@@ -217,22 +260,47 @@ class Floor:
 
         self.data = load_prompt_file(path, FloorFile)
         self.embedder = get_embeddings()
-        self.vectors = {f: self.embedder.encode(q) for f, q in self.data.questions.items()}
+        self.texts: dict[str, list[str]] = {}
+        self.vectors: dict[str, np.ndarray] = {}
+        for group, entries in self.data.questions.items():
+            texts = [e if isinstance(e, str) else e.question for e in entries]
+            vectors = self.embedder.encode(texts)
+            for i, e in enumerate(entries):
+                if isinstance(e, SituatedQuestion):
+                    mean = vectors[i] + self.embedder.encode([e.situation])[0]
+                    vectors[i] = mean / np.linalg.norm(mean)
+            self.texts[group], self.vectors[group] = texts, vectors
+
+    def groups_for(self, message: str, focus: str) -> list[str]:
+        """Where the question may come from: the message's focus, the trainee's own
+        reaction when they speak of one, and the open questions."""
+        groups = [focus if focus in self.texts else "open"]
+        if "reaction" in self.texts and OWN_REACTION.search(message):
+            groups.append("reaction")
+        return list(dict.fromkeys([*groups, "open"]))
 
     def question(self, message: str, focus: str, asked: Sequence[str] = ()) -> str:
-        """The focus's written question closest to the message that the session has not
-        heard yet (the open focus's questions when all of those have been asked)."""
+        """The written question nearest the message (the whole message or its most salient
+        sentence) among the groups that fit it, that the session has not heard yet; any
+        unheard question when all of those have been asked."""
         seen = {" ".join(words(a)) for a in asked}
-        query = self.embedder.encode([message])[0]
-        for f in dict.fromkeys(
-            [focus if focus in self.data.questions else "open", "open", *self.data.questions]
-        ):
-            options = self.data.questions[f]
-            order = np.argsort(-(self.vectors[f] @ query))
-            for i in order:
-                if not any(" ".join(words(options[i])) in s for s in seen):
-                    return options[i]
-        return self.data.questions["open"][0]
+        views = self.embedder.encode([message, salient_sentence(message)])
+
+        def unheard(text: str) -> bool:
+            return not any(" ".join(words(text)) in s for s in seen)
+
+        groups = self.groups_for(message, focus)
+        for pool in (groups, [g for g in self.texts if g not in groups]):
+            options = [(g, i) for g in pool for i in range(len(self.texts[g]))]
+            if not options:
+                continue
+            matrix = np.array([self.vectors[g][i] for g, i in options])
+            scores = (views @ matrix.T).max(axis=0)
+            for k in np.argsort(-scores):
+                g, i = options[k]
+                if unheard(self.texts[g][i]):
+                    return self.texts[g][i]
+        return self.texts["open"][0]
 
     @staticmethod
     def unasked(options: Sequence[str], earlier: Sequence[str]) -> str:
@@ -255,6 +323,9 @@ class Floor:
         return f"{opening} {parts.strength} {parts.question}"
 
     def reply(self, message: str, move: Move, focus: str, earlier: Sequence[str] = ()) -> str:
+        if len(_body(salient_sentence(message)).split()) < MIN_REFLECTED_WORDS:
+            # "hello there", "ok": nothing to say back, so only an open question.
+            return self.question(message, "open", earlier)
         # An affirmation follows the sentence that tells of the effort it affirms.
         prefer = REPORTS_EFFORT if move == "affirm_question" else None
         reflection = reflect_words(message, self.data.stems, self.data.wondering_stems, prefer)

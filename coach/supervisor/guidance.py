@@ -105,7 +105,7 @@ class Guidance:
     move: str | None = None  # the MI move asked of the model (supervisor.moves), if decomposed
     candidates: list[Candidate] = field(default_factory=list)
     chosen: int | None = None
-    floor: bool = False  # no candidate passed: the verified floor answered
+    floor: bool = False  # composed from written parts (the composed design, or none passed)
     repaired: bool = False
     revised: bool = False
     replaced_unsafe: list[str] = field(default_factory=list)  # flags when every draft failed

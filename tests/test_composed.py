@@ -1,0 +1,114 @@
+"""The composed design, the embedded default: the reply is composed from the trainee's own
+words and a written question for the situation, checked like any candidate, and the model is
+asked only when the composition fails a check. Real coder, checks, retrieval and store."""
+
+from pathlib import Path
+
+import pytest
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage
+
+from coach.settings import Settings
+from coach.storage.db import open_database
+from coach.storage.store import Store
+from coach.supervisor.agent import Supervisor
+from coach.supervisor.coherence import role_problems
+from coach.supervisor.floor import floor_for, said_back
+
+MESSAGE = "I think I did badly today. The client cried and I just froze and changed the subject."
+MODEL_REPLY = (
+    "It sounds like her tears caught you off guard, and you moved away from them. What do "
+    "you imagine she needed from you right then?"
+)
+
+
+def model_writing(*replies: str) -> GenericFakeChatModel:
+    """A fake model with fixed replies, so a test can tell whether the model was asked (the
+    real one cannot be made to write a known sentence); everything else is real."""
+    return GenericFakeChatModel(messages=iter([AIMessage(r) for r in replies]))
+
+
+@pytest.fixture
+def store(indexed_env):
+    return Store(open_database(indexed_env))
+
+
+def test_the_embedded_default_composes_and_the_design_follows_the_backend(monkeypatch):
+    monkeypatch.delenv("MIE_REPLY_DESIGN", raising=False)
+    embedded = Settings(llm_backend="embedded")
+    server = Settings(llm_backend="openai", base_url="http://127.0.0.1:9/v1")
+    assert embedded.composed_design and embedded.moves_design
+    assert not server.composed_design and not server.moves_design
+    assert Settings(reply_design="moves").moves_design
+    assert not Settings(reply_design="moves").composed_design
+
+
+def test_a_composed_reply_says_back_the_trainees_words_and_passes_every_check(indexed_env, store):
+    agent = Supervisor(indexed_env, chat_model=model_writing(MODEL_REPLY), store=store)
+    result = agent.turn(MESSAGE, focus="skills").run()
+    assert result.status == "complete" and result.reply != MODEL_REPLY
+    assert "you just froze and changed the subject" in result.reply
+    assert result.reply.rstrip().endswith("?") and result.guidance.floor
+    [scored] = agent.guide.score(MESSAGE, [result.reply], result.sources)
+    assert scored.acceptable, scored.reasons
+    saved = store.messages(result.session_id)[-1]
+    assert saved.content == result.reply and saved.guidance["floor"]
+
+
+def test_when_the_composition_fails_a_check_the_model_is_asked(indexed_env, store):
+    """The same message twice: the second composition would repeat the first reply's
+    reflection (a repetition), so the model's reply is checked and shown instead."""
+    agent = Supervisor(indexed_env, chat_model=model_writing(MODEL_REPLY), store=store)
+    first = agent.turn(MESSAGE, focus="skills").run()
+    second = agent.turn(MESSAGE, focus="skills", session_id=first.session_id).run()
+    assert first.guidance.floor and not second.guidance.floor
+    assert second.reply == MODEL_REPLY
+
+
+def test_quoted_speech_keeps_the_speakers_own_pronouns():
+    said = said_back("She keeps saying 'the medicine told me I have to stop hiding' and I freeze.")
+    assert said == "she keeps saying 'the medicine told me I have to stop hiding' and you freeze"
+    assert role_problems(f"It sounds like {said}. What do you make of that?") == []
+    # half a quotation, left by a cut, loses its mark rather than keeping it unpaired
+    assert "'" not in said_back("I said 'fine and went home")
+
+
+def test_the_trainees_own_reaction_draws_a_question_about_it():
+    floor = floor_for(Settings().prompts_dir)
+    reacting = "Today she said it was just the drug. I felt my stomach drop and I froze."
+    assert "reaction" in floor.groups_for(reacting, "client")
+    assert "reaction" not in floor.groups_for("She said it was just the drug.", "client")
+    question = floor.question(reacting, "client")
+    reactions = floor.texts["reaction"]
+    assert question.endswith("?") and question in reactions + floor.texts["client"]
+
+
+def test_a_question_already_asked_in_the_session_is_not_asked_again():
+    floor = floor_for(Settings().prompts_dir)
+    first = floor.question(MESSAGE, "skills")
+    second = floor.question(MESSAGE, "skills", asked=[f"So you froze. {first}"])
+    assert second != first and second.endswith("?")
+
+
+def test_the_floor_file_holds_situated_questions_for_every_group():
+    floor = floor_for(Path(Settings().prompts_dir))
+    assert set(floor.texts) >= {"client", "skills", "reaction", "selfcare", "open"}
+    situated = [
+        q for entries in floor.data.questions.values() for q in entries if not isinstance(q, str)
+    ]
+    assert len(situated) >= 150
+
+
+def test_a_greeting_gets_an_open_question_not_its_own_words_back():
+    floor = floor_for(Settings().prompts_dir)
+    reply = floor.reply("hello there", "reflect_question", "open")
+    assert "hello" not in reply.lower() and reply in floor.texts["open"]
+
+
+def test_an_imperative_request_is_said_back_as_what_the_trainee_wants():
+    floor = floor_for(Settings().prompts_dir)
+    reply = floor.reply(
+        "Tell me everything about reflections, in detail.", "reflect_question", "skills"
+    )
+    assert "everything about reflections" in reply and "tell you" not in reply
+    assert not reply.startswith(("It sounds like tell", "So tell"))
