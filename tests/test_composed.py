@@ -112,3 +112,12 @@ def test_an_imperative_request_is_said_back_as_what_the_trainee_wants():
     )
     assert "everything about reflections" in reply and "tell you" not in reply
     assert not reply.startswith(("It sounds like tell", "So tell"))
+
+
+def test_a_long_sentence_is_cut_where_a_reflection_can_end():
+    said = said_back(
+        "I keep thinking about how she looked when she said that she was finally ready to go "
+        "back to the choir and sing again with all of them —"
+    )
+    assert len(said.split()) <= 22 and said.split()[-1] not in {"to", "the", "and", "of"}
+    assert not said.endswith(("-", "\u2014"))

@@ -161,14 +161,60 @@ def swap_person(text: str) -> str:
     return "".join(out)
 
 
+# Words a cut phrase cannot end on ("you're ready to.", "the memory of the").
+DANGLING = {
+    "to",
+    "of",
+    "the",
+    "a",
+    "an",
+    "and",
+    "but",
+    "or",
+    "that",
+    "for",
+    "with",
+    "about",
+    "in",
+    "on",
+    "at",
+    "my",
+    "your",
+    "his",
+    "her",
+    "their",
+    "our",
+    "is",
+    "was",
+    "are",
+    "were",
+    "be",
+    "so",
+    "if",
+    "because",
+    "when",
+    "like",
+    "as",
+    "from",
+    "into",
+    "than",
+    "very",
+    "really",
+}
+
+
 def clause(sentence: str) -> str:
-    """At most MAX_REFLECTED_WORDS words, cut at a comma or a conjunction where possible."""
+    """At most MAX_REFLECTED_WORDS words, cut at a comma or a conjunction where possible, and
+    never ending on a word that needs another after it."""
     tokens = sentence.split()
     if len(tokens) <= MAX_REFLECTED_WORDS:
         return sentence
     head = " ".join(tokens[:MAX_REFLECTED_WORDS])
     cut = max(head.rfind(","), head.rfind(" but "), head.rfind(" and "))
-    return head[:cut] if cut > len(head) // 3 else head
+    kept = (head[:cut] if cut > len(head) // 3 else head).split()
+    while len(kept) > 3 and kept[-1].lower().strip(",;:") in DANGLING:
+        kept.pop()
+    return " ".join(kept)
 
 
 def salient_sentence(message: str, prefer: re.Pattern[str] | None = None) -> str:
@@ -201,7 +247,7 @@ def _body(sentence: str) -> str:
     body = clause(sentence.rstrip(".!? "))
     if len(QUOTE.findall(body)) % 2:  # a cut left half a quotation: drop its marks
         body = QUOTE.sub("", body)
-    body = " ".join(body.split()).strip(" ,;:-")
+    body = " ".join(body.split()).strip(" ,;:-\u2013\u2014")
     return HEDGE.sub("", body) or body or sentence
 
 

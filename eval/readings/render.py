@@ -13,12 +13,22 @@ import argparse
 import json
 from pathlib import Path
 
+import yaml
+
+OFFERS = Path(__file__).resolve().parents[2] / "prompts/offers.yaml"
+LEADS = tuple(
+    lead.split("{offer}")[0].strip()
+    for lead in yaml.safe_load(OFFERS.read_text(encoding="utf-8"))["leads"]
+)
+
 
 def how(reply: dict) -> str:
     if reply.get("guidance_mode") == "guard":
         return "safety guard: " + ", ".join(reply.get("flags") or [])
     if reply.get("floor"):
-        return "verified floor"
+        return "composed"
+    if reply["reply"].startswith(LEADS):
+        return "written idea"
     if reply.get("repaired"):
         return "model, repaired"
     return "model" + (", revised after streaming" if reply.get("revised") else "")
@@ -43,12 +53,14 @@ def main() -> int:
     ]
     for name, rate in (metrics.get("coherence_by_check") or {}).items():
         lines.append(f"  - {name}: {_pct(rate)}")
+    ideas = sum(how(r) == "written idea" for case in report["cases"] for r in case["replies"])
     lines += [
         f"- with a reflection or an open question: "
         f"{_pct(metrics['percent_reflection_or_open_question'])}",
         f"- MI-non-adherent replies: {metrics['mi_non_adherent_replies']}",
-        f"- answered by the safety guard / the verified floor / revised after streaming: "
-        f"{metrics['guard_replies']} / {metrics.get('floor_replies', 0)} / "
+        f"- answered by the safety guard / composed (the verified floor) / a written idea / "
+        f"revised after streaming: {metrics['guard_replies']} / "
+        f"{metrics.get('floor_replies', 0)} / {ideas} / "
         f"{metrics['revised_replies']} of {metrics['replies']}",
         f"- turn time p50 {metrics['median_turn_seconds']} s, first text p50 "
         f"{metrics['median_first_token_seconds']} s",
