@@ -121,3 +121,12 @@ def test_a_long_sentence_is_cut_where_a_reflection_can_end():
     )
     assert len(said.split()) <= 22 and said.split()[-1] not in {"to", "the", "and", "of"}
     assert not said.endswith(("-", "\u2014"))
+
+
+def test_a_quotation_cut_in_half_is_left_out_rather_than_garbled():
+    said = said_back(
+        "I think I'm skipping evoking entirely and treating \"I had a vision about my health\" "
+        "as if it were \"I'm ready to change my diet.\""
+    )
+    assert said.count('"') == 2 and '"I had a vision about my health"' in said
+    assert not said.endswith(("as if it", "ready to"))

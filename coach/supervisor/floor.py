@@ -203,6 +203,22 @@ DANGLING = {
 }
 
 
+DANGLING_PAIRS = {"if it", "it were", "it was", "as if", "as though", "so that", "such as"}
+
+
+def _trim_dangling(kept: list[str]) -> list[str]:
+    while len(kept) > 3:
+        last = kept[-1].lower().strip(",;:")
+        pair = " ".join(w.lower().strip(",;:") for w in kept[-2:])
+        if last in DANGLING:
+            kept.pop()
+        elif pair in DANGLING_PAIRS:
+            del kept[-2:]
+        else:
+            break
+    return kept
+
+
 def clause(sentence: str) -> str:
     """At most MAX_REFLECTED_WORDS words, cut at a comma or a conjunction where possible, and
     never ending on a word that needs another after it."""
@@ -211,10 +227,7 @@ def clause(sentence: str) -> str:
         return sentence
     head = " ".join(tokens[:MAX_REFLECTED_WORDS])
     cut = max(head.rfind(","), head.rfind(" but "), head.rfind(" and "))
-    kept = (head[:cut] if cut > len(head) // 3 else head).split()
-    while len(kept) > 3 and kept[-1].lower().strip(",;:") in DANGLING:
-        kept.pop()
-    return " ".join(kept)
+    return " ".join(_trim_dangling((head[:cut] if cut > len(head) // 3 else head).split()))
 
 
 def salient_sentence(message: str, prefer: re.Pattern[str] | None = None) -> str:
@@ -245,8 +258,10 @@ def _body(sentence: str) -> str:
     """The part of a sentence a reflection says back: no hedging opener, no half of a
     quotation, at most MAX_REFLECTED_WORDS words."""
     body = clause(sentence.rstrip(".!? "))
-    if len(QUOTE.findall(body)) % 2:  # a cut left half a quotation: drop its marks
-        body = QUOTE.sub("", body)
+    marks = list(QUOTE.finditer(body))
+    if len(marks) % 2:  # a cut left half a quotation: end before it, or drop its marks
+        before = _trim_dangling(body[: marks[-1].start()].split())
+        body = " ".join(before) if len(before) >= MIN_REFLECTED_WORDS else QUOTE.sub("", body)
     body = " ".join(body.split()).strip(" ,;:-\u2013\u2014")
     return HEDGE.sub("", body) or body or sentence
 
