@@ -2,7 +2,6 @@
 words and a written question for the situation, checked like any candidate, and the model is
 asked only when the composition fails a check. Real coder, checks, retrieval and store."""
 
-
 import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
@@ -133,8 +132,8 @@ def test_a_long_sentence_is_cut_where_a_reflection_can_end():
 
 def test_a_quotation_cut_in_half_is_left_out_rather_than_garbled():
     said = said_back(
-        "I think I'm skipping evoking entirely and treating \"I had a vision about my health\" "
-        "as if it were \"I'm ready to change my diet.\""
+        'I think I\'m skipping evoking entirely and treating "I had a vision about my health" '
+        'as if it were "I\'m ready to change my diet."'
     )
     assert said.count('"') == 2 and '"I had a vision about my health"' in said
     assert not said.endswith(("as if it", "ready to"))
