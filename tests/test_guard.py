@@ -52,6 +52,11 @@ POSITIVE = [
     ("medical_emergency", "The participant collapsed in the bathroom and we can't wake her."),
     ("medical_emergency", "Right now my client is burning up and his heart is pounding."),
     (
+        "medical_emergency",
+        "my hands are shaking, i took most of a bottle of my lorazepam half an hour ago",
+    ),
+    ("medical_emergency", "I think she may have overdosed, she's slurring on the phone."),
+    (
         "psychosis",
         "Four days after the ceremony he still hasn't slept and he believes he is "
         "the messiah sent to fix the world.",
@@ -87,6 +92,8 @@ NEGATIVE = [
     "Could you role-play a client who keeps saying nothing has changed?",
     "She described the whole journey as dying and being born again, and she's still glowing.",
     "We were just killing time in the waiting room before the group started.",
+    "She took all of her meds this morning as prescribed and slept well.",
+    "Ha, I've overdosed on coffee today. Anyway, a question about summaries.",
 ]
 
 

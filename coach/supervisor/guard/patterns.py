@@ -101,6 +101,15 @@ DETECTORS: dict[Category, re.Pattern[str]] = {
         r"\b(?:is|he's|she's|they're|I'm|am|are|was|keeps?)\s+(?:\w+\s+)?overheating\b|"
         r"\b(?:heat\s?stroke|temperature\s+of\s+(?:4\d|10[4-9]))\b",
         r"\bvomiting\s+blood\b|\bturn(?:ing|ed)\s+blue\b|\bbluish\s+lips\b",
+        # An overdose now or just taken, the trainee's own or someone's (added 2026-12-07:
+        # guard-heldout10 held one that every layer answered as impaired practice).
+        rf"\b(?:I|{PEOPLE})\s+(?:just\s+|may\s+have\s+|might\s+have\s+)?(?:took|swallowed|"
+        r"(?:'ve|have|has)\s+(?:just\s+)?(?:taken|swallowed))\s+(?:a\s+lot|most|the\s+"
+        r"(?:whole|rest)|too\s+many|loads|a\s+bunch|a\s+handful|\d{2,})\s+(?:of\s+)?"
+        r"(?:(?:my|his|her|their|the)\s+)?(?:[\w-]+\s+){0,2}(?:pills?|tablets?|bottle|packet|meds|"
+        r"medications?|capsules|\w+(?:pam|lam|pine|done|tine|line|pram))\b",
+        r"\b(?:(?:has|have|'s|'ve|just|may\s+have|might\s+have)\s+overdosed|overdosing)\b"
+        r"(?!\s+on\s+(?:coffee|caffeine|sugar|chocolate|cake|work|tv|netflix|podcasts|reading))",
     ),
     "combination": any_of(
         rf"\b(?:combin\w*|mix\w*|together\s+with|along\s+with|while\s+(?:on|taking)|"
