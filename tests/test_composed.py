@@ -137,3 +137,20 @@ def test_a_quotation_cut_in_half_is_left_out_rather_than_garbled():
     )
     assert said.count('"') == 2 and '"I had a vision about my health"' in said
     assert not said.endswith(("as if it", "ready to"))
+
+
+def test_a_dash_a_colon_and_a_missing_subject_are_said_back_whole():
+    floor = floor_for(Settings().prompts_dir)
+    dash = (
+        "But we still haven't landed on anything she wants to work on \u2013 every session is "
+        "a rich, wandering conversation about the ceremony and her childhood and her dreams."
+    )
+    assert "anything she wants to work on." in floor.reply(dash, "reflect_question", "client")
+    lead_in = (
+        "General question first: when a client says something that sounds like change talk, "
+        "what's the best way to respond so it grows?"
+    )
+    assert (
+        "general question first" not in floor.reply(lead_in, "reflect_question", "skills").lower()
+    )
+    assert said_back("Would love to see the difference between the two.").startswith("you would")

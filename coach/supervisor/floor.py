@@ -59,7 +59,8 @@ QUOTE = re.compile(rf"(?<![A-Za-z])[{_QUOTES}]|[{_QUOTES}](?![A-Za-z])")
 SUBJECTLESS = re.compile(
     r"^(?:feel|felt|think|thought|wish|want|wanted|need|needed|hate|love|keep|kept|don't|"
     r"didn't|can't|couldn't|won't|have|had|got|get|just|still|really|kinda|kind of|sort of|"
-    r"totally|honestly|literally|probably|also|tried|did|do|went|froze|said|asked)\b",
+    r"totally|honestly|literally|probably|also|tried|did|do|went|froze|said|asked|would|"
+    r"could|should|might|love|'d)\b",
     re.I,
 )
 NOT_SURE = re.compile(r"^(?:not|no longer|never) ", re.I)
@@ -175,9 +176,6 @@ DANGLING = {
     "for",
     "with",
     "about",
-    "in",
-    "on",
-    "at",
     "my",
     "your",
     "his",
@@ -200,6 +198,15 @@ DANGLING = {
     "than",
     "very",
     "really",
+    "how",
+    "what",
+    "whether",
+    "which",
+    "who",
+    "where",
+    "why",
+    "more",
+    "most",
 }
 
 
@@ -226,7 +233,10 @@ def clause(sentence: str) -> str:
     if len(tokens) <= MAX_REFLECTED_WORDS:
         return sentence
     head = " ".join(tokens[:MAX_REFLECTED_WORDS])
-    cut = max(head.rfind(","), head.rfind(" but "), head.rfind(" and "))
+    # A dash opens an elaboration: the clause before it stands alone.
+    dash = max(head.rfind(" \u2013 "), head.rfind(" \u2014 "), head.rfind(" - "))
+    cut = dash if dash > len(head) // 3 else -1
+    cut = cut if cut > 0 else max(head.rfind(","), head.rfind(" but "), head.rfind(" and "))
     return " ".join(_trim_dangling((head[:cut] if cut > len(head) // 3 else head).split()))
 
 
@@ -291,6 +301,9 @@ def reflect_words(
     sentence = salient_sentence(message, prefer)
     pick = zlib.crc32(message.encode()) % 997
     body = _body(sentence)
+    lead, colon, rest = body.rpartition(": ")
+    if colon and len(rest.split()) >= MIN_REFLECTED_WORDS and len(lead.split()) <= 6:
+        body = rest  # "General question first: when ..." asks what follows the colon
     imperative = IMPERATIVE.match(body)
     if imperative:
         return wondering[pick % len(wondering)].format(asked=swap_person(imperative.group(1)))
