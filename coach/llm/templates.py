@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from functools import lru_cache
 from pathlib import Path
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
 import yaml
 from jinja2 import Environment, StrictUndefined, TemplateSyntaxError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from coach.errors import ConfigError, first_problem
 
@@ -42,6 +43,17 @@ class PromptTemplate(BaseModel):
         if source is None:
             raise ConfigError(f"The prompt '{self.name}' has no '{part}' part.")
         return _jinja.from_string(source).render(**values).strip()
+
+
+def _one_open_question(value: str) -> str:
+    value = value.strip()
+    if not re.match(r"^(What|How|Which|Where|When|Who)\b.*\?$", value):
+        raise ValueError("must be one open question (What/How/Which/Where/When/Who ... ?)")
+    return value
+
+
+# A written open question in a prompt file (offers, the floor's situated questions).
+OpenQuestion = Annotated[str, AfterValidator(_one_open_question)]
 
 
 def render(source: str, **values: object) -> str:

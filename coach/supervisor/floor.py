@@ -15,9 +15,9 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from coach.llm.templates import load_prompt_file
+from coach.llm.templates import OpenQuestion, load_prompt_file
 from coach.supervisor.coherence.overlap import words
 from coach.supervisor.moves import REPORTS_EFFORT, Move
 
@@ -110,14 +110,7 @@ class SituatedQuestion(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     situation: str = Field(min_length=10)
-    question: str
-
-    @field_validator("question")
-    @classmethod
-    def _open_question(cls, value: str) -> str:
-        if not re.match(r"^(What|How|Which|Where|When|Who)\b.*\?$", value.strip()):
-            raise ValueError("must be one open question (What/How/Which/Where/When/Who ... ?)")
-        return value.strip()
+    question: OpenQuestion
 
 
 class FloorFile(BaseModel):

@@ -11,7 +11,6 @@ to the permission move (elicit first), so a poorly matched idea is never given.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -20,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from coach.llm.templates import load_prompt_file
+from coach.llm.templates import OpenQuestion, load_prompt_file
 from coach.supervisor.coherence.overlap import words
 from coach.supervisor.moves import EXPLICIT_REQUEST, SENTENCE
 
@@ -32,14 +31,7 @@ class Offer(BaseModel):
     topic: str = Field(min_length=10)
     asks: list[str] = Field(min_length=2)
     offer: str = Field(min_length=40, max_length=400)
-    question: str
-
-    @field_validator("question")
-    @classmethod
-    def _open_question(cls, value: str) -> str:
-        if not re.match(r"^(What|How|Which|Where|When|Who)\b.*\?$", value.strip()):
-            raise ValueError("must be one open question (What/How/Which/Where/When ... ?)")
-        return value.strip()
+    question: OpenQuestion
 
 
 class OffersFile(BaseModel):
