@@ -154,3 +154,21 @@ def test_a_dash_a_colon_and_a_missing_subject_are_said_back_whole():
         "general question first" not in floor.reply(lead_in, "reflect_question", "skills").lower()
     )
     assert said_back("Would love to see the difference between the two.").startswith("you would")
+
+
+def test_a_name_that_opens_the_sentence_keeps_its_capital():
+    assert said_back("Noor, 35, said she wants to try again.").startswith("Noor, 35, said")
+    assert said_back("She said she wants to try again.").startswith("she said")
+
+
+def test_a_second_permission_ask_in_a_session_uses_other_words():
+    floor = floor_for(Settings().prompts_dir)
+    first = floor.reply(
+        "Any tips for reflecting both sides of her ambivalence?", "permission", "skills"
+    )
+    second = floor.reply(
+        "Any tips for reflecting just the change side?", "permission", "skills", earlier=[first]
+    )
+    lines = floor.data.permission
+    assert any(p in first for p in lines) and any(p in second for p in lines)
+    assert not any(p in first and p in second for p in lines)

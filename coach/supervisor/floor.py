@@ -120,7 +120,7 @@ class FloorFile(BaseModel):
     description: str
     stems: list[str] = Field(min_length=1)
     wondering_stems: list[str] = Field(min_length=1)
-    permission: str
+    permission: list[str] = Field(min_length=1)
     permission_questions: list[str] = Field(min_length=1)
     affirm: str
     summary: SummaryParts
@@ -155,6 +155,15 @@ def swap_person(text: str) -> str:
     return "".join(out)
 
 
+# Openers a sentence capitalises only because they start it.
+COMMON_OPENERS = set(
+    "a an the this that these those my our your his her their its it he she they we you "
+    "there here what when where why how which who after before since during today yesterday "
+    "last next then now so but and or if because although though while as in on at for with "
+    "from to of by about one two three some many most every each all no not just also still "
+    "client clients session sessions she's he's they're it's that's there's i'm i've "
+    "honestly really maybe sometimes often usually is was are were am be can will".split()
+)
 # Words a cut phrase cannot end on ("you're ready to.", "the memory of the").
 DANGLING = {
     "to",
@@ -269,10 +278,23 @@ def _body(sentence: str) -> str:
     return HEDGE.sub("", body) or body or sentence
 
 
+def _name_like(word: str, text: str) -> bool:
+    """A first word that is a name ("Noor, 35, said ...", or capitalised again later in the
+    text): it keeps its capital when the reflection lower-cases its opening."""
+    bare = word.strip(",.;:!?'\"")
+    if not bare[:1].isupper() or bare.lower() in COMMON_OPENERS or SUBJECTLESS.match(bare):
+        return False
+    aged = re.match(rf"{re.escape(bare)},? \d{{1,2}}\b", text)
+    again = re.search(rf"(?<![.!?]\s)(?<=\s){re.escape(bare)}\b", text[len(bare) :])
+    return bool(aged or again)
+
+
 def _spoken(body: str) -> str:
     """The body with I and you exchanged, and a subject where the trainee left it out."""
     said = swap_person(body)
-    said = said[0].lower() + said[1:] if said[:2] not in ("I ", "I'") else said
+    first = said.split(maxsplit=1)[0] if said.strip() else ""
+    if said[:2] not in ("I ", "I'") and not _name_like(first, body):
+        said = said[0].lower() + said[1:]
     if NOT_SURE.match(said):
         return "you're " + said
     if SUBJECTLESS.match(said):
@@ -397,9 +419,8 @@ class Floor:
         prefer = REPORTS_EFFORT if move == "affirm_question" else None
         reflection = reflect_words(message, self.data.stems, self.data.wondering_stems, prefer)
         if move == "permission":
-            return f"{reflection} {self.data.permission} " + self.unasked(
-                self.data.permission_questions, earlier
-            )
+            offer = self.unasked(self.data.permission, earlier)
+            return f"{reflection} {offer} " + self.unasked(self.data.permission_questions, earlier)
         question = self.question(message, focus, earlier)
         if move == "affirm_question":
             return f"{reflection} {self.data.affirm} {question}"
