@@ -53,12 +53,26 @@ def test_a_composed_reply_says_back_the_trainees_words_and_passes_every_check(in
     assert saved.content == result.reply and saved.guidance["floor"]
 
 
-def test_when_the_composition_fails_a_check_the_model_is_asked(indexed_env, store):
-    """The same message twice: the second composition would repeat the first reply's
-    reflection (a repetition), so the model's reply is checked and shown instead."""
+def test_when_the_composition_fails_a_check_it_is_composed_again(indexed_env, store):
+    """The same message twice: the second turn's first composition would repeat the first
+    reply's reflection (a repetition), so another of the trainee's sentences is said back."""
     agent = Supervisor(indexed_env, chat_model=model_writing(MODEL_REPLY), store=store)
     first = agent.turn(MESSAGE, focus="skills").run()
     second = agent.turn(MESSAGE, focus="skills", session_id=first.session_id).run()
+    assert first.guidance.floor and second.guidance.floor and second.guidance.chosen > 0
+    assert second.reply != MODEL_REPLY and "you did badly today" in second.reply
+    assert second.guidance.candidates[0].incoherent.keys() == {"repetition"}
+    [scored] = agent.guide.score(MESSAGE, [second.reply], second.sources, earlier=[first.reply])
+    assert scored.acceptable, scored.reasons
+
+
+def test_when_no_composition_passes_the_model_is_asked(indexed_env, store):
+    """A one-sentence message twice: every composition says back the same sentence, so
+    every one repeats the first reply, and the model's reply is checked and shown instead."""
+    message = "The client cried and I just froze and changed the subject."
+    agent = Supervisor(indexed_env, chat_model=model_writing(MODEL_REPLY), store=store)
+    first = agent.turn(message, focus="skills").run()
+    second = agent.turn(message, focus="skills", session_id=first.session_id).run()
     assert first.guidance.floor and not second.guidance.floor
     assert second.reply == MODEL_REPLY
 
@@ -159,6 +173,16 @@ def test_a_dash_a_colon_and_a_missing_subject_are_said_back_whole():
 def test_a_name_that_opens_the_sentence_keeps_its_capital():
     assert said_back("Noor, 35, said she wants to try again.").startswith("Noor, 35, said")
     assert said_back("She said she wants to try again.").startswith("she said")
+    assert said_back("Sam (25) is doing ketamine sessions at a clinic.").startswith("Sam (25)")
+
+
+def test_a_question_quoted_inside_a_sentence_does_not_end_it():
+    message = (
+        "Today I asked 'what insights did you take from the session?' and they rolled their "
+        "eyes and said 'I had a weird nap.'"
+    )
+    said = said_back(message)
+    assert said.startswith("today you asked 'what insights") and "rolled their eyes" in said
 
 
 def test_a_second_permission_ask_in_a_session_uses_other_words():

@@ -27,6 +27,7 @@ HISTORY_MARGIN_TOKENS = 64  # cl100k counts only approximate the model's own tok
 # History is dropped this many messages at a time, so consecutive prompts share a prefix and
 # the embedded model's KV cache stays valid between turns (see build_messages).
 HISTORY_BLOCK = 8
+COMPOSITIONS = 6  # tried in order before the model is asked (coach.supervisor.floor)
 CHECKPOINT_SECONDS = 0.5  # how often a streaming reply's partial text is saved
 SUMMARY_SUPPORT = 0.5  # share of a closing summary's claims found in the trainee's own words
 FOCUS_LABELS = {
@@ -183,20 +184,22 @@ class Turn:
             yield from reply
 
     def _verified_composition(self) -> str | None:
-        """The reply composed from the trainee's words and a written question for the move,
-        when it passes every check; otherwise the model is asked as usual."""
+        """The first composition (the trainee's words said back, a written question for the
+        move) that passes every check; when none does, the model is asked as usual."""
         guide = self.agent.guide
-        text = guide.floor.reply(self.message, self.move, self.focus, self.earlier)
-        [candidate] = guide.score(self.message, [text], self.sources, False, self.earlier)
-        if not candidate.acceptable:
+        texts = guide.floor.replies(self.message, self.move, self.focus, self.earlier, COMPOSITIONS)
+        scored = guide.score(self.message, texts, self.sources, False, self.earlier)
+        chosen = next((i for i, c in enumerate(scored) if c.acceptable), None)
+        if chosen is None:
             return None
         self.guidance = Guidance(
             mode=self.agent.settings.guidance_mode,
             move=self.move,
-            candidates=[candidate],
-            chosen=0,
+            candidates=scored,
+            chosen=chosen,
             floor=True,
         )
+        text = texts[chosen]
         self.guidance.codes = [m.value for m in guide.code(self.message, [text])[0].miti_codes]
         return text
 

@@ -50,7 +50,9 @@ FEELING = re.compile(
     r"heavy|weird|struggl\w*|can't|don't know|not sure|wish)\b",
     re.I,
 )
-SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+# A sentence; a "?" or "!" that closes a quotation followed by more of the sentence
+# ("I asked 'how was it?' and she laughed") does not end it.
+SENTENCE = re.compile(r"(?:[^.!?\n]|[.!?]+['\"\u2019\u201d]+(?=\s+[a-z]))+[.!?]*['\"\u2019\u201d]?")
 # Quote marks that open or close a quotation (not an apostrophe inside a word): a reflection
 # cut from a quoted sentence would keep half of the pair.
 _QUOTES = "'\u2018\u2019\"\u201c\u201d"
@@ -242,17 +244,13 @@ def clause(sentence: str) -> str:
     return " ".join(_trim_dangling((head[:cut] if cut > len(head) // 3 else head).split()))
 
 
-def salient_sentence(message: str, prefer: re.Pattern[str] | None = None) -> str:
-    """The sentence that carries the most feeling (the first that ``prefer`` matches, when
-    one does); the last one on a tie."""
+def salient_sentences(message: str, prefer: re.Pattern[str] | None = None) -> list[str]:
+    """The message's statements, the one that carries the most feeling first (the first that
+    ``prefer`` matches, when one does; the later one on a tie)."""
     parts = [p.strip() for p in SENTENCE.findall(message) if len(p.split()) >= 3]
     if not parts:
-        return message.strip()
+        return [message.strip()]
     statements = [p for p in parts if not p.endswith("?")] or parts
-    if prefer:
-        preferred = [p for p in statements if prefer.search(p)]
-        if preferred:
-            return preferred[0]
 
     def weight(p: str) -> tuple[int, int]:
         # A sentence that speaks to the supervisor ("can you tell me") reflects badly: its
@@ -263,7 +261,14 @@ def salient_sentence(message: str, prefer: re.Pattern[str] | None = None) -> str
             parts.index(p),
         )
 
-    return max(statements, key=weight)
+    ranked = sorted(statements, key=weight, reverse=True)
+    preferred = [p for p in statements if prefer and prefer.search(p)][:1]
+    return list(dict.fromkeys([*preferred, *ranked]))
+
+
+def salient_sentence(message: str, prefer: re.Pattern[str] | None = None) -> str:
+    """The sentence that carries the most feeling (see ``salient_sentences``)."""
+    return salient_sentences(message, prefer)[0]
 
 
 def _body(sentence: str) -> str:
@@ -284,7 +289,7 @@ def _name_like(word: str, text: str) -> bool:
     bare = word.strip(",.;:!?'\"")
     if not bare[:1].isupper() or bare.lower() in COMMON_OPENERS or SUBJECTLESS.match(bare):
         return False
-    aged = re.match(rf"{re.escape(bare)},? \d{{1,2}}\b", text)
+    aged = re.match(rf"{re.escape(bare)},? \(?\d{{1,2}}\b", text)
     again = re.search(rf"(?<![.!?]\s)(?<=\s){re.escape(bare)}\b", text[len(bare) :])
     return bool(aged or again)
 
@@ -312,8 +317,10 @@ def reflect_words(
     stems: Sequence[str],
     wondering: Sequence[str],
     prefer: re.Pattern[str] | None = None,
+    sentence: str | None = None,
 ) -> str:
-    sentence = salient_sentence(message, prefer)
+    """A reflection of ``sentence`` (by default the message's most salient one)."""
+    sentence = sentence or salient_sentence(message, prefer)
     pick = zlib.crc32(message.encode()) % 997
     body = _body(sentence)
     lead, colon, rest = body.rpartition(": ")
@@ -369,15 +376,22 @@ class Floor:
         return list(dict.fromkeys([*groups, "open"]))
 
     def question(self, message: str, focus: str, asked: Sequence[str] = ()) -> str:
-        """The written question nearest the message (the whole message or its most salient
-        sentence) among the groups that fit it, that the session has not heard yet; any
-        unheard question when all of those have been asked."""
+        """The written question nearest the message (see ``questions``)."""
+        return self.questions(message, focus, asked, 1)[0]
+
+    def questions(
+        self, message: str, focus: str, asked: Sequence[str] = (), count: int = 1
+    ) -> list[str]:
+        """The ``count`` written questions nearest the message (the whole message or its most
+        salient sentence) among the groups that fit it, that the session has not heard yet;
+        then any unheard question when those run out."""
         seen = {" ".join(words(a)) for a in asked}
         views = self.embedder.encode([message, salient_sentence(message)])
 
         def unheard(text: str) -> bool:
             return not any(" ".join(words(text)) in s for s in seen)
 
+        found: list[str] = []
         groups = self.groups_for(message, focus)
         for pool in (groups, [g for g in self.texts if g not in groups]):
             options = [(g, i) for g in pool for i in range(len(self.texts[g]))]
@@ -387,14 +401,15 @@ class Floor:
             scores = (views @ matrix.T).max(axis=0)
             for k in np.argsort(-scores):
                 g, i = options[k]
-                if unheard(self.texts[g][i]):
-                    return self.texts[g][i]
-        return self.texts["open"][0]
+                if unheard(self.texts[g][i]) and self.texts[g][i] not in found:
+                    found.append(self.texts[g][i])
+                    if len(found) == count:
+                        return found
+        return found or [self.texts["open"][0]]
 
     @staticmethod
     def unasked(options: Sequence[str], earlier: Sequence[str]) -> str:
-        said = " ".join(" ".join(words(e)) for e in earlier)
-        return next((o for o in options if " ".join(words(o)) not in said), options[0])
+        return Floor.unasked_all(options, earlier)[0]
 
     def summary(self, trainee_messages: Sequence[str]) -> str:
         """A closing summary from the trainee's own words: where the session started, where
@@ -412,19 +427,47 @@ class Floor:
         return f"{opening} {parts.strength} {parts.question}"
 
     def reply(self, message: str, move: Move, focus: str, earlier: Sequence[str] = ()) -> str:
+        return self.replies(message, move, focus, earlier, 1)[0]
+
+    def replies(
+        self, message: str, move: Move, focus: str, earlier: Sequence[str] = (), count: int = 1
+    ) -> list[str]:
+        """Up to ``count`` compositions for the move, the preferred one first: the most
+        salient statement said back with the nearest question; then the next statements
+        said back, then the next questions. The turn shows the first that passes its checks,
+        so a composition that fails one is composed again, not handed to the model."""
         if len(_body(salient_sentence(message)).split()) < MIN_REFLECTED_WORDS:
             # "hello there", "ok": nothing to say back, so only an open question.
-            return self.question(message, "open", earlier)
+            return self.questions(message, "open", earlier, count)
         # An affirmation follows the sentence that tells of the effort it affirms.
         prefer = REPORTS_EFFORT if move == "affirm_question" else None
-        reflection = reflect_words(message, self.data.stems, self.data.wondering_stems, prefer)
+        sentences = [
+            s
+            for s in salient_sentences(message, prefer)
+            if len(_body(s).split()) >= MIN_REFLECTED_WORDS
+        ][:3] or [salient_sentence(message, prefer)]
+        reflections = [
+            reflect_words(message, self.data.stems, self.data.wondering_stems, prefer, s)
+            for s in sentences
+        ]
         if move == "permission":
             offer = self.unasked(self.data.permission, earlier)
-            return f"{reflection} {offer} " + self.unasked(self.data.permission_questions, earlier)
-        question = self.question(message, focus, earlier)
-        if move == "affirm_question":
-            return f"{reflection} {self.data.affirm} {question}"
-        return f"{reflection} {question}"
+            asks = self.unasked_all(self.data.permission_questions, earlier)
+            pairs = [(r, asks[0]) for r in reflections] + [(reflections[0], a) for a in asks[1:]]
+            texts = [f"{r} {offer} {a}" for r, a in pairs]
+        else:
+            questions = self.questions(message, focus, earlier, 3)
+            pairs = [(r, questions[0]) for r in reflections]
+            pairs += [(reflections[0], q) for q in questions[1:]]
+            affirm = f" {self.data.affirm}" if move == "affirm_question" else ""
+            texts = [f"{r}{affirm} {q}" for r, q in pairs]
+        return list(dict.fromkeys(texts))[:count]
+
+    @staticmethod
+    def unasked_all(options: Sequence[str], earlier: Sequence[str]) -> list[str]:
+        """The options the session has not heard, in order; the first when it heard all."""
+        said = " ".join(" ".join(words(e)) for e in earlier)
+        return [o for o in options if " ".join(words(o)) not in said] or [options[0]]
 
 
 @lru_cache(maxsize=4)

@@ -5,8 +5,9 @@ asked. A 135M model asked to inform invents, so the idea comes from a written ba
 (``prompts/offers.yaml``): short, original supervision ideas, each with the ways a trainee
 might ask for it. The request is matched to an entry by meaning (MiniLM: its nearest asking or
 topic), and the reply is composed by construction: a lead that hands over choice, the idea, and
-the entry's open question. Below ``min_similarity`` nothing is offered and the turn falls back
-to the permission move (elicit first), so a poorly matched idea is never given.
+the entry's open question. Unless the match passes one of the file's ``gates`` (near enough,
+and clearly nearer than the next entry), nothing is offered and the turn falls back to the
+permission move (elicit first), so a poorly matched idea is never given.
 """
 
 from __future__ import annotations
@@ -34,13 +35,22 @@ class Offer(BaseModel):
     question: OpenQuestion
 
 
+class Gate(BaseModel):
+    """A match is near enough when its similarity and its lead over the runner-up both reach
+    these."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    similarity: float = Field(ge=0.0, le=1.0)
+    margin: float = Field(ge=0.0, le=1.0)
+
+
 class OffersFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str
     description: str
-    min_similarity: float = Field(ge=0.0, le=1.0)
-    min_margin: float = Field(ge=0.0, le=1.0)
+    gates: list[Gate] = Field(min_length=1)
     leads: list[str] = Field(min_length=2)
     offers: list[Offer] = Field(min_length=1)
 
@@ -110,14 +120,13 @@ class Offers:
         return [Match(self.data.offers[i], float(best[i])) for i in order]
 
     def match(self, request: str, earlier: Sequence[str] = ()) -> Match | None:
-        """The nearest entry, when it is near enough and clearly nearer than the next one
-        (similar entries tie when the request fits neither well); None when the session has
-        had it already."""
+        """The nearest entry, when it passes a gate: near enough and clearly nearer than the
+        next one (similar entries tie when the request fits neither well); None when the
+        session has had it already."""
         ranked = self.ranked(request)
         best, runner_up = ranked[0], ranked[1]
-        if best.similarity < self.data.min_similarity:
-            return None
-        if best.similarity - runner_up.similarity < self.data.min_margin:
+        lead = best.similarity - runner_up.similarity
+        if not any(best.similarity >= g.similarity and lead >= g.margin for g in self.data.gates):
             return None
         said = " ".join(" ".join(words(e)) for e in earlier)
         return None if " ".join(words(best.offer.offer)) in said else best
