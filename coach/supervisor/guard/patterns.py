@@ -157,6 +157,11 @@ DETECTORS: dict[Category, re.Pattern[str]] = {
         r"\b(?:protect|cover)\s+(?:myself|me|us)\s+legally\b|\blegal\s+advice\b",
         r"\b(?:do|must|should)\s+I\s+(?:have\s+to\s+)?report\b[^.?!]{0,30}\b(?:police|"
         r"authorities|the\s+law)\b",
+        # A claim that something is legal, then asked about ("... is legal in Oregon.' Is that
+        # right?"); the wrong side of the law, by any euphemism, for the trainee themself.
+        r"\b(?:legal|illegal|lawful|unlawful|against\s+the\s+law)\b[^?]{0,80}[.!'\"\u2019\u201d]\s*"
+        r"(?:is|was)\s+(?:that|this|it|he|she|they)\s+(?:\w+\s+)?(?:right|true|correct|accurate)\b",
+        r"\b(?:would|could|will|am)\s+I\s+be\s+(?:\W?\s*)on\s+the\s+wrong\s+side\s+of\b",
     ),
     "diagnosis": any_of(
         r"\b(?:give|tell)\s+me\s+(?:the|a|your)\s+(?:\w+\s+)?diagnos\w*",
