@@ -196,3 +196,17 @@ def test_a_second_permission_ask_in_a_session_uses_other_words():
     lines = floor.data.permission
     assert any(p in first for p in lines) and any(p in second for p in lines)
     assert not any(p in first and p in second for p in lines)
+
+
+def test_a_listed_worry_a_which_fragment_and_a_cut_quotation_are_said_back_whole():
+    """Three faults a cold read of reading set 7 found in the clause said back."""
+    listed = "I worry about two mistakes: translating everything into psychology, or pretending."
+    assert said_back(listed).startswith("you worry about two mistakes: translating")
+    afterthought = (
+        "Halfway through the tips I heard myself and stopped and said 'sorry, what have you "
+        "noticed about your sleep?' and she said 'honestly I think I'm just sad the sessions "
+        "are over.' Which was the actual thing."
+    )
+    said = said_back(afterthought)
+    assert not said.startswith("which") and said.startswith("halfway through the tips you heard")
+    assert not said.rstrip(". ").endswith(" said")

@@ -50,6 +50,7 @@ FEELING = re.compile(
     r"heavy|weird|struggl\w*|can't|don't know|not sure|wish)\b",
     re.I,
 )
+QUOTED = re.compile(r"(?<!\w)['\"\u2018\u201c][^'\"\u2019\u201d]*['\"\u2019\u201d](?!\w)")
 # A sentence; a "?" or "!" that closes a quotation followed by more of the sentence
 # ("I asked 'how was it?' and she laughed") does not end it.
 SENTENCE = re.compile(r"(?:[^.!?\n]|[.!?]+['\"\u2019\u201d]+(?=\s+[a-z]))+[.!?]*['\"\u2019\u201d]?")
@@ -211,6 +212,12 @@ DANGLING = {
     "why",
     "more",
     "most",
+    # a verb of saying whose words were cut ("and stopped and said.")
+    "said",
+    "asked",
+    "told",
+    "saying",
+    "says",
 }
 
 
@@ -251,11 +258,14 @@ def salient_sentences(message: str, prefer: re.Pattern[str] | None = None) -> li
     if not parts:
         return [message.strip()]
     statements = [p for p in parts if not p.endswith("?")] or parts
+    # "Which was the actual thing." only makes sense after the sentence before it.
+    statements = [p for p in statements if not p.lower().startswith("which ")] or statements
 
     def weight(p: str) -> tuple[int, int]:
         # A sentence that speaks to the supervisor ("can you tell me") reflects badly: its
-        # "you" is the supervisor, and swapping I and you garbles it.
-        addressed = bool(SECOND_PERSON.search(p))
+        # "you" is the supervisor, and swapping I and you garbles it. A "you" inside a
+        # quotation is someone else's words, and is kept as said.
+        addressed = bool(SECOND_PERSON.search(QUOTED.sub("", p)))
         return (
             len(FEELING.findall(p)) + (" i " in f" {p.lower()} ") - 2 * addressed,
             parts.index(p),
@@ -324,8 +334,11 @@ def reflect_words(
     pick = zlib.crc32(message.encode()) % 997
     body = _body(sentence)
     lead, colon, rest = body.rpartition(": ")
-    if colon and len(rest.split()) >= MIN_REFLECTED_WORDS and len(lead.split()) <= 6:
-        body = rest  # "General question first: when ..." asks what follows the colon
+    # "General question first: when ..." asks what follows the colon; "I worry about two
+    # mistakes: translating ..." lists them, and the list alone has no verb.
+    listed = rest.split(maxsplit=1)[0].lower().endswith("ing") if rest.strip() else False
+    if colon and len(rest.split()) >= MIN_REFLECTED_WORDS and len(lead.split()) <= 6 and not listed:
+        body = rest
     imperative = IMPERATIVE.match(body)
     if imperative:
         return wondering[pick % len(wondering)].format(asked=swap_person(imperative.group(1)))
