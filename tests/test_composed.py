@@ -2,6 +2,8 @@
 words and a written question for the situation, checked like any candidate, and the model is
 asked only when the composition fails a check. Real coder, checks, retrieval and store."""
 
+import re
+
 import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
@@ -210,3 +212,27 @@ def test_a_listed_worry_a_which_fragment_and_a_cut_quotation_are_said_back_whole
     said = said_back(afterthought)
     assert not said.startswith("which") and said.startswith("halfway through the tips you heard")
     assert not said.rstrip(". ").endswith(" said")
+
+
+def test_asked_how_to_reflect_a_quoted_line_the_reply_offers_that_line_said_back():
+    floor = floor_for(Settings().prompts_dir)
+    message = (
+        "My client said last week: \"After the session I kept thinking I don't want my kids "
+        'to remember me always on my laptop." How would you reflect that?'
+    )
+    [reply] = floor.replies(message, "permission", "skills", count=1)
+    assert "'It sounds like after the session you kept thinking you don't want your kids" in reply
+    assert reply.rstrip().endswith("?") and role_problems(reply) == []
+    # words to the therapist, or a question, are not the client's line about themself
+    assert floor.example("She said 'you sound like my mother.' How would you reflect that?") == []
+    assert floor.example("I felt stuck with 'is it normal?' What could I say?") == []
+    assert floor.example("She keeps saying 'I am just lazy, honestly.' I like her a lot.") == []
+
+
+def test_a_question_about_a_session_moment_needs_a_message_that_tells_of_one():
+    floor = floor_for(Settings().prompts_dir)
+    conceptual = "What is the difference between an affirmation and praise in integration work?"
+    narrated = "Today my client cried and I froze and changed the subject in the session."
+    moment = re.compile(r"just then|right then|that moment|in the session|in the room", re.I)
+    assert not any(moment.search(q) for q in floor.questions(conceptual, "skills", count=10))
+    assert any(moment.search(q) for q in floor.questions(narrated, "skills", count=10))

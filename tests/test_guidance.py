@@ -115,10 +115,11 @@ def scripted(*replies: str) -> GenericFakeChatModel:
 
 def test_repair_checks_the_whole_reply_not_just_its_sentences(guide):
     # A real guided reply from the core suite: no sentence is Persuade on its own, together
-    # they are.
+    # they are. The message tells of a session moment, so the written question the repair adds
+    # may ask about one (coach.supervisor.floor.ABOUT_A_MOMENT).
     message = (
-        "Part of me thinks MI is too soft for this work. Sometimes clients need "
-        "someone to tell them the truth."
+        "Today a client pushed back and I thought MI is too soft for this work. Sometimes "
+        "clients need someone to tell them the truth."
     )
     reply = (
         "I'll work with you to find a way that helps the client who is not using MI "

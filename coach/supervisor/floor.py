@@ -50,6 +50,7 @@ FEELING = re.compile(
     r"heavy|weird|struggl\w*|can't|don't know|not sure|wish)\b",
     re.I,
 )
+# A quotation, for the words in it that are someone else's.
 QUOTED = re.compile(r"(?<!\w)['\"\u2018\u201c][^'\"\u2019\u201d]*['\"\u2019\u201d](?!\w)")
 # A sentence; a "?" or "!" that closes a quotation followed by more of the sentence
 # ("I asked 'how was it?' and she laughed") does not end it.
@@ -68,10 +69,39 @@ SUBJECTLESS = re.compile(
 )
 NOT_SURE = re.compile(r"^(?:not|no longer|never) ", re.I)
 SECOND_PERSON = re.compile(r"\b(?:you|your|you're|yours)\b", re.I)
+INTERJECTION = re.compile(
+    r"^(?:sorry|well|yeah|yes|no|oh|ok|okay|honestly|look|so|um)\b[,.]?\s+", re.I
+)
+FIRST_PERSON = re.compile(r"\b(?:I|I'm|I've|I'd|I'll|me|my|myself)\b")
 # The trainee speaks of their own reaction ("I felt my stomach drop", "I caught myself").
 OWN_REACTION = re.compile(
     r"\bI(?:'m| am| was| felt| feel| got| noticed I| caught myself| found myself| froze|"
     r" panicked| realised I| realized I)\b",
+)
+# A question about one moment of a session ("What did your client notice in you just then?")
+# fits only a message that tells of one; after a conceptual question it points at nothing.
+ABOUT_A_MOMENT = re.compile(
+    r"\b(?:just then|right then|that moment|in the session|in the room|sounded there|"
+    r"your client's response|before that moment|that reaction|that feeling)\b",
+    re.I,
+)
+TELLS_OF_A_MOMENT = re.compile(
+    r"\b(?:today|yesterday|this morning|last (?:week|session|time|night)|in (?:the|our|a|that) "
+    r"session|(?:I|she|he|they|we) (?:\w+ )?(?:said|asked|told|froze|cried|laughed|went|got|"
+    r"started|stopped|snapped|jumped|reflected|changed|rushed|sat|looked|shrugged|nodded|felt|"
+    r"noticed|panicked|teared|replied|answered))\b",
+    re.I,
+)
+# A request for wording for a client's line the trainee quotes ("How would you reflect that?").
+ASKS_FOR_WORDING = re.compile(
+    r"\b(?:how (?:would|could|should|do|can|might) (?:you|I|one) (?:\w+ )?(?:reflect|respond|"
+    r"answer|say back|word)|(?:give|write|suggest|show|offer) (?:me )?(?:\w+ ){0,3}(?:reflections?|"
+    r"wordings?|responses?|examples?|ways? to (?:reflect|respond))|what (?:could|would|should|do|"
+    r"might) (?:I|you) (?:have )?(?:say|said)|(?:example|sample) (?:reflection|response|wording))",
+    re.I,
+)
+QUOTED_LINE = re.compile(
+    r"(?<!\w)[\"\u201c'\u2018]([^\"\u201d\u2019]{12,240}?)[\"\u201d'\u2019](?!\w)"
 )
 TOKEN = re.compile(r"[A-Za-z]+(?:'[a-z]+)?|[^A-Za-z\s]+|\s+")
 MAX_REFLECTED_WORDS = 22
@@ -126,6 +156,8 @@ class FloorFile(BaseModel):
     permission: list[str] = Field(min_length=1)
     permission_questions: list[str] = Field(min_length=1)
     affirm: str
+    example_lead: str = Field(pattern=r"\{said\}")
+    example_questions: list[OpenQuestion] = Field(min_length=1)
     summary: SummaryParts
     questions: dict[str, list[str | SituatedQuestion]]
 
@@ -401,7 +433,11 @@ class Floor:
         seen = {" ".join(words(a)) for a in asked}
         views = self.embedder.encode([message, salient_sentence(message)])
 
+        moment = bool(TELLS_OF_A_MOMENT.search(message))
+
         def unheard(text: str) -> bool:
+            if not moment and ABOUT_A_MOMENT.search(text):
+                return False
             return not any(" ".join(words(text)) in s for s in seen)
 
         found: list[str] = []
@@ -452,6 +488,7 @@ class Floor:
         if len(_body(salient_sentence(message)).split()) < MIN_REFLECTED_WORDS:
             # "hello there", "ok": nothing to say back, so only an open question.
             return self.questions(message, "open", earlier, count)
+        example = self.example(message, earlier)
         # An affirmation follows the sentence that tells of the effort it affirms.
         prefer = REPORTS_EFFORT if move == "affirm_question" else None
         sentences = [
@@ -474,7 +511,34 @@ class Floor:
             pairs += [(reflections[0], q) for q in questions[1:]]
             affirm = f" {self.data.affirm}" if move == "affirm_question" else ""
             texts = [f"{r}{affirm} {q}" for r, q in pairs]
-        return list(dict.fromkeys(texts))[:count]
+        return list(dict.fromkeys([*example, *texts]))[:count]
+
+    def example(self, message: str, earlier: Sequence[str] = ()) -> list[str]:
+        """Asked how to reflect a client's line the trainee quotes: that line said back to the
+        client, as wording to take or leave, and a question that hands the next step back
+        (none when the message asks for no wording or quotes no line)."""
+        if not ASKS_FOR_WORDING.search(message):
+            return []
+        # The client's own statement about themself: not a question, not words to the
+        # therapist ("you sound like my mother"), whose persons a swap would garble.
+        lines = [
+            q.strip()
+            for q in QUOTED_LINE.findall(message)
+            if len(q.split()) >= 4
+            and not q.rstrip(" .!").endswith("?")
+            and FIRST_PERSON.search(q)
+            and not SECOND_PERSON.search(q)
+        ]
+        if not lines:
+            return []
+        line = INTERJECTION.sub("", max(lines, key=lambda q: len(q.split())))
+        if line.lower().startswith("to "):  # "to stop feeling like ...": no clause to say back
+            return []
+        # Its first sentence, whole: the hedge stays ("I feel like ...") since it is the client's.
+        first = next((p for p in SENTENCE.findall(line) if len(p.split()) >= 4), line)
+        said = _spoken(clause(first.strip().rstrip(".!? ")))
+        question = self.unasked(self.data.example_questions, earlier)
+        return [f"{self.data.example_lead.format(said=said)} {question}"]
 
     @staticmethod
     def unasked_all(options: Sequence[str], earlier: Sequence[str]) -> list[str]:

@@ -287,13 +287,13 @@ class Guide:
         # One question, not two. The coder reads the whole reply too, and sentences that pass
         # one by one can still add up to Persuade; drop from the end until the whole passes.
         kept = [s for s in kept if not s.endswith("?")]
-        question = self.floor.question(message, focus, earlier)
+        questions = self.floor.questions(message, focus, earlier, 3)
         while kept:
-            [whole] = self.score(
-                message, [" ".join([*kept, question])], passages, roleplay, earlier
+            scored = self.score(
+                message, [" ".join([*kept, q]) for q in questions], passages, roleplay, earlier
             )
-            if whole.acceptable:
-                return whole.text
+            if passing := next((c for c in scored if c.acceptable), None):
+                return passing.text
             kept.pop()
         return None
 
