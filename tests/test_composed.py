@@ -236,3 +236,15 @@ def test_a_question_about_a_session_moment_needs_a_message_that_tells_of_one():
     moment = re.compile(r"just then|right then|that moment|in the session|in the room", re.I)
     assert not any(moment.search(q) for q in floor.questions(conceptual, "skills", count=10))
     assert any(moment.search(q) for q in floor.questions(narrated, "skills", count=10))
+
+
+def test_an_opening_thanks_a_quoted_reply_and_an_unsure_trainee_are_said_back_whole():
+    """Faults a cold read of reading set 8 found in the clause said back."""
+    assert said_back("Thanks, the idea of naming that they are the expert is helpful.").startswith(
+        "the idea of naming"
+    )
+    message = (
+        "She texted me. \"Sorry, I'm fine, just really busy with work.\" I don't know whether "
+        "to reach out again."
+    )
+    assert said_back(message) == "you don't know whether to reach out again"

@@ -108,9 +108,10 @@ MAX_REFLECTED_WORDS = 22
 MIN_REFLECTED_WORDS = 4
 # Openers that a reflection leaves out: "I think I did badly" is reflected as "you did badly".
 HEDGE = re.compile(
-    r"^(?:(?:so|and|but|honestly|basically|ok|okay|um|uh|ugh|idk|lol|like|"
-    r"i mean|i think|i guess|i feel like|i suppose|to be honest|tbh|i don't know|"
-    r"i dunno),?\s+)+",
+    r"^(?:(?:so|and|but|honestly|basically|ok|okay|um|uh|ugh|idk|lol|like|thanks|thank you|"
+    r"right|well|yeah|yes|hmm|oh|"
+    r"i mean|i think|i guess|i feel like|i suppose|to be honest|tbh|"
+    r"i (?:don't know|dunno)(?! (?:whether|if|how|what|why|where|when|who))),?\s+)+",
     re.I,
 )
 # "Can you just tell me what to say when ..." asks for "what to say when ...".
@@ -290,8 +291,13 @@ def salient_sentences(message: str, prefer: re.Pattern[str] | None = None) -> li
     if not parts:
         return [message.strip()]
     statements = [p for p in parts if not p.endswith("?")] or parts
-    # "Which was the actual thing." only makes sense after the sentence before it.
-    statements = [p for p in statements if not p.lower().startswith("which ")] or statements
+    # "Which was the actual thing." only makes sense after the sentence before it, and a
+    # sentence that is all quotation is someone else's words, not the trainee's.
+    statements = [
+        p
+        for p in statements
+        if not p.lower().startswith("which ") and QUOTED.sub("", p).strip(" .!?,") != ""
+    ] or statements
 
     def weight(p: str) -> tuple[int, int]:
         # A sentence that speaks to the supervisor ("can you tell me") reflects badly: its
