@@ -199,9 +199,8 @@ class Turn:
             chosen=chosen,
             floor=True,
         )
-        text = texts[chosen]
-        self.guidance.codes = [m.value for m in guide.code(self.message, [text])[0].miti_codes]
-        return text
+        self.guidance.codes = scored[chosen].codes  # coded already, in the scoring
+        return texts[chosen]
 
     def _verified_offer(self) -> str | None:
         """The composed offer, when it passes the checks a written reply can fail: safety,
