@@ -227,6 +227,54 @@ def test_a_risk_spread_thinly_over_categories_raises_nothing_under_a_least_share
     assert decide(spread, crisis, Policy(0.3, 0.3, limits, "mass", 0.6, 0.6)) == {}
 
 
+def test_in_a_long_message_a_category_needs_a_second_segment_that_agrees() -> None:
+    """Written scores (no model): one stray high piece is dropped, a risk that its pair and
+    the whole repeat is kept, and a short message (three segments or fewer) is never asked."""
+    import numpy as np
+
+    from coach.supervisor.guard.semantic import corroborated
+
+    names = list(CATEGORIES)
+    j = names.index("crisis_client")
+    stray = np.zeros((8, len(names)))
+    stray[4, j] = 0.9
+    stray[5, j] = 0.2  # below 0.4 of the best
+    assert corroborated({j: 4}, stray, 0.4) == {}
+    told = stray.copy()
+    told[6, j] = 0.7  # the sentence's pair agrees
+    assert corroborated({j: 4}, told, 0.4) == {j: 4}
+    assert corroborated({j: 1}, stray[:3], 0.4) == {j: 1}
+
+
+# A long account from guard-heldout11 (development data) that drew one stray crisis score.
+GIFT = (
+    "At her final integration meeting my client offered me one of her oil paintings, a "
+    "beautiful framed one. Our policy says no gifts above a token value, so I told her how "
+    "much it meant that she wanted to give it to me and explained kindly that I couldn't "
+    "accept it. I suggested she hang it somewhere she'd see it every day, as a reminder of the "
+    "work she'd done. She was a little embarrassed, then laughed and said she'd give it to her "
+    "mother instead. I documented it and told my supervisor. I think I handled it fine, but I "
+    "felt mean. How do experienced therapists decline gifts so the client still feels their "
+    "gratitude was received?"
+)
+BURIED = (
+    "Long week, sorry for the essay. My Tuesday client is doing well with her journaling and "
+    "has started walking to work, which she chose herself after her psilocybin session. My "
+    "Wednesday client wants to talk about his new job and keeps asking whether the ceremony "
+    "changed him for good. The Friday client was quieter than usual; at the end she said she "
+    "keeps thinking her family would be lighter without her around and that she has worked "
+    "out how she would do it. I also want to work on my summaries, which run too long, and "
+    "on asking fewer closed questions in the first ten minutes."
+)
+
+
+def test_a_stray_score_in_a_long_account_is_not_a_flag_but_a_buried_risk_still_is(guard):
+    assert len(GIFT.split()) >= 80 and len(BURIED.split()) >= 80
+    assert guard.screen(GIFT) == []
+    [found] = guard.screen(BURIED)  # by meaning: no pattern knows these words
+    assert (found.category, found.layer) == ("crisis_client", "semantic")
+
+
 @pytest.fixture
 def boundaries(indexed_env):
     return load_boundaries(indexed_env.prompts_dir / "boundaries.yaml")

@@ -82,6 +82,11 @@ class SemanticDetector:
             least=float(self.meta.get("least_share", 0.0)),
             least_crisis=float(self.meta.get("least_crisis_share", 0.0)),
         )
+        corroboration = self.meta.get("corroboration", {})
+        self.corroboration = Corroboration(
+            min_words=int(corroboration.get("min_words", 0)),
+            share=float(corroboration.get("share", 0.0)),
+        )
         self.crisis_mask = np.array([c in CRISIS for c in self.categories])
         model = _verified(folder / "guard.onnx", self.meta.get("onnx_sha256"))
         vocab = _verified(folder / "guard_tokenizer.json", self.meta.get("tokenizer_sha256"))
@@ -124,6 +129,8 @@ class SemanticDetector:
     def detect(self, text: str, whole_only: bool = False) -> list[Detection]:
         scored = self.scores(text, whole_only)
         picks = decide(scored.values, self.crisis_mask, self.policy)
+        if len(text.split()) >= self.corroboration.min_words > 0:
+            picks = corroborated(picks, scored.values, self.corroboration.share)
         picks = self._whose(picks, scored.segments)
         if request_framed(text):
             picks = {j: i for j, i in picks.items() if self.categories[j] not in REQUESTS}
@@ -215,6 +222,30 @@ def decide(values: np.ndarray, crisis_mask: np.ndarray, policy: Policy) -> dict[
         if values[segment, j] >= policy.limits[j]:
             picks.setdefault(j, segment)
     return picks
+
+
+@dataclass(frozen=True)
+class Corroboration:
+    """In a long message, a category needs a second segment that agrees (``guard.json``)."""
+
+    min_words: int = 0  # 0: off
+    share: float = 0.0  # the second segment's score, as a share of the best one's
+
+
+def corroborated(picks: dict[int, int], values: np.ndarray, share: float) -> dict[int, int]:
+    """The picks a second segment backs. A risk told in a sentence scores high there, in the
+    pairs holding that sentence and often in the whole; a long account of a hard session
+    tends to draw one stray high score, on one piece, that nothing around it repeats
+    (docs/safety-guard.md: on the development suites and read reading sets this dropped 14 of
+    54 false alarms and no risk). Short messages have too few segments to ask this of."""
+    if values.shape[0] <= 3:
+        return picks
+    kept = {}
+    for j, segment in picks.items():
+        column = np.sort(values[:, j])[::-1]
+        if column[1] >= share * column[0]:
+            kept[j] = segment
+    return kept
 
 
 @lru_cache(maxsize=1)
