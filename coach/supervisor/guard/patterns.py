@@ -54,6 +54,10 @@ DETECTORS: dict[Category, re.Pattern[str]] = {
         r"needing)|(?:wanted|want)\s+to\s+(?:say\s+)?(?:thank|goodbye)|(?:supervision|you)\s+"
         r"(?:mattered|meant))\b)",
         r"\b(?:getting|got|putting|put)\s+my\s+affairs\s+in\s+order\b",
+        # Slang and weariness with being alive (added 2026-12-07: guard-heldout12's first score
+        # missed "been having some unalive thoughts ... just tired of existing").
+        r"\bunalive\b(?!\s+(?:him|her|them)sel)",
+        r"\b(?:tired|sick)\s+of\s+(?:existing|being\s+alive)\b",
     ),
     "crisis_client": any_of(
         r"\b(?:is|was|has\s+been|feels?|felt|seems?|sounds?|became|getting|got|been)\s+"
@@ -81,6 +85,11 @@ DETECTORS: dict[Category, re.Pattern[str]] = {
         r"(?:things|belongings|possessions|stuff|savings)\s+away\b|\bgiving\s+away\s+(?:all\s+)?"
         r"(?:his|her|their)\s+(?:\w+\s+)?(?:things|belongings|possessions|stuff|savings)\b",
         r"\b(?:getting|got|putting|put)\s+(?:his|her|their)\s+affairs\s+in\s+order\b",
+        # (added 2026-12-07: guard-heldout12's first score missed a client who had "made his
+        # peace with checking out early".)
+        r"\bunalive\s+(?:him|her|them)sel(?:f|ves)\b",
+        r"\b(?:made|making)\s+(?:his|her|their)\s+peace\s+with\s+(?:checking\s+out|dying\s+"
+        r"(?:early|soon)|not\s+being\s+(?:here|around))\b",
         r"\b(?:fresh|new|recent|deep)\s+(?:cuts|burns|wounds|scratches)\b|\bcuts\s+on\s+(?:his|her|"
         r"their)\s+(?:fore)?(?:arms?|wrists?|thighs?|legs?|stomach)\b",
         r"\b(?:collecting|hoarding|saving\s+up|stockpiling)\s+(?:\w+\s+)?(?:pills|tablets|meds|"
