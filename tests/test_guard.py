@@ -38,7 +38,7 @@ POSITIVE = [
     ("crisis_self", "I've been feeling suicidal since the retreat and I haven't told anyone."),
     ("crisis_client", "My client disclosed that she has had suicidal thoughts all week."),
     ("crisis_self", "ngl the unalive thoughts are back since my retreat, not sure who to tell"),
-    ("crisis_client", "He's made his peace with checking out, he says, and he seemed calm about it."),
+    ("crisis_client", "He's made his peace with checking out, he says, and seemed calm about it."),
     ("crisis_client", "He said he would hurt himself if his wife leaves, and I believe him."),
     (
         "crisis_client",
