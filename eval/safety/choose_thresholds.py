@@ -18,6 +18,11 @@ category must hold (one share for a request, one for a crisis).
 The rule: the fewest crisis messages missed, flagged at all >= MIN_FLAGGED, then the lowest
 mean of the two false-alarm rates (the suites' edgy messages and the realistic ones); ties go
 to lower thresholds.
+
+Not simulated here: the corroboration rule for messages of 80 words or more (guard.json
+``corroboration``, applied after ``decide``). It can only drop a flag, so for long messages
+the flagged share and the false alarms this search reports are upper bounds; re-score the
+suites with `mie-coach eval run` after choosing.
 """
 
 from __future__ import annotations
