@@ -480,9 +480,6 @@ class Supervisor:
             request = offer_request(message, previous_message, previous_move) or ""
             match = self.guide.offers.match(request, earlier) if request else None
             offer = self.guide.offers.reply(match, earlier) if match else None
-            if move == "permission" and not match and not self.guide.offers.match(message, earlier):
-                # Promise thoughts only when the bank holds one for this: a "yes" must get it.
-                move = "reflect_question"
         messages = self.build_messages(message, passages, history, focus, opening, move)
         timings["prompt"] = _ms(t)
         if self.store:
