@@ -248,3 +248,43 @@ def test_an_opening_thanks_a_quoted_reply_and_an_unsure_trainee_are_said_back_wh
         "to reach out again."
     )
     assert said_back(message) == "you don't know whether to reach out again"
+
+
+def test_a_dilemma_is_said_back_with_both_sides_and_a_question_about_both():
+    floor = floor_for(Settings().prompts_dir)
+    choice = (
+        "Jonah went quiet whenever his brother came up, and he changed the subject twice. "
+        "I'm not sure whether to gently open it up or respect that he keeps steering away."
+    )
+    reply = floor.reply(choice, "reflect_question", "client")
+    assert "whether to gently open it up or respect that he keeps steering away" in reply
+    assert reply.endswith(tuple(floor.data.dilemma_questions)), reply
+    # two readings of what is going on, the second half of a longer sentence
+    reading = (
+        "She now logs her gratitude practice in a colour-coded spreadsheet, and I'm not sure "
+        "whether that's progress or the same perfectionism in a new outfit."
+    )
+    reply = floor.reply(reading, "reflect_question", "client")
+    assert "you're not sure whether that's progress or the same perfectionism" in reply, reply
+    assert reply.endswith(tuple(floor.data.reading_questions)), reply
+
+
+def test_a_request_the_bank_lacks_is_said_back_whole_without_garbling_its_question():
+    floor = floor_for(Settings().prompts_dir)
+    cases = {
+        "What does the research say about how long the afterglow lasts?": (
+            "You're asking: what does the research say about how long the afterglow lasts?"
+        ),
+        "Two things. 1) My cohort is tense. 2) Unrelated, can you recommend anything to read "
+        "on integration that isn't trip stories?": (
+            "You'd like something to read on integration that isn't trip stories."
+        ),
+        "Last thing: how would you suggest I pull all of this together in a summary?": (
+            "to pull all of this together in a summary."
+        ),
+    }
+    for message, said in cases.items():
+        reply = floor.reply(message, "evoke", "skills")
+        assert said in reply, reply
+        assert any(line in reply for line in floor.data.no_ready_answer), reply
+        assert not any(p in reply for p in floor.data.permission), reply

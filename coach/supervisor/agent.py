@@ -20,7 +20,7 @@ from coach.settings import Settings
 from coach.storage.store import Store
 from coach.supervisor.guard import LABELS, Detection, Guard, asks_for_roleplay, boundary_reply
 from coach.supervisor.guidance import Guidance, Guide, GuidedReply, Revision
-from coach.supervisor.moves import load_moves, offer_request, pick_move
+from coach.supervisor.moves import load_moves, pick_move
 
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 HISTORY_MARGIN_TOKENS = 64  # cl100k counts only approximate the model's own tokenizer
@@ -477,9 +477,9 @@ class Supervisor:
             and self.settings.guidance_mode != "plain"
             and not asks_for_roleplay(message)  # a practice request wants a client's line
         ):
-            request = offer_request(message, previous_message, previous_move) or ""
-            match = self.guide.offers.match(request, earlier) if request else None
-            offer = self.guide.offers.reply(match, earlier) if match else None
+            plan = self.guide.offers.plan(message, move, previous_message, previous_move, earlier)
+            move, request = plan.move, plan.request
+            offer = self.guide.offers.reply(plan.match, earlier) if plan.match else None
         messages = self.build_messages(message, passages, history, focus, opening, move)
         timings["prompt"] = _ms(t)
         if self.store:

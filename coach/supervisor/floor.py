@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from coach.llm.templates import OpenQuestion, load_prompt_file
 from coach.supervisor.coherence.overlap import words
-from coach.supervisor.moves import REPORTS_EFFORT, Move
+from coach.supervisor.moves import ASKS_ADVICE, EXPLICIT_REQUEST, REPORTS_EFFORT, Move
 
 SWAP = {
     "i": "you",
@@ -70,7 +70,7 @@ SUBJECTLESS = re.compile(
 NOT_SURE = re.compile(r"^(?:not|no longer|never) ", re.I)
 SECOND_PERSON = re.compile(r"\b(?:you|your|you're|yours)\b", re.I)
 INTERJECTION = re.compile(
-    r"^(?:sorry|well|yeah|yes|no|oh|ok|okay|honestly|look|so|um)\b[,.]?\s+", re.I
+    r"^(?:sorry|well|yeah|yes|no|oh|ok|okay|honestly|look|so|um|but|and)\b[,.]?\s+", re.I
 )
 FIRST_PERSON = re.compile(r"\b(?:I|I'm|I've|I'd|I'll|me|my|myself)\b")
 # The trainee speaks of their own reaction ("I felt my stomach drop", "I caught myself").
@@ -92,6 +92,30 @@ TELLS_OF_A_MOMENT = re.compile(
     r"noticed|panicked|teared|replied|answered))\b",
     re.I,
 )
+# Two sides the trainee is weighing ("I'm not sure whether to X or Y"): said back whole, it is
+# met with a question about both sides rather than a stock one.
+DILEMMA = re.compile(
+    r"\b(?:not sure|unsure|don't know|do not know|can't decide|cannot decide|wonder(?:ing)?)"
+    r",? (?:whether|if)\b[^.?!]*\bor\b|\btorn between\b",
+    re.I,
+)
+ACTION_DILEMMA = re.compile(
+    r"\b(?:whether|if) (?:to|I should|I ought|I need to|I'd|we should)\b|\btorn between\b", re.I
+)
+CLAUSE_JOIN = re.compile(r"(?:,\s+(?:and|but|so)\s+|;\s+|\s+and\s+(?=I\b))")
+
+
+def dilemma_clause(sentence: str) -> str:
+    """The clause that names the dilemma, when a sentence starts with something else ("She
+    tracks it in a spreadsheet, and I'm not sure whether that's progress or the old
+    pattern." -> "I'm not sure whether ...")."""
+    found = DILEMMA.search(sentence)
+    if not found:
+        return sentence
+    joins = [m.end() for m in CLAUSE_JOIN.finditer(sentence, 0, found.start())]
+    return sentence[joins[-1] :] if joins else sentence
+
+
 # A request for wording for a client's line the trainee quotes ("How would you reflect that?").
 ASKS_FOR_WORDING = re.compile(
     r"\b(?:how (?:would|could|should|do|can|might) (?:you|I|one) (?:\w+ )?(?:reflect|respond|"
@@ -117,8 +141,15 @@ HEDGE = re.compile(
 # "Can you just tell me what to say when ..." asks for "what to say when ...".
 REQUEST = re.compile(
     r"^(?:so |and |but )?(?:can|could|would|will) you (?:please |just |maybe )*"
-    r"(?:tell|give|show|help) me(?: with)? (.+)$",
+    r"(?:(?:tell|give|show|help) me(?: with)?|recommend|suggest|share|offer) (.+)$",
     re.I,
+)
+# What a request asks for is a thing ("a few open questions"), not a clause ("how to ...").
+CLAUSE_ASKED = re.compile(r"^(?:how|what|when|where|why|who|which|whether|if)\b", re.I)
+ANY = re.compile(r"^any(thing|one)?\b", re.I)  # "recommend anything" -> "like something"
+# "2) Unrelated, can you ..." : a list number or an aside before the request.
+ASIDE = re.compile(
+    r"^(?:\d+[.)]\s*|(?:unrelated|also|last thing|quick one|last question),\s*)+", re.I
 )
 
 
@@ -156,6 +187,10 @@ class FloorFile(BaseModel):
     wondering_stems: list[str] = Field(min_length=1)
     permission: list[str] = Field(min_length=1)
     permission_questions: list[str] = Field(min_length=1)
+    no_ready_answer: list[str] = Field(min_length=1)
+    evoke_questions: list[OpenQuestion] = Field(min_length=1)
+    dilemma_questions: list[OpenQuestion] = Field(min_length=1)
+    reading_questions: list[OpenQuestion] = Field(min_length=1)
     affirm: str
     example_lead: str = Field(pattern=r"\{said\}")
     example_questions: list[OpenQuestion] = Field(min_length=1)
@@ -246,6 +281,13 @@ DANGLING = {
     "more",
     "most",
     # a verb of saying whose words were cut ("and stopped and said.")
+    # a subject and its verb, whose complement was cut ("to help her grieve that it's.")
+    "it's",
+    "that's",
+    "she's",
+    "he's",
+    "they're",
+    "there's",
     "said",
     "asked",
     "told",
@@ -255,6 +297,12 @@ DANGLING = {
 
 
 DANGLING_PAIRS = {"if it", "it were", "it was", "as if", "as though", "so that", "such as"}
+
+
+def all_quoted(text: str) -> bool:
+    """Whether the text is one quotation (someone else's words), apostrophes and all."""
+    bare = text.strip(" .!?,;:")
+    return len(bare) > 2 and bare[0] in _QUOTES and bare[-1] in _QUOTES
 
 
 def _trim_dangling(kept: list[str]) -> list[str]:
@@ -296,7 +344,12 @@ def salient_sentences(message: str, prefer: re.Pattern[str] | None = None) -> li
     statements = [
         p
         for p in statements
-        if not p.lower().startswith("which ") and QUOTED.sub("", p).strip(" .!?,") != ""
+        if not p.lower().startswith("which ")
+        and QUOTED.sub("", p).strip(" .!?,") != ""
+        and not all_quoted(p)
+        and not (
+            ": " in p and len(p.split(": ")[0].split()) <= 6 and all_quoted(p.split(": ", 1)[1])
+        )
     ] or statements
 
     def weight(p: str) -> tuple[int, int]:
@@ -342,9 +395,13 @@ def _name_like(word: str, text: str) -> bool:
     return bool(aged or again)
 
 
+# "I don't know if I should call" said back as "if you should call" reads as advice to call.
+IF_I_SHOULD = re.compile(r"\b(?:whether|if) I should\b")
+
+
 def _spoken(body: str) -> str:
     """The body with I and you exchanged, and a subject where the trainee left it out."""
-    said = swap_person(body)
+    said = swap_person(IF_I_SHOULD.sub("whether to", body))
     first = said.split(maxsplit=1)[0] if said.strip() else ""
     if said[:2] not in ("I ", "I'") and not _name_like(first, body):
         said = said[0].lower() + said[1:]
@@ -358,6 +415,50 @@ def _spoken(body: str) -> str:
 def said_back(message: str) -> str:
     """The message's most salient statement in the supervisor's words, lower-cased."""
     return _spoken(_body(salient_sentence(message)))
+
+
+def request_sentence(message: str) -> str | None:
+    """The sentence that asks: the first asking outright, else the last question."""
+    parts = [p.strip() for p in SENTENCE.findall(message) if len(p.split()) >= 3]
+    asking = [p for p in parts if EXPLICIT_REQUEST.search(p) or ASKS_ADVICE.search(p)]
+    questions = [p for p in parts if p.endswith("?")]
+    return (asking or questions[-1:] or [None])[0]
+
+
+# Questions that turn into indirect speech cleanly ("how do I ..." -> "how to ...").
+INDIRECT_CLEAN = re.compile(
+    r"^(?:(?:how|what|when|where|who|which) (?:do|should|can|could|would) you |"
+    r"(?:should|can|could|would|do) you |(?:is|are) (?:it|this|that) )",
+    re.I,
+)
+MAX_ASKED_WORDS = 35
+
+
+def asked_back(message: str, sentence: str, wondering: Sequence[str]) -> str | None:
+    """The trainee's request said back whole: "You'd like a few open questions ...",
+    "You're wondering how to ...", or, for a question indirect speech would garble, the
+    question itself with I and you exchanged ("You're asking: what does the research say
+    ...?"). None for a request that is not a question."""
+    body = " ".join(sentence.split()).rstrip("?").strip()
+    lead, colon, rest = body.rpartition(": ")
+    if colon and len(lead.split()) <= 6 and len(rest.split()) >= MIN_REFLECTED_WORDS:
+        body = rest
+    body = ASIDE.sub("", HEDGE.sub("", body)).strip(" ,")
+    if not sentence.rstrip().endswith("?") or len(body.split()) > MAX_ASKED_WORDS:
+        return None
+    pick = zlib.crc32(message.encode()) % 997
+    request = REQUEST.match(body)
+    if request:
+        asked = swap_person(request.group(1))
+        if not CLAUSE_ASKED.match(asked):
+            return "You'd like " + ANY.sub(r"some\1", asked) + "."
+        return wondering[pick % len(wondering)].format(asked=asked)
+    swapped = swap_person(body)
+    swapped = swapped[0].lower() + swapped[1:] if swapped[:2] not in ("I ", "I'") else swapped
+    swapped = re.sub(r"^(?:so|and|but|ok|okay|practically),? ", "", swapped)
+    if INDIRECT_CLEAN.match(swapped) and " or " not in swapped and ", and " not in swapped:
+        return wondering[pick % len(wondering)].format(asked=_indirect(swapped))
+    return f"You're asking: {swapped}?"
 
 
 def reflect_words(
@@ -375,22 +476,47 @@ def reflect_words(
     # "General question first: when ..." asks what follows the colon; "I worry about two
     # mistakes: translating ..." lists them, and the list alone has no verb.
     listed = rest.split(maxsplit=1)[0].lower().endswith("ing") if rest.strip() else False
-    if colon and len(rest.split()) >= MIN_REFLECTED_WORDS and len(lead.split()) <= 6 and not listed:
+    quoted_only = all_quoted(rest)  # someone else's words
+    if (
+        colon
+        and len(rest.split()) >= MIN_REFLECTED_WORDS
+        and len(lead.split()) <= 6
+        and not listed
+        and not quoted_only
+    ):
         body = rest
     imperative = IMPERATIVE.match(body)
     if imperative:
         return wondering[pick % len(wondering)].format(asked=swap_person(imperative.group(1)))
     if sentence.endswith("?"):
+        body = ASIDE.sub("", body)
         request = REQUEST.match(body)
         asked = swap_person(request.group(1)) if request else _indirect(swap_person(body))
+        if request and not CLAUSE_ASKED.match(asked):
+            return "You'd like " + ANY.sub(r"some\1", asked) + "."
         return wondering[pick % len(wondering)].format(asked=asked)
-    return stems[pick % len(stems)].format(said=_spoken(body))
+    said = _spoken(body)
+    stem = stems[pick % len(stems)]
+    if UNSURE_SAID.match(said) and stem.startswith("You're noticing"):
+        stem = stems[0]  # "You're noticing that you're not sure ..." says it twice
+    return stem.format(said=said)
+
+
+UNSURE_SAID = re.compile(
+    r"^you(?:'re| are) (?:not sure|unsure|wondering)|^you (?:don't|do not) know"
+)
 
 
 def _indirect(question: str) -> str:
     """'how do you reach her' -> 'how to reach her'; 'should you call' -> 'whether to call'."""
     q = question[0].lower() + question[1:]
     q = re.sub(r"^(?:so |and |but )", "", q)
+    q = re.sub(
+        r"^(how|what|when|where|who|which) (?:would|could|do|can) you (?:suggest|recommend|"
+        r"advise)(?: that)? you ",
+        r"\1 to ",
+        q,
+    )
     q = re.sub(r"^(how|what|when|where|who|which) (?:do|should|can|could|would) you ", r"\1 to ", q)
     q = re.sub(r"^(?:should|can|could|would|do) you ", "whether to ", q)
     q = re.sub(r"^(?:is|are) (it|this|that) ", r"whether \1 is ", q)
@@ -491,17 +617,23 @@ class Floor:
         salient statement said back with the nearest question; then the next statements
         said back, then the next questions. The turn shows the first that passes its checks,
         so a composition that fails one is composed again, not handed to the model."""
-        if len(_body(salient_sentence(message)).split()) < MIN_REFLECTED_WORDS:
+        asked = request_sentence(message) if move == "evoke" else None
+        if asked and len(_body(asked).split()) < MIN_REFLECTED_WORDS:
+            asked = None
+        if not asked and len(_body(salient_sentence(message)).split()) < MIN_REFLECTED_WORDS:
             # "hello there", "ok": nothing to say back, so only an open question.
             return self.questions(message, "open", earlier, count)
         example = self.example(message, earlier)
-        # An affirmation follows the sentence that tells of the effort it affirms.
-        prefer = REPORTS_EFFORT if move == "affirm_question" else None
+        # An affirmation follows the sentence that tells of the effort it affirms; otherwise
+        # a dilemma the trainee names is what they brought.
+        prefer = REPORTS_EFFORT if move == "affirm_question" else DILEMMA
         sentences = [
             s
             for s in salient_sentences(message, prefer)
             if len(_body(s).split()) >= MIN_REFLECTED_WORDS
         ][:3] or [salient_sentence(message, prefer)]
+        if prefer is DILEMMA and DILEMMA.search(sentences[0]):
+            sentences[0] = dilemma_clause(sentences[0])
         reflections = [
             reflect_words(message, self.data.stems, self.data.wondering_stems, prefer, s)
             for s in sentences
@@ -511,9 +643,36 @@ class Floor:
             asks = self.unasked_all(self.data.permission_questions, earlier)
             pairs = [(r, asks[0]) for r in reflections] + [(reflections[0], a) for a in asks[1:]]
             texts = [f"{r} {offer} {a}" for r, a in pairs]
+        elif move == "evoke":  # asked for what the bank does not hold: no promise, no guess
+            # "I don't have a ready answer on that" follows the request said back.
+            said = asked_back(message, asked, self.data.wondering_stems) if asked else None
+            # A request that is not a question is said back as a statement, unless it speaks
+            # to the supervisor ("I just want you to tell me"), which a swap would garble.
+            if asked and not said and not SECOND_PERSON.search(QUOTED.sub("", asked)):
+                said = reflect_words(
+                    message, self.data.stems, self.data.wondering_stems, sentence=asked
+                )
+            reflections = list(dict.fromkeys([said, *reflections])) if said else reflections
+            honest = self.unasked(self.data.no_ready_answer, earlier)
+            asks = self.unasked_all(self.data.evoke_questions, earlier)
+            pairs = [(r, asks[0]) for r in reflections] + [(reflections[0], a) for a in asks[1:]]
+            texts = [f"{r} {honest} {a}" for r, a in pairs]
         else:
             questions = self.questions(message, focus, earlier, 3)
-            pairs = [(r, questions[0]) for r in reflections]
+            if (
+                move != "affirm_question"
+                and DILEMMA.search(sentences[0])
+                and " or " in reflections[0]  # both sides survived the cut
+            ):
+                # "whether to call or wait" is a choice; "if I pushed too hard or it's him
+                # processing" asks what is going on.
+                choice = ACTION_DILEMMA.search(sentences[0])
+                options = self.data.dilemma_questions if choice else self.data.reading_questions
+                both = self.unasked_all(options, earlier)
+                pairs = [(reflections[0], q) for q in both[:2]]  # both sides, then as usual
+            else:
+                pairs = []
+            pairs += [(r, questions[0]) for r in reflections]
             pairs += [(reflections[0], q) for q in questions[1:]]
             affirm = f" {self.data.affirm}" if move == "affirm_question" else ""
             texts = [f"{r}{affirm} {q}" for r, q in pairs]

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from coach.llm.templates import OpenQuestion, load_prompt_file
 from coach.supervisor.coherence.overlap import words
-from coach.supervisor.moves import EXPLICIT_REQUEST, SENTENCE
+from coach.supervisor.moves import EXPLICIT_REQUEST, SENTENCE, offer_request
 
 
 class Offer(BaseModel):
@@ -74,6 +74,16 @@ class OffersFile(BaseModel):
 class Match:
     offer: Offer
     similarity: float
+
+
+@dataclass(frozen=True)
+class OfferPlan:
+    """What the turn does about a request: the entry it gives (if any), what that entry
+    answers, and the move (``evoke`` when a request meets an empty bank)."""
+
+    move: str
+    match: Match | None = None
+    request: str = ""
 
 
 def _joined(lead: str, offer: str) -> str:
@@ -130,6 +140,29 @@ class Offers:
             return None
         said = " ".join(" ".join(words(e)) for e in earlier)
         return None if " ".join(words(best.offer.offer)) in said else best
+
+    def plan(
+        self,
+        message: str,
+        move: str,
+        previous_message: str | None = None,
+        previous_move: str | None = None,
+        earlier: Sequence[str] = (),
+    ) -> OfferPlan:
+        """Keep every promise and make none the bank cannot keep. A request gets the entry
+        that fits it; a "yes" after a permission ask gets the entry the ask was made for;
+        the permission ask ("I have a few thoughts") is made only when the bank holds an
+        entry for the message; a request it holds nothing for gets ``evoke``: the
+        supervisor says it has no ready answer and asks for the trainee's own ideas."""
+        request = offer_request(message, previous_message, previous_move) or ""
+        match = self.match(request, earlier) if request else None
+        if match is None and request and request != message and previous_move == "permission":
+            match = self.match(previous_message or "", earlier)
+        if match is not None:
+            return OfferPlan(move, match, request)
+        if request == message or (move == "permission" and self.match(message, earlier) is None):
+            return OfferPlan("evoke", None, request)
+        return OfferPlan(move, None, request)
 
     def reply(self, match: Match, earlier: Sequence[str] = ()) -> str:
         """Lead, idea, question; the first lead the session has not heard yet."""
