@@ -269,22 +269,28 @@ def test_a_dilemma_is_said_back_with_both_sides_and_a_question_about_both():
     assert reply.endswith(tuple(floor.data.reading_questions)), reply
 
 
-def test_a_request_the_bank_lacks_is_said_back_whole_without_garbling_its_question():
+def test_a_request_is_said_back_as_what_is_wanted_and_a_should_is_not_turned_into_advice():
     floor = floor_for(Settings().prompts_dir)
-    cases = {
-        "What does the research say about how long the afterglow lasts?": (
-            "You're asking: what does the research say about how long the afterglow lasts?"
-        ),
-        "Two things. 1) My cohort is tense. 2) Unrelated, can you recommend anything to read "
-        "on integration that isn't trip stories?": (
-            "You'd like something to read on integration that isn't trip stories."
-        ),
-        "Last thing: how would you suggest I pull all of this together in a summary?": (
-            "to pull all of this together in a summary."
-        ),
-    }
-    for message, said in cases.items():
-        reply = floor.reply(message, "evoke", "skills")
-        assert said in reply, reply
-        assert any(line in reply for line in floor.data.no_ready_answer), reply
-        assert not any(p in reply for p in floor.data.permission), reply
+    reply = floor.reply(
+        "Unrelated, can you recommend anything to read on integration that isn't trip stories?",
+        "reflect_question",
+        "open",
+    )
+    assert reply.startswith("You'd like something to read on integration"), reply
+    reply = floor.reply(
+        "How would you suggest I pull all of this together in a summary at the end?",
+        "reflect_question",
+        "skills",
+    )
+    assert "how to pull all of this together in a summary at the end" in reply, reply
+    # "if I should reach out" said back as "if you should reach out" reads as advice
+    unsure = "I don't know if I should leave it or reach out again."
+    assert "you don't know whether to leave it or reach out again" in floor.reply(
+        unsure, "reflect_question", "client"
+    )
+    # a reported email after a colon is the client's words, not the trainee's to reflect
+    emailed = (
+        "Emailed yesterday: 'Sorry, I'm fine, just really busy with work.' I keep wondering "
+        "what the session stirred up for her."
+    )
+    assert "Sorry" not in floor.reply(emailed, "reflect_question", "client")

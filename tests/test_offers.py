@@ -127,34 +127,6 @@ def test_an_idea_after_a_colon_starts_lower_case_but_acronyms_and_i_stay():
     assert _joined(lead, "I would wait.").endswith(": I would wait.")
 
 
-def test_a_request_the_bank_holds_nothing_for_is_not_promised_ideas(indexed_env, store):
-    """No "I have a few thoughts" that a yes could not collect: the request is said back,
-    the supervisor says it has no ready answer, and asks for the trainee's own ideas."""
-    agent = Supervisor(indexed_env, store=store)
-    asked = "Can you recommend a good book about the history of the ketamine clinic industry?"
-    result = agent.turn(asked, focus="open").run()
-    assert result.guidance.move == "evoke", result.reply
-    floor = agent.guide.floor.data
-    assert not any(p in result.reply for p in floor.permission), result.reply
-    assert any(line in result.reply for line in floor.no_ready_answer), result.reply
-    assert result.reply.startswith("You'd like a good book about the history"), result.reply
-    assert store.messages(result.session_id)[-1].guidance["move"] == "evoke"
-    # and a yes afterwards is not taken as consent to an offer that was never made
-    yes = agent.turn("Yes please, anything you have.", session_id=result.session_id)
-    assert yes.offer is None
-
-
-def test_an_advice_question_is_promised_ideas_only_when_the_bank_holds_one():
-    bank = Offers(PROMPTS / "offers.yaml")
-    held = (
-        "A client snapped at me today, 'stop repeating everything I say back to me', and I "
-        "froze and apologised four times. What should I have done?"
-    )
-    assert bank.plan(held, "permission").move == "permission"
-    empty = "My cat keeps waking me at five. What should I do about my cat?"
-    assert bank.plan(empty, "permission").move == "evoke"
-
-
 def test_a_yes_collects_the_idea_the_permission_ask_was_made_for():
     """The trainee's answer can pull the match elsewhere; the promise was made for the ask."""
     bank = Offers(PROMPTS / "offers.yaml")
@@ -169,5 +141,6 @@ def test_a_yes_collects_the_idea_the_permission_ask_was_made_for():
         "journaling, her sister, the retreat and her sleep diary, and none of it landed."
     )
     assert bank.match(f"{ask} {answer}") is None  # the answer alone pulls the match away
-    plan = bank.plan(answer, "reflect_question", previous_message=ask, previous_move="permission")
-    assert plan.match is not None and plan.match.offer.id == promised.offer.id
+    match, request = bank.plan(answer, previous_message=ask, previous_move="permission")
+    assert match is not None and match.offer.id == promised.offer.id
+    assert request == f"{ask} {answer}"

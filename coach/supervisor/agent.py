@@ -477,9 +477,10 @@ class Supervisor:
             and self.settings.guidance_mode != "plain"
             and not asks_for_roleplay(message)  # a practice request wants a client's line
         ):
-            plan = self.guide.offers.plan(message, move, previous_message, previous_move, earlier)
-            move, request = plan.move, plan.request
-            offer = self.guide.offers.reply(plan.match, earlier) if plan.match else None
+            match, request = self.guide.offers.plan(
+                message, previous_message, previous_move, earlier
+            )
+            offer = self.guide.offers.reply(match, earlier) if match else None
         messages = self.build_messages(message, passages, history, focus, opening, move)
         timings["prompt"] = _ms(t)
         if self.store:

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from coach.llm.templates import OpenQuestion, load_prompt_file
 from coach.supervisor.coherence.overlap import words
-from coach.supervisor.moves import ASKS_ADVICE, EXPLICIT_REQUEST, REPORTS_EFFORT, Move
+from coach.supervisor.moves import REPORTS_EFFORT, Move
 
 SWAP = {
     "i": "you",
@@ -187,8 +187,6 @@ class FloorFile(BaseModel):
     wondering_stems: list[str] = Field(min_length=1)
     permission: list[str] = Field(min_length=1)
     permission_questions: list[str] = Field(min_length=1)
-    no_ready_answer: list[str] = Field(min_length=1)
-    evoke_questions: list[OpenQuestion] = Field(min_length=1)
     dilemma_questions: list[OpenQuestion] = Field(min_length=1)
     reading_questions: list[OpenQuestion] = Field(min_length=1)
     affirm: str
@@ -417,50 +415,6 @@ def said_back(message: str) -> str:
     return _spoken(_body(salient_sentence(message)))
 
 
-def request_sentence(message: str) -> str | None:
-    """The sentence that asks: the first asking outright, else the last question."""
-    parts = [p.strip() for p in SENTENCE.findall(message) if len(p.split()) >= 3]
-    asking = [p for p in parts if EXPLICIT_REQUEST.search(p) or ASKS_ADVICE.search(p)]
-    questions = [p for p in parts if p.endswith("?")]
-    return (asking or questions[-1:] or [None])[0]
-
-
-# Questions that turn into indirect speech cleanly ("how do I ..." -> "how to ...").
-INDIRECT_CLEAN = re.compile(
-    r"^(?:(?:how|what|when|where|who|which) (?:do|should|can|could|would) you |"
-    r"(?:should|can|could|would|do) you |(?:is|are) (?:it|this|that) )",
-    re.I,
-)
-MAX_ASKED_WORDS = 35
-
-
-def asked_back(message: str, sentence: str, wondering: Sequence[str]) -> str | None:
-    """The trainee's request said back whole: "You'd like a few open questions ...",
-    "You're wondering how to ...", or, for a question indirect speech would garble, the
-    question itself with I and you exchanged ("You're asking: what does the research say
-    ...?"). None for a request that is not a question."""
-    body = " ".join(sentence.split()).rstrip("?").strip()
-    lead, colon, rest = body.rpartition(": ")
-    if colon and len(lead.split()) <= 6 and len(rest.split()) >= MIN_REFLECTED_WORDS:
-        body = rest
-    body = ASIDE.sub("", HEDGE.sub("", body)).strip(" ,")
-    if not sentence.rstrip().endswith("?") or len(body.split()) > MAX_ASKED_WORDS:
-        return None
-    pick = zlib.crc32(message.encode()) % 997
-    request = REQUEST.match(body)
-    if request:
-        asked = swap_person(request.group(1))
-        if not CLAUSE_ASKED.match(asked):
-            return "You'd like " + ANY.sub(r"some\1", asked) + "."
-        return wondering[pick % len(wondering)].format(asked=asked)
-    swapped = swap_person(body)
-    swapped = swapped[0].lower() + swapped[1:] if swapped[:2] not in ("I ", "I'") else swapped
-    swapped = re.sub(r"^(?:so|and|but|ok|okay|practically),? ", "", swapped)
-    if INDIRECT_CLEAN.match(swapped) and " or " not in swapped and ", and " not in swapped:
-        return wondering[pick % len(wondering)].format(asked=_indirect(swapped))
-    return f"You're asking: {swapped}?"
-
-
 def reflect_words(
     message: str,
     stems: Sequence[str],
@@ -617,10 +571,7 @@ class Floor:
         salient statement said back with the nearest question; then the next statements
         said back, then the next questions. The turn shows the first that passes its checks,
         so a composition that fails one is composed again, not handed to the model."""
-        asked = request_sentence(message) if move == "evoke" else None
-        if asked and len(_body(asked).split()) < MIN_REFLECTED_WORDS:
-            asked = None
-        if not asked and len(_body(salient_sentence(message)).split()) < MIN_REFLECTED_WORDS:
+        if len(_body(salient_sentence(message)).split()) < MIN_REFLECTED_WORDS:
             # "hello there", "ok": nothing to say back, so only an open question.
             return self.questions(message, "open", earlier, count)
         example = self.example(message, earlier)
@@ -643,20 +594,6 @@ class Floor:
             asks = self.unasked_all(self.data.permission_questions, earlier)
             pairs = [(r, asks[0]) for r in reflections] + [(reflections[0], a) for a in asks[1:]]
             texts = [f"{r} {offer} {a}" for r, a in pairs]
-        elif move == "evoke":  # asked for what the bank does not hold: no promise, no guess
-            # "I don't have a ready answer on that" follows the request said back.
-            said = asked_back(message, asked, self.data.wondering_stems) if asked else None
-            # A request that is not a question is said back as a statement, unless it speaks
-            # to the supervisor ("I just want you to tell me"), which a swap would garble.
-            if asked and not said and not SECOND_PERSON.search(QUOTED.sub("", asked)):
-                said = reflect_words(
-                    message, self.data.stems, self.data.wondering_stems, sentence=asked
-                )
-            reflections = list(dict.fromkeys([said, *reflections])) if said else reflections
-            honest = self.unasked(self.data.no_ready_answer, earlier)
-            asks = self.unasked_all(self.data.evoke_questions, earlier)
-            pairs = [(r, asks[0]) for r in reflections] + [(reflections[0], a) for a in asks[1:]]
-            texts = [f"{r} {honest} {a}" for r, a in pairs]
         else:
             questions = self.questions(message, focus, earlier, 3)
             if (

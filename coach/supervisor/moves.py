@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from coach.llm.templates import load_prompt_file, render
 
 Move = Literal[
-    "reflect_question", "reflect", "question", "affirm_question", "permission", "evoke", "summary"
+    "reflect_question", "reflect", "question", "affirm_question", "permission", "summary"
 ]
 
 ASKS_ADVICE = re.compile(

@@ -76,16 +76,6 @@ class Match:
     similarity: float
 
 
-@dataclass(frozen=True)
-class OfferPlan:
-    """What the turn does about a request: the entry it gives (if any), what that entry
-    answers, and the move (``evoke`` when a request meets an empty bank)."""
-
-    move: str
-    match: Match | None = None
-    request: str = ""
-
-
 def _joined(lead: str, offer: str) -> str:
     """The idea after a lead ending in a colon starts lower-case ('MITI' and 'I' stay)."""
     first = offer.split(maxsplit=1)[0] if offer.strip() else ""
@@ -144,25 +134,19 @@ class Offers:
     def plan(
         self,
         message: str,
-        move: str,
         previous_message: str | None = None,
         previous_move: str | None = None,
         earlier: Sequence[str] = (),
-    ) -> OfferPlan:
-        """Keep every promise and make none the bank cannot keep. A request gets the entry
-        that fits it; a "yes" after a permission ask gets the entry the ask was made for;
-        the permission ask ("I have a few thoughts") is made only when the bank holds an
-        entry for the message; a request it holds nothing for gets ``evoke``: the
-        supervisor says it has no ready answer and asks for the trainee's own ideas."""
+    ) -> tuple[Match | None, str]:
+        """The entry this turn gives, and the request it answers. A request gets the entry
+        that fits it; a "yes" after a permission ask gets the entry that fits the request
+        and the answer together, or else the one that fits the request the ask was made
+        for (the answer can pull the match elsewhere)."""
         request = offer_request(message, previous_message, previous_move) or ""
         match = self.match(request, earlier) if request else None
         if match is None and request and request != message and previous_move == "permission":
             match = self.match(previous_message or "", earlier)
-        if match is not None:
-            return OfferPlan(move, match, request)
-        if request == message or (move == "permission" and self.match(message, earlier) is None):
-            return OfferPlan("evoke", None, request)
-        return OfferPlan(move, None, request)
+        return match, request
 
     def reply(self, match: Match, earlier: Sequence[str] = ()) -> str:
         """Lead, idea, question; the first lead the session has not heard yet."""
