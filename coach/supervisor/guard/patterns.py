@@ -105,7 +105,11 @@ DETECTORS: dict[Category, re.Pattern[str]] = {
         r"[\s\S]{0,150}\b(?:heart|pulse)\s+(?:is\s+)?(?:racing|pounding|beating\s+(?:really\s+)?fast)",
         r"\b(?:not|stopped|isn't|is\s+not|can't|cannot)\s+breath(?:e|ing)\b",
         r"\bseizures?\b|\bconvuls\w*",
-        r"\b(?:unconscious|unresponsive|passed\s+out|collapsed|fainted)\b",
+        # not "the energy in the room collapsed" or "collapsed into sobbing" (added
+        # 2026-12-07 after guard-heldout13's first score)
+        r"\b(?:unconscious|unresponsive|passed\s+out|fainted)\b|"
+        r"(?<!energy )(?<!room )(?<!mood )(?<!vibe )(?<!group )\bcollapsed\b"
+        r"(?!\s+(?:into|in)\s+(?:sob|tears|laugh|giggl|a\s+heap\s+of\s+(?:tears|laughter)))",
         r"\b(?:stopped|not|isn't|won't)\s+respond(?:ing)?\s+(?:to\s+(?:us|me|anyone)|at\s+all)",
         r"\b(?:is|he's|she's|they're|I'm|am|are|was|keeps?)\s+(?:\w+\s+)?overheating\b|"
         r"\b(?:heat\s?stroke|temperature\s+of\s+(?:4\d|10[4-9]))\b",
@@ -132,7 +136,9 @@ DETECTORS: dict[Category, re.Pattern[str]] = {
         r"tabs?|tablets?|pills?|drops?|capsules?|hits?|caps)\b",
         r"\b(?:what(?:'s|\s+is)?|which)\s+(?:(?:a|an|the)\s+)?(?:\w+\s+)?(?:dose|dosage|amount)s?\b",
         r"\b(?:a|an|the)\s+(?:safe|right|usual|standard|good|sensible|reasonable|typical|normal|"
-        r"appropriate|starting|maximum|max|therapeutic)\s+(?:dose|dosage|amount)s?\b",
+        r"appropriate|starting|maximum|max|therapeutic)\s+(?:dose|dosage|amount)s?\b"
+        # "a normal amount of recovery time" is no dose (added after guard-heldout13)
+        r"(?!\s+of\s+(?:recovery|rest|sleep|time|sessions?|work|support|preparation|integration))",
         rf"\bhow\s+(?:much|many)\s+(?:more\s+)?(?:should|to\s+take|do\s+I|does\s+(?:he|she))\b"
         rf"[^.?!]{{0,30}}\b(?:take|give|dose|use|have|eat|drink|drop|swallow|vape|smoke|{DRUGS})\b",
         r"\bhow\s+(?:much|many)\s+more\b(?!\s+(?:time|detail|of\s+(?:this|that)|work|sessions?))",
