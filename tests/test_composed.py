@@ -294,3 +294,23 @@ def test_a_request_is_said_back_as_what_is_wanted_and_a_should_is_not_turned_int
         "what the session stirred up for her."
     )
     assert "Sorry" not in floor.reply(emailed, "reflect_question", "client")
+
+
+def test_a_long_clause_ends_at_its_comma_and_an_unmarked_question_is_still_a_question():
+    floor = floor_for(Settings().prompts_dir)
+    long = (
+        "What I am asking is how to accompany her without either protecting her from a "
+        "disappointment she has every right to risk, or letting her walk into it unprepared."
+    )
+    reply = floor.reply(long, "reflect_question", "client")
+    assert "she has every right to risk." in reply, reply
+    reply = floor.reply(
+        "how do i stop filling every silence in session within two seconds",
+        "reflect_question",
+        "skills",
+    )
+    assert reply.startswith("You're wondering how to stop filling every silence"), reply
+    kenji = (
+        "Kenji missed two sessions. Do I reach out or leave him be. I keep going back and forth."
+    )
+    assert "you do you" not in floor.reply(kenji, "reflect_question", "client")

@@ -144,3 +144,19 @@ def test_a_yes_collects_the_idea_the_permission_ask_was_made_for():
     match, request = bank.plan(answer, previous_message=ask, previous_move="permission")
     assert match is not None and match.offer.id == promised.offer.id
     assert request == f"{ask} {answer}"
+
+
+def test_every_idea_in_the_bank_can_be_shown(indexed_env):
+    """An entry the turn's checks would reject (the wrong person, too long, non-adherent) is
+    never shown, and the small model answers instead: each entry, composed as it would be
+    given, passes the checks an offer must pass (real coder and coherence checks)."""
+    agent = Supervisor(indexed_env)
+    bank = agent.guide.offers
+    rejected = []
+    for entry in bank.data.offers:
+        match = bank.ranked(entry.asks[0])[0]
+        text = bank.reply(type(match)(entry, match.similarity))
+        [c] = agent.guide.score(entry.asks[0], [text], [], False, [])
+        if c.unsafe or c.non_adherent or set(c.incoherent) - {"relevance"} or not c.fits_length:
+            rejected.append(entry.id)
+    assert not rejected, rejected

@@ -129,6 +129,7 @@ QUOTED_LINE = re.compile(
 )
 TOKEN = re.compile(r"[A-Za-z]+(?:'[a-z]+)?|[^A-Za-z\s]+|\s+")
 MAX_REFLECTED_WORDS = 22
+MAX_CLAUSE_WORDS = 30  # a clause may run this long to end at a comma, not mid-phrase
 MIN_REFLECTED_WORDS = 4
 # Openers that a reflection leaves out: "I think I did badly" is reflected as "you did badly".
 HEDGE = re.compile(
@@ -278,6 +279,12 @@ DANGLING = {
     "why",
     "more",
     "most",
+    # a quantifier whose noun was cut ("statements such.", "she has every.")
+    "every",
+    "each",
+    "any",
+    "some",
+    "such",
     # a verb of saying whose words were cut ("and stopped and said.")
     # a subject and its verb, whose complement was cut ("to help her grieve that it's.")
     "it's",
@@ -327,13 +334,36 @@ def clause(sentence: str) -> str:
     dash = max(head.rfind(" \u2013 "), head.rfind(" \u2014 "), head.rfind(" - "))
     cut = dash if dash > len(head) // 3 else -1
     cut = cut if cut > 0 else max(head.rfind(","), head.rfind(" but "), head.rfind(" and "))
+    if cut <= len(head) // 3:
+        # No place to end within the limit: end at the next comma if it comes soon, rather
+        # than mid-phrase ("from disappointment she has every.").
+        longer = " ".join(tokens[:MAX_CLAUSE_WORDS])
+        comma = longer.find(",", len(head) // 2)
+        if comma > 0:
+            return " ".join(_trim_dangling(longer[:comma].split()))
     return " ".join(_trim_dangling((head[:cut] if cut > len(head) // 3 else head).split()))
+
+
+# A question typed without its mark ("Do I reach out or leave him be.", "how do i stop ...").
+UNMARKED_QUESTION = re.compile(
+    r"^(?:(?:how|what|when|where|why|who|which) (?:do|does|did|should|can|could|would|is|are)|"
+    r"(?:do|does|should|can|could|would|is|am|are) (?:I|i|we|you|it|this|that))\b",
+    re.I,
+)
+
+
+def as_question(sentence: str) -> str:
+    """The sentence, with its question mark back when it asks without one."""
+    bare = sentence.rstrip(" .")
+    if not bare.endswith("?") and UNMARKED_QUESTION.match(bare):
+        return bare + "?"
+    return sentence
 
 
 def salient_sentences(message: str, prefer: re.Pattern[str] | None = None) -> list[str]:
     """The message's statements, the one that carries the most feeling first (the first that
     ``prefer`` matches, when one does; the later one on a tie)."""
-    parts = [p.strip() for p in SENTENCE.findall(message) if len(p.split()) >= 3]
+    parts = [as_question(p.strip()) for p in SENTENCE.findall(message) if len(p.split()) >= 3]
     if not parts:
         return [message.strip()]
     statements = [p for p in parts if not p.endswith("?")] or parts
