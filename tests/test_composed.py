@@ -314,3 +314,23 @@ def test_a_long_clause_ends_at_its_comma_and_an_unmarked_question_is_still_a_que
         "Kenji missed two sessions. Do I reach out or leave him be. I keep going back and forth."
     )
     assert "you do you" not in floor.reply(kenji, "reflect_question", "client")
+
+
+def test_a_plain_fact_gives_way_to_the_trainees_own_question():
+    floor = floor_for(Settings().prompts_dir)
+    message = (
+        "I do integration work at a psilocybin retreat in the Netherlands. "
+        "How do I bring a vision down to earth without flattening it?"
+    )
+    reply = floor.reply(message, "reflect_question", "client")
+    assert "how to bring a vision down to earth without flattening it." in reply, reply
+    # a question to the supervisor ("can you explain") is not said back as the trainee's own
+    asks_us = "I run a group at a clinic on Tuesdays. Can you explain why MI avoids advice?"
+    assert "whether to explain" not in floor.reply(asks_us, "reflect_question", "skills")
+
+
+def test_a_trainee_who_said_what_they_tried_is_not_asked_what_they_tried():
+    floor = floor_for(Settings().prompts_dir)
+    message = "I tried a silence and then I asked about her sister. What should I do next time?"
+    reply = floor.reply(message, "permission", "skills")
+    assert "what have you already tried" not in reply.lower(), reply

@@ -344,6 +344,42 @@ def clause(sentence: str) -> str:
     return " ".join(_trim_dangling((head[:cut] if cut > len(head) // 3 else head).split()))
 
 
+# Questions that turn into indirect speech cleanly ("how do I ..." -> "how to ...").
+# Matched on the trainee's own words: "how do I", not "could you" (that asks the supervisor).
+INDIRECT_CLEAN = re.compile(
+    r"^(?:(?:how|what|when|where|who|which) (?:do|should|can|could|would) I |"
+    r"(?:should|do) I (?!think|know|have)|(?:is|are) (?:it|this|that) )",
+    re.I,
+)
+
+
+def question_sentences(message: str) -> list[str]:
+    parts = [as_question(p.strip()) for p in SENTENCE.findall(message)]
+    return [p for p in parts if p.endswith("?") and len(p.split()) >= 5]
+
+
+def says_back_cleanly(question: str) -> bool:
+    """Whether a question can be said back whole as what the trainee wants or wonders:
+    short enough not to be cut, asking for a thing or in a form indirect speech keeps."""
+    body = ASIDE.sub("", _body(question))
+    if len(question.split()) > MAX_REFLECTED_WORDS or QUOTE.search(body):
+        return False
+    if REQUEST.match(body) or IMPERATIVE.match(body):
+        return True
+    plain = re.sub(r"^(?:so|and|but|ok|okay|practically),? ", "", body, flags=re.I)
+    return (
+        bool(INDIRECT_CLEAN.match(plain))
+        and not re.search(r" or |, and |\bI have (?:done|said)\b", plain)
+        and not SECOND_PERSON.search(plain)
+    )
+
+
+# The trainee tells what they already tried or said in the session.
+TOLD_WHAT_TRIED = re.compile(
+    r"\bI (?:tried|said|asked|reflected|suggested|told|did|used|went with|offered|kept)\b|"
+    r"\bI've (?:tried|been trying)\b",
+    re.I,
+)
 # A question typed without its mark ("Do I reach out or leave him be.", "how do i stop ...").
 UNMARKED_QUESTION = re.compile(
     r"^(?:(?:how|what|when|where|why|who|which) (?:do|does|did|should|can|could|would|is|are)|"
@@ -477,7 +513,9 @@ def reflect_words(
         request = REQUEST.match(body)
         asked = swap_person(request.group(1)) if request else _indirect(swap_person(body))
         if request and not CLAUSE_ASKED.match(asked):
-            return "You'd like " + ANY.sub(r"some\1", asked) + "."
+            helped = re.search(r"\bhelp me (with )?", body, re.I)
+            wanted = ("help " + ("with " if helped.group(1) else "to ")) if helped else ""
+            return "You'd like " + wanted + ANY.sub(r"some\1", asked) + "."
         return wondering[pick % len(wondering)].format(asked=asked)
     said = _spoken(body)
     stem = stems[pick % len(stems)]
@@ -615,6 +653,11 @@ class Floor:
         ][:3] or [salient_sentence(message, prefer)]
         if prefer is DILEMMA and DILEMMA.search(sentences[0]):
             sentences[0] = dilemma_clause(sentences[0])
+        elif move != "affirm_question" and not FEELING.search(sentences[0]):
+            # The best statement is a plain fact ("you do integration work at a retreat"):
+            # the trainee's own question is more their point, when it can be said back whole.
+            asked = [q for q in question_sentences(message) if says_back_cleanly(q)]
+            sentences = list(dict.fromkeys([*asked[-1:], *sentences]))
         reflections = [
             reflect_words(message, self.data.stems, self.data.wondering_stems, prefer, s)
             for s in sentences
@@ -622,6 +665,8 @@ class Floor:
         if move == "permission":
             offer = self.unasked(self.data.permission, earlier)
             asks = self.unasked_all(self.data.permission_questions, earlier)
+            if TOLD_WHAT_TRIED.search(message):  # they said what they tried: not asked again
+                asks = [a for a in asks if "tried" not in a] or asks
             pairs = [(r, asks[0]) for r in reflections] + [(reflections[0], a) for a in asks[1:]]
             texts = [f"{r} {offer} {a}" for r, a in pairs]
         else:
