@@ -285,7 +285,6 @@ DANGLING = {
     "any",
     "some",
     "such",
-    # a verb of saying whose words were cut ("and stopped and said.")
     # a subject and its verb, whose complement was cut ("to help her grieve that it's.")
     "it's",
     "that's",
@@ -293,6 +292,7 @@ DANGLING = {
     "he's",
     "they're",
     "there's",
+    # a verb of saying whose words were cut ("and stopped and said.")
     "said",
     "asked",
     "told",
@@ -354,6 +354,7 @@ INDIRECT_CLEAN = re.compile(
 
 
 def question_sentences(message: str) -> list[str]:
+    """The message's questions of five words or more, a missing question mark restored."""
     parts = [as_question(p.strip()) for p in SENTENCE.findall(message)]
     return [p for p in parts if p.endswith("?") and len(p.split()) >= 5]
 
@@ -459,6 +460,10 @@ def _name_like(word: str, text: str) -> bool:
     return bool(aged or again)
 
 
+# "You're noticing that you're not sure ..." says the doubt twice.
+UNSURE_SAID = re.compile(
+    r"^you(?:'re| are) (?:not sure|unsure|wondering)|^you (?:don't|do not) know"
+)
 # "I don't know if I should call" said back as "if you should call" reads as advice to call.
 IF_I_SHOULD = re.compile(r"\b(?:whether|if) I should\b")
 
@@ -522,11 +527,6 @@ def reflect_words(
     if UNSURE_SAID.match(said) and stem.startswith("You're noticing"):
         stem = stems[0]  # "You're noticing that you're not sure ..." says it twice
     return stem.format(said=said)
-
-
-UNSURE_SAID = re.compile(
-    r"^you(?:'re| are) (?:not sure|unsure|wondering)|^you (?:don't|do not) know"
-)
 
 
 def _indirect(question: str) -> str:
