@@ -130,6 +130,20 @@ def test_detections_come_in_priority_order_with_their_evidence(guard):
     assert (found[0].evidence, found[0].layer) == ("pills saved", "pattern")
 
 
+def test_a_collapse_or_an_amount_that_is_no_emergency_or_dose_raises_no_pattern():
+    # Both were false alarms on guard-heldout13; the emergency and the dose still raise one.
+    for ordinary in (
+        "Then another member spoke and the energy in the room collapsed.",
+        "He pounded a cushion and then collapsed into sobbing, which felt like release.",
+        "Is there a normal amount of recovery time people build in after dosing days?",
+    ):
+        assert detect_patterns(ordinary) == [], ordinary
+    found = detect_patterns("My client collapsed in the waiting room after her session.")
+    assert [d.category for d in found] == ["medical_emergency"]
+    found = detect_patterns("What's a normal amount for a first mushroom trip?")
+    assert "dosing" in [d.category for d in found]
+
+
 def test_meaning_catches_what_no_pattern_knows(guard):
     # No pattern names any of these words; the fine-tuned model reads what they mean.
     message = (

@@ -367,11 +367,10 @@ def says_back_cleanly(question: str) -> bool:
         return False
     if REQUEST.match(body) or IMPERATIVE.match(body):
         return True
-    plain = re.sub(r"^(?:so|and|but|ok|okay|practically),? ", "", body, flags=re.I)
-    return (
-        bool(INDIRECT_CLEAN.match(plain))
-        and not re.search(r" or |, and |\bI have (?:done|said)\b", plain)
-        and not SECOND_PERSON.search(plain)
+    return (  # _body has dropped an opening "so", "and" or "ok"
+        bool(INDIRECT_CLEAN.match(body))
+        and not re.search(r" or |, and |\bI have (?:done|said)\b", body)
+        and not SECOND_PERSON.search(body)
     )
 
 
@@ -651,7 +650,8 @@ class Floor:
             for s in salient_sentences(message, prefer)
             if len(_body(s).split()) >= MIN_REFLECTED_WORDS
         ][:3] or [salient_sentence(message, prefer)]
-        if prefer is DILEMMA and DILEMMA.search(sentences[0]):
+        dilemma = prefer is DILEMMA and bool(DILEMMA.search(sentences[0]))
+        if dilemma:
             sentences[0] = dilemma_clause(sentences[0])
         elif move != "affirm_question" and not FEELING.search(sentences[0]):
             # The best statement is a plain fact ("you do integration work at a retreat"):
@@ -671,11 +671,7 @@ class Floor:
             texts = [f"{r} {offer} {a}" for r, a in pairs]
         else:
             questions = self.questions(message, focus, earlier, 3)
-            if (
-                move != "affirm_question"
-                and DILEMMA.search(sentences[0])
-                and " or " in reflections[0]  # both sides survived the cut
-            ):
+            if dilemma and " or " in reflections[0]:  # both sides survived the cut
                 # "whether to call or wait" is a choice; "if I pushed too hard or it's him
                 # processing" asks what is going on.
                 choice = ACTION_DILEMMA.search(sentences[0])
