@@ -334,3 +334,26 @@ def test_a_trainee_who_said_what_they_tried_is_not_asked_what_they_tried():
     message = "I tried a silence and then I asked about her sister. What should I do next time?"
     reply = floor.reply(message, "permission", "skills")
     assert "what have you already tried" not in reply.lower(), reply
+
+
+def test_a_should_is_not_said_back_as_advice_and_a_question_after_a_colon_stays_one():
+    floor = floor_for(Settings().prompts_dir)
+    unsure = (
+        "I don't know whether this is simply what training feels like, or whether it's "
+        "something I should raise."
+    )
+    reply = floor.reply(unsure, "reflect_question", "selfcare")
+    assert "something to raise" in reply and "you should" not in reply, reply
+    # "what I should have said" keeps its meaning
+    regret = "I lie awake rewriting what I should have said to clients that afternoon."
+    assert "what you should have said" in floor.reply(regret, "reflect_question", "selfcare")
+    colon = (
+        "I would like concrete advice: how to formulate reflections that work well through "
+        "an interpreter."
+    )
+    reply = floor.reply(colon, "reflect_question", "skills")
+    assert "how to formulate reflections that work well through an interpreter" in reply
+    assert "noticing that how" not in reply and "that how" not in reply, reply
+    assert "you also you" not in floor.reply(
+        "Also I am not sure the nuance survives the translation.", "reflect_question", "skills"
+    )

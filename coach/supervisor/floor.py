@@ -67,6 +67,8 @@ SUBJECTLESS = re.compile(
     r"could|should|might|love|'d)\b",
     re.I,
 )
+# "also you are not sure": an adverb before its subject, not a sentence missing one.
+HAS_SUBJECT = re.compile(r"^\w+ (?:you|you're|she|she's|he|he's|they|they're|it|it's|we)\b")
 NOT_SURE = re.compile(r"^(?:not|no longer|never) ", re.I)
 SECOND_PERSON = re.compile(r"\b(?:you|your|you're|yours)\b", re.I)
 INTERJECTION = re.compile(
@@ -145,6 +147,7 @@ REQUEST = re.compile(
     r"(?:(?:tell|give|show|help) me(?: with)?|recommend|suggest|share|offer) (.+)$",
     re.I,
 )
+ASKED_AFTER_COLON = re.compile(r"^(?:how|what|whether|which|why)\b", re.I)
 # What a request asks for is a thing ("a few open questions"), not a clause ("how to ...").
 CLAUSE_ASKED = re.compile(r"^(?:how|what|when|where|why|who|which|whether|if)\b", re.I)
 ANY = re.compile(r"^any(thing|one)?\b", re.I)  # "recommend anything" -> "like something"
@@ -463,19 +466,24 @@ def _name_like(word: str, text: str) -> bool:
 UNSURE_SAID = re.compile(
     r"^you(?:'re| are) (?:not sure|unsure|wondering)|^you (?:don't|do not) know"
 )
-# "I don't know if I should call" said back as "if you should call" reads as advice to call.
+# "I don't know if I should call" said back as "if you should call" reads as advice to call,
+# and so does "something you should raise": said back as "whether to call", "something to raise".
 IF_I_SHOULD = re.compile(r"\b(?:whether|if) I should\b")
+RELATIVE_SHOULD = re.compile(
+    r"\b(something|anything|everything|things|the thing|someone|what|how) I should\b(?! have)",
+    re.I,
+)
 
 
 def _spoken(body: str) -> str:
     """The body with I and you exchanged, and a subject where the trainee left it out."""
-    said = swap_person(IF_I_SHOULD.sub("whether to", body))
+    said = swap_person(RELATIVE_SHOULD.sub(r"\1 to", IF_I_SHOULD.sub("whether to", body)))
     first = said.split(maxsplit=1)[0] if said.strip() else ""
     if said[:2] not in ("I ", "I'") and not _name_like(first, body):
         said = said[0].lower() + said[1:]
     if NOT_SURE.match(said):
         return "you're " + said
-    if SUBJECTLESS.match(said):
+    if SUBJECTLESS.match(said) and not HAS_SUBJECT.match(said):
         return "you " + said
     return said
 
@@ -509,6 +517,9 @@ def reflect_words(
         and not quoted_only
     ):
         body = rest
+        if ASKED_AFTER_COLON.match(body):  # "I'd like advice: how to ..." asks, it tells nothing
+            asked = swap_person(body[0].lower() + body[1:])
+            return wondering[pick % len(wondering)].format(asked=asked)
     imperative = IMPERATIVE.match(body)
     if imperative:
         return wondering[pick % len(wondering)].format(asked=swap_person(imperative.group(1)))
