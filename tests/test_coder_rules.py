@@ -36,6 +36,9 @@ CONFRONTS = [
     "Three nights a week is 'cutting down'? Listen to yourself.",
     "If it truly mattered to you, you'd have rung him by now.",
     "That sounds like hiding rather than actually facing it.",
+    "Skipping the journal again. And how's that working out for you?",
+    "Honestly, what were you thinking, driving straight home after the ceremony?",
+    "Rested? By your own admission you slept four hours.",
 ]
 PERSUADES = [
     "You should call your sister this week.",

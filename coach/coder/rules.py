@@ -100,6 +100,13 @@ CONFRONT = _compile(
     r"hard to (?:ignore|argue with|deny)\b",
     r"\bthat'?s (?:kind of |sort of |basically |actually )?"
     r"(?:hurting|harming|selfish|irresponsible|reckless)\b",
+    # Added after the tenth set's misses (set 10 is development data since): the stock
+    # sarcastic challenges, and the client's own words turned against them.
+    r"\bhow'?s that (?:working|going) (?:out )?for you\b",
+    r"\bwhat (?:were|was) you thinking\b",
+    r"\bwhat did you expect\b",
+    r"\bby your own (?:account|admission)\b",
+    r"\byou say that about (?:most|every|all|everything|anything)\b",
 )
 PERSUADE = _compile(
     r"\byou (really )?(should|must|need to|have to|ought to|'ve got to|gotta)\b",
