@@ -160,3 +160,37 @@ def test_every_idea_in_the_bank_can_be_shown(indexed_env):
         if c.unsafe or c.non_adherent or set(c.incoherent) - {"relevance"} or not c.fits_length:
             rejected.append(entry.id)
     assert not rejected, rejected
+
+
+def test_a_question_about_what_a_concept_is_gets_the_entry_that_explains_it():
+    """Asked what a named MI concept is, the entry that explains it is given, even where two
+    entries on the concept tie by meaning; naming a concept without asking does not."""
+    bank = Offers(PROMPTS / "offers.yaml")
+    asked = {
+        "Twenty years of medicine taught me to fix things. What exactly is the righting "
+        "reflex, and why is it a problem if the advice was sound?": "what-is-the-righting-reflex",
+        "Can you explain the difference between change talk and sustain talk, with examples "
+        "from integration?": "change-talk-versus-sustain-talk",
+        "What actually is the spirit of MI, and how is it not manipulation?": (
+            "what-is-the-spirit-of-mi"
+        ),
+        "what does OARS stand for": "what-is-oars",
+    }
+    for request, entry in asked.items():
+        match, answered = bank.plan(request)
+        assert answered == request
+        assert match is not None and match.offer.id == entry, (request, match)
+    assert bank.named("My client's change talk dried up after week two.") is None
+    assert bank.named("What is the best way to answer sustain talk?") is None
+
+
+def test_requests_for_a_drill_a_structure_or_the_evidence_count_as_asking():
+    for request in (
+        "I'd like a practice exercise to improve my summaries.",
+        "Could you propose a structure for a 50-minute session?",
+        "Have you got an actual routine I could do after each shift?",
+        "Is there any evidence that MI adds something in psychedelic therapy?",
+        "Could you help me with the first sentence or two?",
+    ):
+        assert offer_request(request) == request, request
+    assert offer_request("I would like to talk about a client who went quiet.") is None

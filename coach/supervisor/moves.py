@@ -43,7 +43,15 @@ EXPLICIT_REQUEST = re.compile(
     r"how (?:long|often|much|many)\b[^.?!]*\?|what (?:goes|should go) (?:in|into)|"
     r"what (?:do|should|would|could) (?:i|you) (?:say|write)|exact (?:words|sentence|"
     r"wording|phrase)|just tell me|is it (?:ok|okay|alright|appropriate|normal|fine) (?:to|if)|"
-    r"what would you (?:do|say|suggest)|examples? of|recommend (?:any|some|a))",
+    r"what would you (?:do|say|suggest)|examples? of|recommend (?:any|some|a)|"
+    # asking for an explanation, a structure, a drill or the evidence
+    r"(?:can|could|would) you (?:please |just |maybe |actually )*(?:explain|propose|describe|"
+    r"walk me through|help me (?:with|think|find|word|frame|phrase|put))|"
+    r"(?:i'?d|i would) (?:like|love|appreciate) (?:a|an|some|concrete|practical|\d)\b|"
+    r"(?:have you got|do you have|is there) (?:an?|any) (?:actual |good |simple |concrete )?"
+    r"(?:practice|exercise|routine|drill|structure|script|template|evidence|research)|"
+    r"what does (?:the )?(?:research|evidence|literature) (?:actually )?say|"
+    r"is there (?:any )?(?:evidence|research)|what can I say|how do you do\b)",
     re.I,
 )
 # "No thanks, I want to work it out myself": the offer is not pressed.

@@ -12,6 +12,7 @@ permission move (elicit first), so a poorly matched idea is never given.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -30,6 +31,9 @@ class Offer(BaseModel):
 
     id: str = Field(pattern=r"^[a-z0-9-]+$")
     topic: str = Field(min_length=10)
+    # The concepts this entry explains, lower-case: "what is the righting reflex?" finds it
+    # by name, whatever the embedding says (two entries on one concept tie there).
+    names: list[str] = Field(default_factory=list)
     asks: list[str] = Field(min_length=2)
     offer: str = Field(min_length=40, max_length=400)
     question: OpenQuestion
@@ -68,6 +72,18 @@ class OffersFile(BaseModel):
         if any("{offer}" not in lead for lead in value):
             raise ValueError("every lead must hold {offer}")
         return value
+
+
+def _explained(name: str) -> re.Pattern[str]:
+    """The ways a trainee asks what a named concept is."""
+    n = re.escape(name).replace(r"\ ", r"[\s-]+").replace(r"\-", r"[\s-]+")
+    return re.compile(
+        rf"\bwhat(?:'s| exactly| actually| really| precisely)*\s+(?:is|are|does)?\s*"
+        rf"(?:the |a |an )?{n}\b|\bexplain\b[^.?!]{{0,50}}\b{n}\b|"
+        rf"\bdifference between\b[^.?!]{{0,50}}\b{n}\b|\b{n}\b[^.?!]{{0,30}}\b(?:mean|means|"
+        rf"stand for|stands for)\b|\bmean(?:t)? by (?:the |a )?{n}\b|\bwhat counts as (?:a )?{n}\b",
+        re.I,
+    )
 
 
 @dataclass(frozen=True)
@@ -110,6 +126,17 @@ class Offers:
             mean = self.embedder.encode([o.topic, o.offer, *o.asks]).sum(axis=0)
             centroids.append(mean / np.linalg.norm(mean))
         self.vectors = np.array(centroids)
+        self.explained = [[_explained(n) for n in o.names] for o in self.data.offers]
+
+    def named(self, request: str) -> int | None:
+        """The entry whose concepts the request asks to have explained (the most named;
+        on a tie, the one named first), or None."""
+        found = []
+        for i, patterns in enumerate(self.explained):
+            hits = [m.start() for p in patterns if (m := p.search(request))]
+            if hits:
+                found.append((-len(hits), min(hits), i))
+        return min(found)[2] if found else None
 
     def ranked(self, request: str) -> list[Match]:
         """Every entry, nearest first: its best cosine similarity to any view of the
@@ -124,11 +151,16 @@ class Offers:
         next one (similar entries tie when the request fits neither well); None when the
         session has had it already."""
         ranked = self.ranked(request)
+        said = " ".join(" ".join(words(e)) for e in earlier)
+        named = self.named(request)
+        if named is not None:
+            entry = self.data.offers[named]
+            if " ".join(words(entry.offer)) not in said:
+                return next(m for m in ranked if m.offer is entry)
         best, runner_up = ranked[0], ranked[1]
         lead = best.similarity - runner_up.similarity
         if not any(best.similarity >= g.similarity and lead >= g.margin for g in self.data.gates):
             return None
-        said = " ".join(" ".join(words(e)) for e in earlier)
         return None if " ".join(words(best.offer.offer)) in said else best
 
     def plan(
@@ -143,6 +175,8 @@ class Offers:
         and the answer together, or else the one that fits the request the ask was made
         for (the answer can pull the match elsewhere)."""
         request = offer_request(message, previous_message, previous_move) or ""
+        if not request and self.named(message) is not None:
+            request = message  # "what is the righting reflex?" asks, in its own words
         match = self.match(request, earlier) if request else None
         if match is None and request and request != message and previous_move == "permission":
             match = self.match(previous_message or "", earlier)
