@@ -182,6 +182,8 @@ def test_a_question_about_what_a_concept_is_gets_the_entry_that_explains_it():
         assert match is not None and match.offer.id == entry, (request, match)
     assert bank.named("My client's change talk dried up after week two.") is None
     assert bank.named("What is the best way to answer sustain talk?") is None
+    # asking how to work with it is not asking what it is
+    assert bank.named("Could you explain how I might have strengthened her change talk?") is None
 
 
 def test_requests_for_a_drill_a_structure_or_the_evidence_count_as_asking():

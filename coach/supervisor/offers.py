@@ -79,7 +79,7 @@ def _explained(name: str) -> re.Pattern[str]:
     n = re.escape(name).replace(r"\ ", r"[\s-]+").replace(r"\-", r"[\s-]+")
     return re.compile(
         rf"\bwhat(?:'s| exactly| actually| really| precisely)*\s+(?:is|are|does)?\s*"
-        rf"(?:the |a |an )?{n}\b|\bexplain\b[^.?!]{{0,50}}\b{n}\b|"
+        rf"(?:the |a |an )?{n}\b|\bexplain (?:to me )?(?:what |what's )?(?:the |a |an )?{n}\b|"
         rf"\bdifference between\b[^.?!]{{0,50}}\b{n}\b|\b{n}\b[^.?!]{{0,30}}\b(?:mean|means|"
         rf"stand for|stands for)\b|\bmean(?:t)? by (?:the |a )?{n}\b|\bwhat counts as (?:a )?{n}\b",
         re.I,
