@@ -196,3 +196,24 @@ def test_requests_for_a_drill_a_structure_or_the_evidence_count_as_asking():
     ):
         assert offer_request(request) == request, request
     assert offer_request("I would like to talk about a client who went quiet.") is None
+
+
+def test_a_promise_of_thoughts_the_bank_cannot_keep_is_not_made_twice(indexed_env, store):
+    """The first advice request with no written idea gets the permission move; the next one
+    in the session is reflected with a question, not promised "a few thoughts" again."""
+    agent = Supervisor(indexed_env, store=store)
+    first = agent.turn(
+        "Our clinic moved the team meeting to Friday afternoons and I keep missing it because "
+        "of a standing session. What should I do?",
+        focus="open",
+    )
+    assert first.offer is None and first.move == "permission"
+    said = first.run()
+    assert any(p in said.reply for p in agent.guide.floor.data.permission), said.reply
+    second = agent.turn(
+        "Also the new booking system double-books my room on Tuesdays. How should I handle it?",
+        session_id=said.session_id,
+    )
+    assert second.offer is None and second.move == "reflect_question"
+    again = second.run()
+    assert not any(p in again.reply for p in agent.guide.floor.data.permission), again.reply

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +18,7 @@ from coach.llm.templates import PromptTemplate, load_template, prompt_version
 from coach.llm.tokens import count_tokens, encoding
 from coach.settings import Settings
 from coach.storage.store import Store
+from coach.supervisor.coherence.overlap import words
 from coach.supervisor.guard import LABELS, Detection, Guard, asks_for_roleplay, boundary_reply
 from coach.supervisor.guidance import Guidance, Guide, GuidedReply, Revision
 from coach.supervisor.moves import load_moves, pick_move
@@ -481,6 +482,10 @@ class Supervisor:
                 message, previous_message, previous_move, earlier
             )
             offer = self.guide.offers.reply(match, earlier) if match else None
+            if move == "permission" and offer is None and self._promised(earlier):
+                # A promise of "a few thoughts" the bank could not keep is not made twice in
+                # one session: the trainee's words are reflected with a question instead.
+                move = "reflect_question"
         messages = self.build_messages(message, passages, history, focus, opening, move)
         timings["prompt"] = _ms(t)
         if self.store:
@@ -520,6 +525,11 @@ class Supervisor:
             offer=offer,
             request=request,
         )
+
+    def _promised(self, earlier: Sequence[str]) -> bool:
+        """Whether the session already heard the supervisor offer to share thoughts."""
+        said = " ".join(" ".join(words(e)) for e in earlier)
+        return any(" ".join(words(p)) in said for p in self.guide.floor.data.permission)
 
     def closing_summary(self, session_id: str) -> str:
         """An MI-style summary of the session for its end (``prompts/session_summary.yaml``):
