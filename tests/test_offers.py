@@ -175,6 +175,8 @@ def test_a_question_about_what_a_concept_is_gets_the_entry_that_explains_it():
             "what-is-the-spirit-of-mi"
         ),
         "what does OARS stand for": "what-is-oars",
+        "My trainer says I have a strong righting reflex. What is that, and how would I notice "
+        "it?": "what-is-the-righting-reflex",
     }
     for request, entry in asked.items():
         match, answered = bank.plan(request)

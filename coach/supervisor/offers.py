@@ -81,7 +81,10 @@ def _explained(name: str) -> re.Pattern[str]:
         rf"\bwhat(?:'s| exactly| actually| really| precisely)*\s+(?:is|are|does)?\s*"
         rf"(?:the |a |an )?{n}\b|\bexplain (?:to me )?(?:what |what's )?(?:the |a |an )?{n}\b|"
         rf"\bdifference between\b[^.?!]{{0,50}}\b{n}\b|\b{n}\b[^.?!]{{0,30}}\b(?:mean|means|"
-        rf"stand for|stands for)\b|\bmean(?:t)? by (?:the |a )?{n}\b|\bwhat counts as (?:a )?{n}\b",
+        rf"stand for|stands for)\b|\bmean(?:t)? by (?:the |a )?{n}\b|\bwhat counts as (?:a )?{n}\b|"
+        # named first, then asked after: "... a strong righting reflex. What is that exactly?"
+        rf"\b{n}\b[^?]{{0,60}}\bwhat(?:(?:'s| is) (?:that|it|this)\b|"
+        rf" does (?:that|it|this) mean\b)",
         re.I,
     )
 
