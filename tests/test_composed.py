@@ -357,3 +357,10 @@ def test_a_should_is_not_said_back_as_advice_and_a_question_after_a_colon_stays_
     assert "you also you" not in floor.reply(
         "Also I am not sure the nuance survives the translation.", "reflect_question", "skills"
     )
+
+
+def test_a_reflection_ending_in_a_quoted_sentence_has_one_full_stop():
+    floor = floor_for(Settings().prompts_dir)
+    message = 'My client told me "I think I am finally done with drinking." I froze.'
+    for reply in floor.replies(message, "reflect_question", "skills", count=2):
+        assert '."' in reply and '.".' not in reply, reply

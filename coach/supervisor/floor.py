@@ -536,7 +536,12 @@ def reflect_words(
     stem = stems[pick % len(stems)]
     if UNSURE_SAID.match(said) and stem.startswith("You're noticing"):
         stem = stems[0]  # "You're noticing that you're not sure ..." says it twice
-    return stem.format(said=said)
+    return _closed(stem.format(said=said))
+
+
+def _closed(text: str) -> str:
+    """One full stop: 'she said "I'm done."' closes the stem's sentence too."""
+    return re.sub(r"([.!?][\"'\u201d\u2019])\.$", r"\1", text)
 
 
 def _indirect(question: str) -> str:
