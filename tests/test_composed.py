@@ -364,3 +364,27 @@ def test_a_reflection_ending_in_a_quoted_sentence_has_one_full_stop():
     message = 'My client told me "I think I am finally done with drinking." I froze.'
     for reply in floor.replies(message, "reflect_question", "skills", count=2):
         assert '."' in reply and '.".' not in reply, reply
+
+
+def test_a_reported_line_with_no_subject_is_not_said_back_as_the_trainees_own():
+    """'Said "it was a bad trip"' reports the client's words: 'So you said ...' would give
+    them to the trainee."""
+    floor = floor_for(Settings().prompts_dir)
+    message = (
+        'New client at the drop-in, 19, first time here. Said "honestly it was the worst night '
+        'of my life but also kind of amazing." I never know how to open with someone like that.'
+    )
+    for reply in floor.replies(message, "reflect_question", "client", count=3):
+        assert "you said" not in reply.lower(), reply
+
+
+def test_a_run_on_account_ending_in_you_know_is_said_back_as_a_statement():
+    floor = floor_for(Settings().prompts_dir)
+    message = (
+        "Marta came back from her retreat with a notebook full of plans, she read me the lot, "
+        "moving house, leaving her job, calling her father, a new diet, a choir, forgiving her "
+        "sister, and she kept saying she could not lose any of it and by the end I was worn out "
+        "and I said almost nothing because where would I even start with all that, you know?"
+    )
+    for reply in floor.replies(message, "reflect_question", "client", count=2):
+        assert "about this:" not in reply, reply

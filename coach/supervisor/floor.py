@@ -59,6 +59,10 @@ SENTENCE = re.compile(r"(?:[^.!?\n]|[.!?]+['\"\u2019\u201d]+(?=\s+[a-z]))+[.!?]*
 # cut from a quoted sentence would keep half of the pair.
 _QUOTES = "'\u2018\u2019\"\u201c\u201d"
 QUOTE = re.compile(rf"(?<![A-Za-z])[{_QUOTES}]|[{_QUOTES}](?![A-Za-z])")
+# "Said 'it was a bad trip'": someone else's words, reported with no subject (the client's).
+REPORTED = re.compile(
+    r"^(?:said|says|told me|asked|wrote|texted)(?: that)?,?\s*[\"'\u2018\u201c]", re.I
+)
 # A sentence typed without its subject ("feel like I flattened it") is given one back.
 SUBJECTLESS = re.compile(
     r"^(?:feel|felt|think|thought|wish|want|wanted|need|needed|hate|love|keep|kept|don't|"
@@ -133,6 +137,7 @@ TOKEN = re.compile(r"[A-Za-z]+(?:'[a-z]+)?|[^A-Za-z\s]+|\s+")
 MAX_REFLECTED_WORDS = 22
 MAX_CLAUSE_WORDS = 30  # a clause may run this long to end at a comma, not mid-phrase
 MIN_REFLECTED_WORDS = 4
+RUN_ON_WORDS = 40  # a "question" this long is an account that ends in "you know?"
 # Openers that a reflection leaves out: "I think I did badly" is reflected as "you did badly".
 HEDGE = re.compile(
     r"^(?:(?:so|and|but|honestly|basically|ok|okay|um|uh|ugh|idk|lol|like|thanks|thank you|"
@@ -412,6 +417,7 @@ def salient_sentences(message: str, prefer: re.Pattern[str] | None = None) -> li
         p
         for p in statements
         if not p.lower().startswith("which ")
+        and not REPORTED.match(p)
         and QUOTED.sub("", p).strip(" .!?,") != ""
         and not all_quoted(p)
         and not (
@@ -527,6 +533,9 @@ def reflect_words(
         body = ASIDE.sub("", body)
         request = REQUEST.match(body)
         asked = swap_person(request.group(1)) if request else _indirect(swap_person(body))
+        if asked.startswith(NOT_ASKED) and len(sentence.split()) > RUN_ON_WORDS:
+            # a run-on account that happens to end in "you know?": said back as a statement
+            return _closed(stems[pick % len(stems)].format(said=_spoken(body)))
         if request and not CLAUSE_ASKED.match(asked):
             helped = re.search(r"\bhelp me (with )?", body, re.I)
             wanted = ("help " + ("with " if helped.group(1) else "to ")) if helped else ""
@@ -544,6 +553,9 @@ def _closed(text: str) -> str:
     return re.sub(r"([.!?][\"'\u201d\u2019])\.$", r"\1", text)
 
 
+NOT_ASKED = "about this: "  # _indirect's mark for a question with no question form
+
+
 def _indirect(question: str) -> str:
     """'how do you reach her' -> 'how to reach her'; 'should you call' -> 'whether to call'."""
     q = question[0].lower() + question[1:]
@@ -558,7 +570,7 @@ def _indirect(question: str) -> str:
     q = re.sub(r"^(?:should|can|could|would|do) you ", "whether to ", q)
     q = re.sub(r"^(?:is|are) (it|this|that) ", r"whether \1 is ", q)
     if not re.match(r"^(?:how|what|when|where|why|who|which|whether)\b", q):
-        q = "about this: " + q
+        q = NOT_ASKED + q
     return q
 
 
