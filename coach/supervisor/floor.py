@@ -533,14 +533,13 @@ def reflect_words(
         body = ASIDE.sub("", body)
         request = REQUEST.match(body)
         asked = swap_person(request.group(1)) if request else _indirect(swap_person(body))
-        if asked.startswith(NOT_ASKED) and len(sentence.split()) > RUN_ON_WORDS:
-            # a run-on account that happens to end in "you know?": said back as a statement
-            return _closed(stems[pick % len(stems)].format(said=_spoken(body)))
-        if request and not CLAUSE_ASKED.match(asked):
-            helped = re.search(r"\bhelp me (with )?", body, re.I)
-            wanted = ("help " + ("with " if helped.group(1) else "to ")) if helped else ""
-            return "You'd like " + wanted + ANY.sub(r"some\1", asked) + "."
-        return wondering[pick % len(wondering)].format(asked=asked)
+        # a run-on account that happens to end in "you know?" is said back as a statement
+        if not (asked.startswith(NOT_ASKED) and len(sentence.split()) > RUN_ON_WORDS):
+            if request and not CLAUSE_ASKED.match(asked):
+                helped = re.search(r"\bhelp me (with )?", body, re.I)
+                wanted = ("help " + ("with " if helped.group(1) else "to ")) if helped else ""
+                return "You'd like " + wanted + ANY.sub(r"some\1", asked) + "."
+            return wondering[pick % len(wondering)].format(asked=asked)
     said = _spoken(body)
     stem = stems[pick % len(stems)]
     if UNSURE_SAID.match(said) and stem.startswith("You're noticing"):
