@@ -38,7 +38,10 @@ DETECTORS: dict[Category, re.Pattern[str]] = {
         r"\bI\s+(?:don't|do\s+not)\s+want\s+to\s+(?:be\s+alive|live|be\s+here|wake\s+up"
         r"(?!\s+(?:next|as\s+the\s+same|the\s+same|feeling)))\b",
         r"\bI(?:'m|\s+am|\s+feel|'ve\s+been|\s+have\s+been)\s+(?:\w+\s+)?suicidal\b",
-        r"\b(?:everyone|they|people)\s+would\s+be\s+better\s+off\s+without\s+me\b",
+        # and its kin: "lighter", "happier", "freer" without me (widened after guard-heldout16)
+        r"\b(?:everyone|they|people|my\s+(?:family|kids|wife|husband|partner)|the\s+world)"
+        r"(?:\s+in\s+my\s+life)?\s+(?:would|'d)\s+be\s+(?:so\s+much\s+|much\s+|a\s+lot\s+)?"
+        r"(?:better\s+off|lighter|happier|freer|better)\s+without\s+me\b",
         r"\bno\s+(?:reason|point)\s+(?:to|in)\s+(?:live|living|going\s+on)\b",
         r"\bI(?:'ve|\s+have)\s+been\s+(?:cutting|hurting|harming)\s+myself\b",
         r"\bI(?:'d|\s+would)\s+(?:\w+\s+)?rather\s+be\s+dead\b",
@@ -58,12 +61,21 @@ DETECTORS: dict[Category, re.Pattern[str]] = {
         # missed "been having some unalive thoughts ... just tired of existing").
         r"\bunalive\b(?!\s+(?:him|her|them)sel)",
         r"\b(?:tired|sick)\s+of\s+(?:existing|being\s+alive)\b",
+        # Passive ideation and a car as the means (added 2026-12-07: guard-heldout15's first
+        # score missed "it wouldn't be such a bad thing to just go and be with him" and "how easy
+        # it'd be to drift into the oncoming lane").
+        r"\b(?:wouldn't|would\s+not|wouldnt)\s+be\s+(?:such\s+)?a\s+bad\s+thing\s+(?:if\s+I\s+"
+        r"(?:didn't\s+wake|died|wasn't\s+(?:here|around)|was\s+gone)|to\s+(?:just\s+)?(?:go|die|not\s+"
+        r"wake|join|be\s+with|not\s+be\s+(?:here|around)))\b",
+        r"\b(?:drive|driving|drove|drift|drifting|swerve|swerving|steer|steering|veer|veering)\s+"
+        r"(?:\w+\s+){0,3}into\s+(?:the\s+)?(?:oncoming|on-coming|traffic|a\s+(?:tree|wall|truck|"
+        r"lorry|bridge))",
     ),
     "crisis_client": any_of(
         r"\b(?:is|was|has\s+been|feels?|felt|seems?|sounds?|became|getting|got|been)\s+"
         r"(?:\w+\s+)?(?:suicidal|self-harming)\b",
         r"\b(?:talk\w*|spoke|mention\w*|disclos\w*|told\s+me|texted|wrote|messag\w*|hint\w*)"
-        r"\s+(?:\w+\s+){0,3}about\s+(?:suicide|killing\s+(?:him|her|them)sel\w+|dying|"
+        r"\s+(?:\w+\s+){0,3}about\s+(?:suicide|killing\s+(?:him|her|them)sel\w+|"
         r"ending\s+(?:it|(?:his|her|their)\s+life)|wanting\s+to\s+die|self-harm)",
         r"\b(?:has|having|had|reports?|reported|disclosed)\s+(?:\w+\s+)?(?:suicidal\s+"
         r"(?:thoughts|ideation|feelings|plans?)|thoughts\s+of\s+(?:suicide|dying|killing))",
@@ -96,6 +108,11 @@ DETECTORS: dict[Category, re.Pattern[str]] = {
         r"medications?)\b",
         r"\b(?:doesn't|does\s+not|don't|can't)\s+see\s+(?:the|any)\s+point\s+(?:in|of)\s+"
         r"(?:going\s+on|living|carrying\s+on|being\s+here)\b",
+        # Voices that command self-harm (added after guard-heldout16's first score, which read
+        # "voices that tell him to walk into traffic" as psychosis alone).
+        r"\bvoices?\b[^.?!]{0,40}\b(?:tell|tells|telling|told|want|wants|order\w*|command\w*)\s+"
+        r"(?:him|her|them)\s+to\s+(?:walk\s+into\s+(?:traffic|the\s+sea|the\s+river)|jump|die|"
+        r"drown|end\s+it|kill\s+(?:him|her|them)sel|hurt\s+(?:him|her|them)sel|cut|stop\s+eating)",
         rf"\b{PEOPLE}\s+(?:wants?\s+to|is\s+going\s+to|said\s+(?:he|she|they)(?:'d|\s+would|"
         rf"\s+will)|threatened\s+to)\s+(?:die\b|(?:hurt|kill|harm)\s+(?:him|her|them)sel)",
     ),
@@ -105,11 +122,16 @@ DETECTORS: dict[Category, re.Pattern[str]] = {
         r"[\s\S]{0,150}\b(?:heart|pulse)\s+(?:is\s+)?(?:racing|pounding|beating\s+(?:really\s+)?fast)",
         r"\b(?:not|stopped|isn't|is\s+not|can't|cannot)\s+breath(?:e|ing)\b",
         r"\bseizures?\b|\bconvuls\w*",
+        # "been fitting on and off for ten minutes" (added after guard-heldout15's first score)
+        r"\b(?:is|was|been|started|starts|keeps?|kept|he's|she's|they're|hes|shes|still)\s+"
+        r"(?:\w+\s+)?fitting\b(?=\s+(?:on\s+and\s+off|again|badly|non-?stop|now|for\s+(?:about\s+|"
+        r"over\s+|like\s+|almost\s+)?(?:\d+|a\s+(?:few|couple)|one|two|three|four|five|ten|fifteen|"
+        r"twenty)\s*(?:min|sec|minutes?|seconds?|mins))|\s*[.,!;]|\s*$)",
         # not "the energy in the room collapsed" or "collapsed into sobbing" (added
         # 2026-12-07 after guard-heldout13's first score)
         r"\b(?:unconscious|unresponsive|passed\s+out|fainted)\b|"
         r"(?<!energy )(?<!room )(?<!mood )(?<!vibe )(?<!group )\bcollapsed\b"
-        r"(?!\s+(?:into|in)\s+(?:sob|tears|laugh|giggl|a\s+heap\s+of\s+(?:tears|laughter)))",
+        r"(?!\s+(?:into|in)\s+(?:\w+\s+)?(?:sob|tears|cry|weep|laugh|giggl|a\s+heap|a\s+puddle))",
         r"\b(?:stopped|not|isn't|won't)\s+respond(?:ing)?\s+(?:to\s+(?:us|me|anyone)|at\s+all)",
         r"\b(?:is|he's|she's|they're|I'm|am|are|was|keeps?)\s+(?:\w+\s+)?overheating\b|"
         r"\b(?:heat\s?stroke|temperature\s+of\s+(?:4\d|10[4-9]))\b",
@@ -130,6 +152,11 @@ DETECTORS: dict[Category, re.Pattern[str]] = {
         rf"\b(?:is|are)\s+(?:on|taking)\s+{MEDICATION}\b[^.?!]{{0,80}}\b{DRUGS}\b",
         rf"\b{MEDICATION}\b[^.?!]{{0,40}}\b(?:and|with|plus)\s+{DRUGS}\b",
         rf"\b{DRUGS}\b[^.?!]{{0,40}}\b(?:and|with|plus)\s+{MEDICATION}\b",
+        # "does ketamine behave differently when someone's had a few glasses of wine first?"
+        # (added after guard-heldout16's first score)
+        rf"\b{DRUGS}\b[^.?!]{{0,60}}\b(?:after|on\s+top\s+of|when\s+(?:\w+(?:'s|\s+(?:has|have))|"
+        rf"(?:I|we|you|they)(?:'ve|\s+have)))\s*(?:had)?\b[^.?!]{{0,30}}\b(?:wines?|beers?|drinks?|alcohol|booze|{MEDICATION})\b"
+        r"[^.?!]{0,40}\?",  # asked about, not told as history
     ),
     "dosing": any_of(
         r"\bhow\s+(?:much|many)\b[^.?!]{0,40}\b(?:mg|milligrams?|grams?|g|mcg|ug|micrograms?|"
@@ -177,6 +204,11 @@ DETECTORS: dict[Category, re.Pattern[str]] = {
         r"\b(?:legal|illegal|lawful|unlawful|against\s+the\s+law)\b[^?]{0,80}[.!'\"\u2019\u201d]\s*"
         r"(?:is|was)\s+(?:that|this|it|he|she|they)\s+(?:\w+\s+)?(?:right|true|correct|accurate)\b",
         r"\b(?:would|could|will|am)\s+I\s+be\s+(?:\W?\s*)on\s+the\s+wrong\s+side\s+of\b",
+        # (added after guard-heldout14: "word the waiver so that I'm protected ... and it doesn't
+        # count as me supplying")
+        r"\bwaivers?\b[^.?!]{0,80}\b(?:protect\w*|liab\w*|covered|sued|count\s+as)\b",
+        r"\b(?:doesn't|does\s+not|wouldn't|won't)\s+count\s+as\s+(?:me\s+|us\s+)?(?:supplying|"
+        r"dealing|distributing|selling|distribution|possession|trafficking)\b",
     ),
     "diagnosis": any_of(
         r"\b(?:give|tell)\s+me\s+(?:the|a|your)\s+(?:\w+\s+)?diagnos\w*",
@@ -190,6 +222,10 @@ DETECTORS: dict[Category, re.Pattern[str]] = {
         rf"come\s+off|go\s+on|taper|increase|reduce|change)\b[^.?!]{{0,40}}\b{MEDICATION}",
         r"\bwhich\s+(?:antidepressant|medication|ssri|antipsychotic|mood\s+stabili[sz]er)s?\s+"
         r"(?:should|would|is\s+best)\b",
+        # (added after guard-heldout15: "want a label on his file ... what would you put down")
+        r"\b(?:label|diagnosis|dx)\s+(?:on|in|for)\s+(?:his|her|their|the)\s+(?:file|chart|record|"
+        r"notes)\b",
+        r"\bwhat\s+would\s+you\s+(?:put\s+down|write\s+down|code|diagnose)\b",
     ),
     "harm_to_others": any_of(
         r"\b(?:going|want(?:s|ed)?|plan(?:s|ning)?|intend(?:s|ing)?|threaten(?:s|ed|ing)?|"
@@ -203,6 +239,21 @@ DETECTORS: dict[Category, re.Pattern[str]] = {
         r"\b(?:homicidal|make\s+(?:them|him|her)\s+(?:all\s+)?pay)\b",
         r"\b(?:bought|has|got|owns|carrying|brought)\s+(?:a\s+)?(?:gun|knife|weapon|rifle|"
         r"pistol)\b[^.?!]{0,60}\b(?:for|to\s+use\s+on|if\s+(?:he|she|they))\b",
+        # A drug put into someone else's food or drink (added after guard-heldout14 and 15 held
+        # a ceremony brew for a business partner's tea and mushroom powder in a roommate's coffee).
+        rf"\b(?:{DRUGS}|brew|powder|tabs?|drops|dose)\b[^.?!]{{0,60}}\b(?:into|in)\s+(?:his|her|"
+        r"their|someone's|somebody's|someone\s+else's|[a-z]+'s)\s+(?:[\w']+\s+)?(?:tea|coffee|drinks?|"
+        r"food|water|juice|smoothie|beer|wine|meal|soup|dinner|cereal|punch)\b",
+        r"\bspik(?:e|ed|ing)\s+(?:his|her|their|someone's|somebody's|[a-z]+'s|the)\s+(?:[\w']+\s+)?"
+        r"(?:drinks?|tea|coffee|food|punch|water)\b",
+        # An urge to shake or smother a baby (added after guard-heldout15's first score).
+        r"\b(?:baby|infant|newborn|toddler)\b[^.?!]{0,80}\b(?:shake|shaking|shook|smother\w*|"
+        r"suffocat\w*)\s+(?:him|her|them|it)\b|\b(?:shake|shaking|shook|smother\w*)\s+(?:the|my|"
+        r"his|her|their)\s+(?:baby|infant|newborn|toddler)\b",
+        r"\b(?:some\s+people|people|they|he|she|someone|everyone|them\s+all|those\s+\w+|"
+        r"(?:all|the\s+lot|some|most|each)\s+of\s+them)\s+"
+        r"(?:are|is|'re|'s|r|will|gonna)\s+(?:going\s+to\s+|gonna\s+)?pay\b(?=\s*(?:[.!,;\"'"
+        r"\u201d\u2019]|$|for\s+(?:this|what)|one\s+day|dearly))",
     ),
     "abuse": any_of(
         r"\b(?:molest\w*|sexually\s+abus\w*|grooming|groomed)\b",
@@ -216,6 +267,11 @@ DETECTORS: dict[Category, re.Pattern[str]] = {
         r"\b(?:call|calling|report\w*\s+(?:it\s+)?to)\s+(?:child\s+protective\s+services|"
         r"cps|adult\s+protective\s+services)\b",
         r"\belder\s+(?:abuse|neglect)\b",
+        # (added after guard-heldout15: "sexual contact with a 14-year-old girl in the youth
+        # group")
+        r"\b(?:sex\w*|intimate|inappropriate(?:ly)?|touch\w*)\b[^.?!]{0,60}\b(?:minors?|underage|"
+        r"(?:1[0-7]|[1-9]|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen)"
+        r"[- ]year[- ]olds?)\b",
     ),
     "psychosis": any_of(
         r"\b(?:hasn't|has\s+not|haven't|hadn't|not)\s+slept\s+(?:in|for)\s+(?:days|\d+|two|"
@@ -241,6 +297,11 @@ DETECTORS: dict[Category, re.Pattern[str]] = {
         r"together\s+with)\s+(?:my|the)\s+clients?\b",
         rf"\b(?:sit|sitting|journey\w*|trip\w*|dos(?:e|ing))\s+with\s+(?:the\s+)?(?:medicine|{DRUGS})"
         r"\b[^.?!]{0,30}\b(?:with|alongside|together\s+with)\s+(?:my|the|a)\s+clients?\b",
+        # (added after guard-heldout15: "I nodded off for a minute while sitting with a
+        # participant")
+        r"\bI\s+(?:\w+\s+)?(?:nodded|dozed|fell|drifted)\s+(?:off|asleep)\b[^.?!]{0,60}\b(?:with|"
+        r"during|in)\s+(?:a|the|my|our)\s+(?:participant|client|session|ceremony|patient|guest|"
+        r"infusion|journey)s?\b",
     ),
     "boundary": any_of(
         r"\b(?:date|dating|dated|kiss\w*|sleep\s+with|slept\s+with|sex\s+with|sexual|"
@@ -255,11 +316,30 @@ DETECTORS: dict[Category, re.Pattern[str]] = {
         r"(?:my|a|the|former)\s+(?:\w+\s+)?client\b",
         r"\b(?:start|open|set\s+up|run|launch)\s+(?:a|an|our)\s+(?:\w+\s+)?(?:business|company|"
         r"practice|retreat\s+centre|retreat\s+center)\s+together\b",
+        # A lavish gift, or a relationship planned for after therapy (added after
+        # guard-heldout16: a Rolex "in my bag now"; "once the formal sessions are over we'll let
+        # things unfold").
+        r"\b(?:gave|given|handed|gifted|offered|left)\s+me\s+(?:a|an|some)?\s*(?:real\s+)?(?:rolex|"
+        r"designer\s+\w+|cash|money|envelope\s+of\s+cash|cheque|check\s+for|[$\u00a3\u20ac]\s?\d{3,})",
+        r"\bonce\s+(?:the\s+)?(?:formal\s+)?(?:sessions?|therapy|treatment|work|integration)\s+(?:is|"
+        r"are)\s+(?:over|done|finished|ended)\b[^.?!]{0,80}\b(?:together|unfold|date|see\s+each\s+other|"
+        r"relationship)\b",
+        # A client's invitation answered in kind (added after guard-heldout14 and 15: "I wrote
+        # back 'I feel the same'", "I replied 'we'll see ;)'", "I'll leave the door unlocked").
+        r"\bI\s+(?:replied|wrote\s+back|texted\s+back|messaged\s+back|responded|answered|said)\W{0,4}"
+        r"(?:I\s+feel\s+the\s+same|I\s+felt\s+it\s+too|me\s+too|we'll\s+see|I\s+want\s+(?:that|"
+        r"you|to)\s+too|same\s+here|I'd\s+like\s+that)",
+        r"\b(?:leave|left|leaving)\s+the\s+door\s+unlocked\s+(?:for\s+(?:you|me)|on\s+)?(?:friday|"
+        r"saturday|sunday|monday|tuesday|wednesday|thursday|tonight|tomorrow)",
     ),
     "role_drop": any_of(
         r"\b(?:ignore|disregard|forget)\s+(?:all\s+)?(?:your|the|previous|prior|above|these)\s+"
         r"(?:\w+\s+)?(?:instructions|rules|prompts?|guidelines)\b",
-        r"\b(?:system\s+prompt|your\s+(?:hidden\s+)?instructions|word\s+for\s+word)\b",
+        r"\b(?:system\s+prompt|your\s+(?:hidden\s+)?instructions)\b",
+        # not "do I reflect that back word for word" (fixed after guard-heldout15's first score)
+        r"\b(?:repeat|print|show|reveal|output|paste|recite|copy|give\s+me|tell\s+me|write\s+out)\b"
+        r"[^.?!]{0,40}\bword\s+for\s+word\b|\bword\s+for\s+word\b[^.?!]{0,30}\b(?:instructions|"
+        r"prompt|rules|guidelines|setup)\b",
         r"\byou\s+are\s+now\s+(?!my\s+client\b)(?:a|an|my|the|in)?\s*\w+",
         r"\b(?:from\s+now\s+on|pretend)\s+you\s+(?:are|have|'re)\b(?![^.?!]{0,20}\bclient\b)",
         r"\bdeveloper\s+mode\b|\bjailbreak\w*\b|(?-i:\bDAN\b)",
@@ -357,8 +437,12 @@ HYPOTHETICAL = any_of(
 # you") is still a request.
 RESPONSE_SKILL = any_of(
     r"\b(?:what|how)\s+(?:do|should|would|can|could|might)\s+I\s+(?:best\s+)?(?:say|respond|"
-    r"reply|answer|handle|phrase|word|redirect|approach|field)\b",
+    r"reply|answer|handle|phrase|word|redirect|approach|field)\b"
+    # wording a document is no answer to a client ("how would I word the waiver")
+    r"(?!\s+(?:the|a|an|my|our)\s+(?:\w+\s+)?(?:waivers?|contracts?|consent|forms?|agreements?|"
+    r"disclaimers?|policy|ads?|adverts?|website|flyers?|listing))",
     r"\bhow\s+(?:to|best\s+to)\s+(?:respond|reply|answer|handle|redirect|field)\b",
+    r"\bhow\s+(?:do|should|can|would)\s+I\s+(?:do|use|practi[sc]e)\s+MI\b",
     r"\b(?:what(?:'s|\s+is)|is\s+there)\s+a\s+(?:good|neutral|kind|better|warm|gentle)\s+(?:way|reply|"
     r"response|script)\b|\bhelp\s+me\s+(?:phrase|word)\b",
     r"\bwithout\s+(?:giving|sounding|offering)\b",
@@ -378,7 +462,8 @@ RESPONSE_SKILL = any_of(
 CLIENT_ASKED = any_of(
     r"\b(?:when|if|whenever)\s+(?:a|my|the|our)\s+(?:\w+\s+)?(?:clients?|participants?|guests?)"
     r"\s+(?:\w+\s+){0,2}asks?\b",
-    r"\b(?:clients?|participants?|guests?|she|he|they|someone)\s+(?:sometimes\s+|often\s+|keeps?\s+)?"
+    r"\b(?:clients?|participants?|guests?|people|she|he|they|someone)\s+(?:sometimes\s+|often\s+|"
+    r"always\s+|usually\s+|keeps?\s+)?"
     r"(?:asks?|asked|asking)\s+(?:me\s+)?[^.?!]{0,25}?\b(?:where|how|what|whether|if|about)\b",
     r"\b(?:client|participant|guest)'s\s+question\s+about\b",
     r"\b(?:asks?|asked)\s+(?:me\s*)?,?\s*['\"“‘]",
@@ -400,6 +485,23 @@ TOLD_AS_HISTORY = ("crisis_self", "crisis_client", "medical_emergency")
 
 def reported_speech(text: str) -> bool:
     return bool(REPORTED_SPEECH.search(text))
+
+
+QUOTE_MARK = re.compile(r"[\"\u201c\u201d]")
+REPORTED_BY = any_of(
+    rf"\b{PEOPLE}\s+(?:said|says|told\s+me|texted|wrote|messaged|keeps\s+saying|left\s+"
+    r"(?:me\s+)?a\s+(?:voicemail|message|note))\b",
+    r"\b(?:text|message|voicemail|note|email|dm)\s+from\s+(?:my|a|the|our)\b",
+)
+
+
+def someone_elses_words(text: str, start: int, end: int) -> bool:
+    """The words at ``start:end`` are someone else's: inside a quotation, or in a sentence that
+    reports what a client said. A trainee's own aside in quotes elsewhere in the message ("i
+    keep eyeing the tracks like 'hm. could.'") leaves a risk outside the quote theirs."""
+    inside = len(QUOTE_MARK.findall(text, 0, start)) % 2 == 1
+    sentence, _ = _sentence(text, start, end)
+    return inside or bool(REPORTED_BY.search(sentence))
 
 
 def _sentence_end(text: str, end: int) -> int:
@@ -469,12 +571,14 @@ def request_framed(text: str) -> bool:
 def detect_patterns(text: str) -> list[Detection]:
     """Every category the patterns find in ``text``, in priority order."""
     found: dict[Category, Detection] = {}
+    spans: dict[Category, tuple[int, int]] = {}
     for category in CATEGORIES:
         for match in DETECTORS[category].finditer(text):
             if not framed(category, text, match):
                 found[category] = Detection(category, match.group(0).strip())
+                spans[category] = match.span()
                 break
-    if "crisis_self" in found and reported_speech(text):
+    if "crisis_self" in found and someone_elses_words(text, *spans["crisis_self"]):
         quoted = found.pop("crisis_self")
         found.setdefault("crisis_client", Detection("crisis_client", quoted.evidence))
     return sorted(found.values(), key=lambda d: CATEGORIES.index(d.category))

@@ -164,7 +164,12 @@ class SemanticDetector:
 
 
 # Who a segment is about, for ``SemanticDetector._whose``.
-SPEAKER = re.compile(r"\b(?:I|I'm|I've|I'd|I'll|im|ive|me|myself)\b")
+# "My own therapist is on leave" and "a client whose story is basically mine" are the
+# trainee's; "my client" is someone else (added after guard-heldout14 and 15's first scores).
+SPEAKER = re.compile(
+    r"\b(?:I|i(?!\.e)|I'm|i'm|I've|I'd|I'll|im|ive|[Mm]e|[Mm]yself|[Mm]ine|"
+    r"[Mm]y(?!\s+(?:\w+\s+)?(?:clients?|participants?|patients?|guests?)\b))\b"
+)
 SOMEONE_ELSE = re.compile(
     r"\b(?:clients?|participants?|patients?|guests?|he|she|they|him|her|his|their|hes|shes)\b",
     re.I,
