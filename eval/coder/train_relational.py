@@ -50,11 +50,11 @@ from coach.coder.rules import normalise  # noqa: E402
 
 BANK = REPO / "eval/coder/bank"
 EVAL_SET = REPO / "eval/coder/counsellor_utterances.yaml"
-# Sets 2 to 9 were written later, in other passes, blind to the rules and the banks; each was
+# Sets 2 to 10 were written later, in other passes, blind to the rules and the banks; each was
 # scored fresh (docs/practice.md) and has been read since, so they now train the head.
-READ_SETS = tuple(REPO / f"eval/coder/counsellor_utterances_{n}.yaml" for n in range(2, 10))
-# Written after the head that trained on sets 2 to 8 was shipped: only scored (--report).
-FRESH_SET = REPO / "eval/coder/counsellor_utterances_10.yaml"
+READ_SETS = tuple(REPO / f"eval/coder/counsellor_utterances_{n}.yaml" for n in range(2, 11))
+# Written after the head that trained on sets 2 to 9 was shipped: only scored (--report).
+FRESH_SET = REPO / "eval/coder/counsellor_utterances_11.yaml"
 TARGET_RECALL = 0.85  # issue 19's target, per code; reported, not forced
 GRID_C = (1.0, 3.0, 10.0, 30.0)
 THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.05, 0.96, 0.01))
@@ -291,7 +291,7 @@ def main() -> int:
     if args.report:
         parts = [("dev half", dev), ("test half", test)]
         if FRESH_SET.exists():
-            parts.append(("tenth set", load(FRESH_SET)))
+            parts.append(("eleventh set", load(FRESH_SET)))
         for name, items in parts:
             for label_, head in (
                 ("rules only", None),
