@@ -12,6 +12,8 @@ AFFIRMS = [
     "You clearly care about your clients.",
     "Well done for staying with her tears instead of rushing in.",
     "You're very resourceful; you found three ways to get to sessions.",
+    "Through all those night shifts, you stuck with it.",
+    "Every dose of the journal, every walk. You made that happen.",
 ]
 SEEKS = [
     "Would it be okay if I shared what some trainees find helpful?",
@@ -39,6 +41,13 @@ CONFRONTS = [
     "Skipping the journal again. And how's that working out for you?",
     "Honestly, what were you thinking, driving straight home after the ceremony?",
     "Rested? By your own admission you slept four hours.",
+    # after the eleventh set's misses, in other words
+    "'Hopeless' is a big word for a week with two good evenings in it.",
+    "'Mostly sober' is doing a lot of heavy lifting there.",
+    "Skipping it is one thing; pretending it doesn't matter is another, and I suspect you know it.",
+    "Perhaps. Or perhaps you needed a reason to stop coming.",
+    "Do you really believe the ceremony fixed your liver?",
+    "You're overreacting to one sleepless night.",
 ]
 PERSUADES = [
     "You should call your sister this week.",
@@ -56,6 +65,8 @@ NEUTRAL = [
     "What kind of parent do you want to be after all this?",
     "You're being careful about who you tell.",
     "It really mattered to you that he listened.",
+    "You're a kind person, and you know that.",
+    "What happens when you sit with that for a moment?",
 ]
 
 

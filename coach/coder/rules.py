@@ -30,6 +30,11 @@ AFFIRM = _compile(
     r"\byou('re| are) (a )?(very |really )?(resourceful|determined|committed|strong|brave|"
     r"thoughtful|caring|honest|persistent|insightful)",
     r"\bi('m| am) (really )?(impressed|glad you|grateful)",
+    # Added after the eleventh set's misses: effort named as the client's own.
+    r"\byou (really )?stuck with it\b",
+    r"\byou made (that|this|it) happen\b",
+    r"\bwhat i see is (someone|a person) who\b",
+    r"\bwith (real|such|great) care\b",
 )
 SEEK = _compile(
     r"\b(would|is) it (be )?(ok(ay)?|alright|all right) (with you )?(if|to)\b",
@@ -107,6 +112,23 @@ CONFRONT = _compile(
     r"\bwhat did you expect\b",
     r"\bby your own (?:account|admission)\b",
     r"\byou say that about (?:most|every|all|everything|anything)\b",
+    # Added after the eleventh set's misses (set 11 is development data since): correcting the
+    # client's word, irony, "I suspect you know", incredulous "really" questions, labels.
+    r"\bis a (?:strong|big|funny|generous|interesting) word for\b",
+    r"\b(?:is|are) doing a lot of (?:work|heavy lifting)\b",
+    r"\b(?:i suspect|deep down) you (?:already )?know (?:that|it|this)\b",
+    r"\bwhat happened to (?:all )?(?:that|the|your) (?:motivation|determination|enthusiasm|"
+    r"resolve|drive|energy)\b",
+    r"\bwouldn'?t you agree\b|\bwouldnt you agree\b",
+    r"\bto play devil'?s advocate\b",
+    r"\blet(?:ting)? yourself off the hook\b",
+    r"^(?:maybe|perhaps)[.,]? or (?:maybe|perhaps) you\b",
+    r"\bi (?:really |seriously )?doubt (?:that|it|you|this)\b",
+    r"\byou'?re (?:just |really |totally )?(?:overthinking|overreacting|being dramatic|"
+    r"being paranoid|being naive)\b",
+    r"\b(?:do|did|are|were|would|can) you really (?:think|believe|expect|give|mean|that)\b",
+    r"\bwhat does that say about (?:you|how)\b",
+    r"\b(?:that'?s|it'?s) (?:kind of |sort of |just )?what happens when you\b",
 )
 PERSUADE = _compile(
     r"\byou (really )?(should|must|need to|have to|ought to|'ve got to|gotta)\b",
