@@ -3,6 +3,7 @@ words and a written question for the situation, checked like any candidate, and 
 asked only when the composition fails a check. Real coder, checks, retrieval and store."""
 
 import re
+from pathlib import Path
 
 import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
@@ -388,3 +389,36 @@ def test_a_run_on_account_ending_in_you_know_is_said_back_as_a_statement():
     )
     for reply in floor.replies(message, "reflect_question", "client", count=2):
         assert "about this:" not in reply, reply
+
+
+def test_a_quoted_sentence_is_not_said_back_as_the_trainees_own():
+    from coach.supervisor.floor import salient_sentences
+
+    message = (
+        'She told me "I can\'t keep living a life I hate. I am done pretending." I felt a jolt '
+        "of worry and I changed the subject too fast."
+    )
+    picked = salient_sentences(message)
+    assert not any("done pretending" in p or "life I hate" in p for p in picked[:1]), picked
+
+
+def test_a_wording_example_takes_the_clients_words_not_the_trainees():
+    floor = floor_for(Path(__file__).resolve().parents[1] / "prompts")
+    mine = (
+        "He said the sessions feel scripted. I said, \"I'm sorry, I will try to sound less "
+        'rehearsed." What could I say instead?'
+    )
+    assert floor.example(mine) == []
+    asked = (
+        'She said, "I finally felt free of him. Now the old fear is back. Was any of it real?" '
+        "What could I say back to her?"
+    )
+    [example] = floor.example(asked)
+    assert "you finally felt free of him" in example
+
+
+def test_a_question_about_that_reaction_needs_a_reaction_in_what_is_said_back():
+    floor = floor_for(Path(__file__).resolve().parents[1] / "prompts")
+    message = "Could you suggest two practices my client could use at home this month?"
+    for question in floor.questions(message, "client", count=6):
+        assert "that reaction" not in question and "just then" not in question, question

@@ -219,3 +219,28 @@ def test_a_promise_of_thoughts_the_bank_cannot_keep_is_not_made_twice(indexed_en
     assert second.offer is None and second.move == "reflect_question"
     again = second.run()
     assert not any(p in again.reply for p in agent.guide.floor.data.permission), again.reply
+
+
+# Written for these tests after reading set 13's read, in other words than the set uses.
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Could you write me a short summary I could use at the end?",
+        "What's a better next line when she goes quiet like that?",
+        "I'd like help wording the opening of our last session.",
+        "How do other clinicians think about touch in ceremony work?",
+        "Is there a book you'd recommend on integration?",
+        "What can I actually do between back-to-back clients?",
+        "How do you know when a client is ready to plan?",
+    ],
+)
+def test_more_ways_of_asking_outright_count_as_a_request(message):
+    assert offer_request(message) == message
+
+
+def test_a_concept_the_trainee_wants_shown_in_use_finds_its_entry_by_name():
+    bank = Offers(PROMPTS / "offers.yaml")
+    shown = "I want to try elicit provide elicit next week. What would it sound like with him?"
+    named = bank.named(shown)
+    assert named is not None and bank.data.offers[named].id == "elicit-provide-elicit"
+    assert bank.named("I used to think advice was the point. Now I'm not sure.") is None

@@ -91,6 +91,8 @@ ABOUT_A_MOMENT = re.compile(
     r"your client's response|before that moment|that reaction|that feeling)\b",
     re.I,
 )
+REFERS_TO_REACTION = re.compile(r"\b(?:that|this) (?:reaction|feeling)\b", re.I)
+REFERS_TO_MOMENT = re.compile(r"\b(?:just then|right then|that moment)\b", re.I)
 TELLS_OF_A_MOMENT = re.compile(
     r"\b(?:today|yesterday|this morning|last (?:week|session|time|night)|in (?:the|our|a|that) "
     r"session|(?:I|she|he|they|we) (?:\w+ )?(?:said|asked|told|froze|cried|laughed|went|got|"
@@ -130,6 +132,12 @@ ASKS_FOR_WORDING = re.compile(
     r"might) (?:I|you) (?:have )?(?:say|said)|(?:example|sample) (?:reflection|response|wording))",
     re.I,
 )
+# The trainee's own words come next: "I said, ...", "I told her ...", "I reflected, ...".
+TRAINEE_SAID = re.compile(
+    r"\bI (?:said|told (?:her|him|them)|asked|replied|answered|responded|reflected|went with|"
+    r"tried|offered|wrote)\b[^\"\u201c\u2018']{0,20}$",
+    re.I,
+)
 QUOTED_LINE = re.compile(
     r"(?<!\w)[\"\u201c'\u2018]([^\"\u201d\u2019]{12,240}?)[\"\u201d'\u2019](?!\w)"
 )
@@ -142,6 +150,9 @@ RUN_ON_WORDS = 40  # a "question" this long is an account that ends in "you know
 HEDGE = re.compile(
     r"^(?:(?:so|and|but|honestly|basically|ok|okay|um|uh|ugh|idk|lol|like|thanks|thank you|"
     r"right|well|yeah|yes|hmm|oh|"
+    # an acknowledgement of the supervisor up to its comma ("Good point about X, I hadn't ...")
+    r"(?:good|fair|great|helpful) (?:point|idea|question)[^,.;]{0,60},|that makes sense,|"
+    r"fair enough,|"
     r"i mean|i think|i guess|i feel like|i suppose|to be honest|tbh|"
     r"i (?:don't know|dunno)(?! (?:whether|if|how|what|why|where|when|who))),?\s+)+",
     re.I,
@@ -404,13 +415,29 @@ def as_question(sentence: str) -> str:
     return sentence
 
 
+DOUBLE_QUOTE = re.compile(r"[\"\u201c\u201d]")
+
+
+def _inside_quote(text: str, position: int) -> bool:
+    """Whether ``position`` falls inside a double-quoted stretch of ``text``."""
+    return len(DOUBLE_QUOTE.findall(text, 0, position)) % 2 == 1
+
+
 def salient_sentences(message: str, prefer: re.Pattern[str] | None = None) -> list[str]:
     """The message's statements, the one that carries the most feeling first (the first that
     ``prefer`` matches, when one does; the later one on a tie)."""
-    parts = [as_question(p.strip()) for p in SENTENCE.findall(message) if len(p.split()) >= 3]
+    found = [m for m in SENTENCE.finditer(message) if len(m.group(0).split()) >= 3]
+    parts = [as_question(m.group(0).strip()) for m in found]
     if not parts:
         return [message.strip()]
-    statements = [p for p in parts if not p.endswith("?")] or parts
+    # A sentence that starts inside a quotation ('he said "I'm handing in my notice. I can't
+    # spend another day ..."') is someone else's words: said back, it would be the trainee's.
+    quoted = {as_question(m.group(0).strip()) for m in found if _inside_quote(message, m.start())}
+    statements = (
+        [p for p in parts if not p.endswith("?") and p not in quoted]
+        or [p for p in parts if not p.endswith("?")]
+        or parts
+    )
     # "Which was the actual thing." only makes sense after the sentence before it, and a
     # sentence that is all quotation is someone else's words, not the trainee's.
     statements = [
@@ -614,9 +641,19 @@ class Floor:
         views = self.embedder.encode([message, salient_sentence(message)])
 
         moment = bool(TELLS_OF_A_MOMENT.search(message))
+        # "that reaction" and "just then" point back at the sentence the reflection says back:
+        # it must tell of a reaction or a moment (added after reading set 13's read, where "What
+        # do you make of that reaction in yourself now?" followed a request for practices).
+        said = salient_sentence(message)
+        reacts = bool(OWN_REACTION.search(said) or FEELING.search(said))
+        told = bool(TELLS_OF_A_MOMENT.search(said))
 
         def unheard(text: str) -> bool:
             if not moment and ABOUT_A_MOMENT.search(text):
+                return False
+            if REFERS_TO_REACTION.search(text) and not reacts:
+                return False
+            if REFERS_TO_MOMENT.search(text) and not told:
                 return False
             return not any(" ".join(words(text)) in s for s in seen)
 
@@ -721,14 +758,19 @@ class Floor:
             return []
         # The client's own statement about themself: not a question, not words to the
         # therapist ("you sound like my mother"), whose persons a swap would garble.
-        lines = [
-            q.strip()
-            for q in QUOTED_LINE.findall(message)
-            if len(q.split()) >= 4
-            and not q.rstrip(" .!").endswith("?")
-            and FIRST_PERSON.search(q)
-            and not SECOND_PERSON.search(q)
-        ]
+        # Not the trainee's own words ('I said, "I'll try to do less of that"'); a quotation
+        # that ends in a question keeps the statements before it ('"I thought it was done.
+        # ... So was it fake?"').
+        lines = []
+        for found in QUOTED_LINE.finditer(message):
+            if TRAINEE_SAID.search(message[max(0, found.start() - 40) : found.start()]):
+                continue
+            q = found.group(1).strip()
+            if q.rstrip(" .!").endswith("?"):
+                told = [p.strip() for p in SENTENCE.findall(q) if not p.strip().endswith("?")]
+                q = " ".join(told)
+            if len(q.split()) >= 4 and FIRST_PERSON.search(q) and not SECOND_PERSON.search(q):
+                lines.append(q)
         if not lines:
             return []
         line = INTERJECTION.sub("", max(lines, key=lambda q: len(q.split())))

@@ -51,7 +51,20 @@ EXPLICIT_REQUEST = re.compile(
     r"(?:have you got|do you have|is there) (?:an?|any) (?:actual |good |simple |concrete )?"
     r"(?:practice|exercise|routine|drill|structure|script|template|evidence|research)|"
     r"what does (?:the )?(?:research|evidence|literature) (?:actually )?say|"
-    r"is there (?:any )?(?:evidence|research)|what can I say|how do you do\b)",
+    r"is there (?:any )?(?:evidence|research)|what can I say|how do you do\b|"
+    # asking for a written example, a better line, help, or how the field thinks (added after
+    # reading set 13's read: "could you write a double-sided reflection", "what's a better
+    # next line?", "how do other practitioners think about ...")
+    r"(?:can|could|would) you (?:please |just |maybe |actually )*(?:write|draft|model|"
+    r"demonstrate|summari[sz]e|sum (?:that|it|this) up)|"
+    r"how would you (?:sum|put|word|phrase|say|summari[sz]e|open|close|start|end)\b|"
+    r"what(?:'s| is| would be) a (?:better|good|useful|gentler|kinder) (?:next )?(?:line|way|"
+    r"question|reflection|response|opening|thing to say)|"
+    r"(?:i'?d|i would) (?:like|love|appreciate) (?:help|a hand|some help|guidance|ideas)\b|"
+    r"how do (?:people|others|other (?:practitioners|clinicians|therapists|facilitators)|"
+    r"clinicians|therapists|practitioners|supervisors)(?: in the field)? (?:think|handle|"
+    r"approach|deal|navigate)|(?:you'?d|you would) (?:suggest|recommend)\b|"
+    r"what can I (?:actually |realistically )?(?:do|try)\b|how do you know (?:when|if|whether))",
     re.I,
 )
 # "No thanks, I want to work it out myself": the offer is not pressed.

@@ -82,9 +82,13 @@ def _explained(name: str) -> re.Pattern[str]:
         rf"(?:the |a |an )?{n}\b|\bexplain (?:to me )?(?:what |what's )?(?:the |a |an )?{n}\b|"
         rf"\bdifference between\b[^.?!]{{0,50}}\b{n}\b|\b{n}\b[^.?!]{{0,30}}\b(?:mean|means|"
         rf"stand for|stands for)\b|\bmean(?:t)? by (?:the |a )?{n}\b|\bwhat counts as (?:a )?{n}\b|"
+        # asked to be shown: "I'd like to use elicit-provide-elicit. Could you show me what
+        # that would sound like, line by line?" (added after reading set 13's read)
+        rf"\b(?:use|using|try|trying|do|doing|practise|practice)\s+(?:an?\s+|the\s+)?{n}\b[\s\S]{{0,120}}"
+        rf"\b(?:show me|sound like|look like|line by line|an example|a script|write)\b|"
         # named first, then asked after: "... a strong righting reflex. What is that exactly?"
         rf"\b{n}\b[^?]{{0,60}}\bwhat(?:(?:'s| is) (?:that|it|this)\b|"
-        rf" does (?:that|it|this) mean\b)",
+        rf" does (?:that|it|this) mean\b| (?:it|that|this) (?:is|does|measures|means|covers)\b)",
         re.I,
     )
 
