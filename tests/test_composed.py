@@ -422,3 +422,12 @@ def test_a_question_about_that_reaction_needs_a_reaction_in_what_is_said_back():
     message = "Could you suggest two practices my client could use at home this month?"
     for question in floor.questions(message, "client", count=6):
         assert "that reaction" not in question and "just then" not in question, question
+
+
+def test_questions_about_a_client_or_a_session_need_one_in_the_message():
+    floor = floor_for(Path(__file__).resolve().parents[1] / "prompts")
+    own = "I keep wondering whether to take the full-time job or stay part-time and study."
+    for question in floor.questions(own, "client", count=8):
+        assert "your client" not in question and "the session" not in question, question
+    told = "My client went quiet in the session after I reflected her grief."
+    assert any("client" in q for q in floor.questions(told, "client", count=8))

@@ -73,7 +73,7 @@ SUBJECTLESS = re.compile(
 )
 # "also you are not sure": an adverb before its subject, not a sentence missing one.
 HAS_SUBJECT = re.compile(r"^\w+ (?:you|you're|she|she's|he|he's|they|they're|it|it's|we)\b")
-NOT_SURE = re.compile(r"^(?:not|no longer|never) ", re.I)
+NOT_SURE = re.compile(r"^(?:not|no longer|never|unsure|uncertain) ", re.I)
 SECOND_PERSON = re.compile(r"\b(?:you|your|you're|yours)\b", re.I)
 INTERJECTION = re.compile(
     r"^(?:sorry|well|yeah|yes|no|oh|ok|okay|honestly|look|so|um|but|and)\b[,.]?\s+", re.I
@@ -89,6 +89,18 @@ OWN_REACTION = re.compile(
 ABOUT_A_MOMENT = re.compile(
     r"\b(?:just then|right then|that moment|in the session|in the room|sounded there|"
     r"your client's response|before that moment|that reaction|that feeling)\b",
+    re.I,
+)
+ASKS_ABOUT_CLIENT = re.compile(r"\byour client(?:'s)?\b", re.I)
+NAMES_A_CLIENT = re.compile(
+    r"\b(?:clients?|participants?|patients?|guests?|veterans?|members?|he|she|him|her|his|"
+    r"he's|she's|hes|shes)\b",
+    re.I,
+)
+ASKS_ABOUT_SESSION = re.compile(r"\b(?:the|your next|a) session\b", re.I)
+NAMES_A_SESSION = re.compile(
+    r"\b(?:sessions?|ceremon(?:y|ies)|infusions?|appointments?|sitting|journey|circle|group|"
+    r"call|visit)\b",
     re.I,
 )
 REFERS_TO_REACTION = re.compile(r"\b(?:that|this) (?:reaction|feeling)\b", re.I)
@@ -648,8 +660,18 @@ class Floor:
         reacts = bool(OWN_REACTION.search(said) or FEELING.search(said))
         told = bool(TELLS_OF_A_MOMENT.search(said))
 
+        # A question about "your client" needs a client in the message, and one about "the
+        # session" a session (added after reading set 14's read: "What small step might feel
+        # possible to your client this week?" to a trainee weighing their own choices).
+        clients = bool(NAMES_A_CLIENT.search(message))
+        sessions = bool(NAMES_A_SESSION.search(message))
+
         def unheard(text: str) -> bool:
             if not moment and ABOUT_A_MOMENT.search(text):
+                return False
+            if ASKS_ABOUT_CLIENT.search(text) and not clients:
+                return False
+            if ASKS_ABOUT_SESSION.search(text) and not sessions:
                 return False
             if REFERS_TO_REACTION.search(text) and not reacts:
                 return False
