@@ -431,3 +431,10 @@ def test_questions_about_a_client_or_a_session_need_one_in_the_message():
         assert "your client" not in question and "the session" not in question, question
     told = "My client went quiet in the session after I reflected her grief."
     assert any("client" in q for q in floor.questions(told, "client", count=8))
+
+
+def test_a_sentence_opening_with_because_is_said_back_without_it():
+    from coach.supervisor.floor import said_back
+
+    message = "Because that feels like it could come across as a trap, I never name the gap."
+    assert not said_back(message).lower().startswith("because")

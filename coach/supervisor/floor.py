@@ -160,7 +160,8 @@ MIN_REFLECTED_WORDS = 4
 RUN_ON_WORDS = 40  # a "question" this long is an account that ends in "you know?"
 # Openers that a reflection leaves out: "I think I did badly" is reflected as "you did badly".
 HEDGE = re.compile(
-    r"^(?:(?:so|and|but|honestly|basically|ok|okay|um|uh|ugh|idk|lol|like|thanks|thank you|"
+    r"^(?:(?:so|and|but|because(?! of\b)|cause|cos|honestly|basically|ok|okay|um|uh|ugh|idk|"
+    r"lol|like|thanks|thank you|"
     r"right|well|yeah|yes|hmm|oh|"
     # an acknowledgement of the supervisor up to its comma ("Good point about X, I hadn't ...")
     r"(?:good|fair|great|helpful) (?:point|idea|question)[^,.;]{0,60},|that makes sense,|"
