@@ -244,3 +244,26 @@ def test_a_concept_the_trainee_wants_shown_in_use_finds_its_entry_by_name():
     named = bank.named(shown)
     assert named is not None and bank.data.offers[named].id == "elicit-provide-elicit"
     assert bank.named("I used to think advice was the point. Now I'm not sure.") is None
+
+
+def test_every_idea_as_given_holds_a_reflection_or_an_open_question():
+    """The reading sets check each reply for a reflection or an open question; a written idea
+    closing on "Which ...?" was coded a closed question and failed it when shown (17 entries
+    were reworded after that was found). Real coder."""
+    from coach.supervisor.offers import Match
+
+    bank = Offers(PROMPTS / "offers.yaml")
+    replies = [(o.id, bank.reply(Match(o, 1.0))) for o in bank.data.offers]
+    coded = code_many([[("therapist", text)] for _, text in replies])
+    failing = [
+        entry
+        for (entry, _), c in zip(replies, coded, strict=True)
+        if not (
+            any(
+                code in (Miti.SIMPLE_REFLECTION, Miti.COMPLEX_REFLECTION)
+                for code in c.utterances[0].miti_codes
+            )
+            or c.utterances[0].question_type == "open"
+        )
+    ]
+    assert not failing, failing
