@@ -438,3 +438,54 @@ def test_a_sentence_opening_with_because_is_said_back_without_it():
 
     message = "Because that feels like it could come across as a trap, I never name the gap."
     assert not said_back(message).lower().startswith("because")
+
+
+def test_a_double_sided_reflection_is_built_from_the_clients_own_line_change_side_last():
+    floor = floor_for(Path(__file__).resolve().parents[1] / "prompts")
+    asked = (
+        'Dana told me, "I want to stop smoking weed every night, but it\'s the only way I '
+        'fall asleep." Could you write a double-sided reflection for that line?'
+    )
+    [built] = floor.example(asked)
+    said = built.split("sentence: '", 1)[1].split(".' ", 1)[0]
+    sustain, change = said.split(", and ")
+    assert sustain.lower().startswith("it's the only way you fall asleep")
+    assert change.startswith("you want to stop smoking weed every night")
+    assert " but " not in said and not role_problems(built)
+    assert floor.builds_for(asked)
+    # No line holding two sides: nothing is built, and a written idea may answer instead.
+    plain = 'He said, "I feel lighter since the retreat." Can you give me a double-sided reflection?'
+    assert floor.example(plain) == [] and not floor.builds_for(plain)
+
+
+def test_an_unmarked_is_there_question_is_said_back_as_indirect_speech():
+    from coach.supervisor.floor import as_question, reflect_words
+
+    floor = floor_for(Path(__file__).resolve().parents[1] / "prompts")
+    asked = "is there a way to say them that sounds real or should i just drop them"
+    assert as_question(asked).endswith("?")
+    said = reflect_words(
+        asked, floor.data.stems, floor.data.wondering_stems, sentence=as_question(asked)
+    )
+    assert said.endswith(
+        "whether there is a way to say them that sounds real or whether to just drop them."
+    ), said
+
+
+def test_a_built_double_sided_reflection_is_the_turns_reply_not_a_written_idea(
+    indexed_env, store
+):
+    """The bank has a written double-sided example; one built from this client's own line
+    answers "for that sentence" better, and it passes every check a reply must pass."""
+    agent = Supervisor(indexed_env, chat_model=model_writing(MODEL_REPLY), store=store)
+    asked = (
+        'Rui said, "I know I should phone my sister, but every call ends in a fight." Could '
+        "you give me a double-sided reflection for exactly that, and say which half goes last?"
+    )
+    result = agent.turn(asked, focus="skills").run()
+    assert result.guidance.floor, result.reply
+    assert "every call ends in a fight, and you know you should phone your sister" in (
+        result.reply.lower()
+    )
+    [scored] = agent.guide.score(asked, [result.reply], result.sources)
+    assert scored.acceptable, scored.reasons

@@ -482,6 +482,8 @@ class Supervisor:
                 message, previous_message, previous_move, earlier
             )
             offer = self.guide.offers.reply(match, earlier) if match else None
+            if offer and self.guide.floor.builds_for(message, earlier):
+                offer = None  # wording built from the client's own line beats a written one
             if move == "permission" and offer is None and self._promised(earlier):
                 # A promise of "a few thoughts" the bank could not keep is not made twice in
                 # one session: the trainee's words are reflected with a question instead.

@@ -144,6 +144,19 @@ ASKS_FOR_WORDING = re.compile(
     r"might) (?:I|you) (?:have )?(?:say|said)|(?:example|sample) (?:reflection|response|wording))",
     re.I,
 )
+# A double-sided reflection asked for, and the two sides of the client's line it holds.
+ASKS_DOUBLE_SIDED = re.compile(
+    r"\b(?:give|write|suggest|show|offer|build|make|craft|help|example|how (?:would|could|do|"
+    r"might|can|should))\b[^.?!]{0,60}\b(?:double|two)[- ]sided\b",
+    re.I,
+)
+CONTRAST = re.compile(r",?\s+(?:but|though|although|yet|and yet)\s+|\s*;\s+", re.I)
+# The side that leans toward change: what the client should, wants or means to do.
+CHANGE_SIDE = re.compile(
+    r"\b(?:should|need to|needs to|want to|wants to|have to|has to|ought to|going to|gonna|"
+    r"would like to|could|try|trying|cut (?:back|down)|stop|quit|wish)\b",
+    re.I,
+)
 # The trainee's own words come next: "I said, ...", "I told her ...", "I reflected, ...".
 TRAINEE_SAID = re.compile(
     r"\bI (?:said|told (?:her|him|them)|asked|replied|answered|responded|reflected|went with|"
@@ -224,6 +237,8 @@ class FloorFile(BaseModel):
     reading_questions: list[OpenQuestion] = Field(min_length=1)
     affirm: str
     example_lead: str = Field(pattern=r"\{said\}")
+    double_sided_lead: str = Field(pattern=r"\{first\}[^{]*\{last\}")
+    double_sided_questions: list[OpenQuestion] = Field(min_length=1)
     example_questions: list[OpenQuestion] = Field(min_length=1)
     summary: SummaryParts
     questions: dict[str, list[str | SituatedQuestion]]
@@ -415,7 +430,7 @@ TOLD_WHAT_TRIED = re.compile(
 # A question typed without its mark ("Do I reach out or leave him be.", "how do i stop ...").
 UNMARKED_QUESTION = re.compile(
     r"^(?:(?:how|what|when|where|why|who|which) (?:do|does|did|should|can|could|would|is|are)|"
-    r"(?:do|does|should|can|could|would|is|am|are) (?:I|i|we|you|it|this|that))\b",
+    r"(?:do|does|should|can|could|would|is|am|are) (?:I|i|we|you|it|this|that|there))\b",
     re.I,
 )
 
@@ -608,6 +623,10 @@ def _indirect(question: str) -> str:
     q = re.sub(r"^(how|what|when|where|who|which) (?:do|should|can|could|would) you ", r"\1 to ", q)
     q = re.sub(r"^(?:should|can|could|would|do) you ", "whether to ", q)
     q = re.sub(r"^(?:is|are) (it|this|that) ", r"whether \1 is ", q)
+    # "is there a way to X or should I just Y" (set 15: said back as "that is there a way")
+    q = re.sub(r"^(is|are) there ", lambda m: f"whether there {m.group(1)} ", q)
+    if q.startswith("whether "):
+        q = re.sub(r" or (?:should|can|could|do) you ", " or whether to ", q)
     if not re.match(r"^(?:how|what|when|where|why|who|which|whether)\b", q):
         q = NOT_ASKED + q
     return q
@@ -777,7 +796,7 @@ class Floor:
         """Asked how to reflect a client's line the trainee quotes: that line said back to the
         client, as wording to take or leave, and a question that hands the next step back
         (none when the message asks for no wording or quotes no line)."""
-        if not ASKS_FOR_WORDING.search(message):
+        if not (ASKS_FOR_WORDING.search(message) or ASKS_DOUBLE_SIDED.search(message)):
             return []
         # The client's own statement about themself: not a question, not words to the
         # therapist ("you sound like my mother"), whose persons a swap would garble.
@@ -799,11 +818,37 @@ class Floor:
         line = INTERJECTION.sub("", max(lines, key=lambda q: len(q.split())))
         if line.lower().startswith("to "):  # "to stop feeling like ...": no clause to say back
             return []
+        if ASKS_DOUBLE_SIDED.search(message):
+            built = self.double_sided(lines, earlier)
+            return [built] if built else []
         # Its first sentence, whole: the hedge stays ("I feel like ...") since it is the client's.
         first = next((p for p in SENTENCE.findall(line) if len(p.split()) >= 4), line)
         said = _spoken(clause(first.strip().rstrip(".!? ")))
         question = self.unasked(self.data.example_questions, earlier)
         return [f"{self.data.example_lead.format(said=said)} {question}"]
+
+    def builds_for(self, message: str, earlier: Sequence[str] = ()) -> bool:
+        """Whether a double-sided reflection asked for can be built from the client's line."""
+        return bool(ASKS_DOUBLE_SIDED.search(message) and self.example(message, earlier))
+
+    def double_sided(self, lines: Sequence[str], earlier: Sequence[str] = ()) -> str | None:
+        """A double-sided reflection of the client's quoted line that holds both sides of
+        their ambivalence, or None when no line does: the sides joined with "and", the one
+        leaning toward change last."""
+        for line in sorted(lines, key=lambda q: len(q.split()), reverse=True):
+            sides = [s for s in CONTRAST.split(line.strip().rstrip(".!? "), maxsplit=1)]
+            if len(sides) != 2 or any(len(s.split()) < 3 for s in sides):
+                continue
+            spoken = [_spoken(HEDGE.sub("", INTERJECTION.sub("", s.strip(" ,")))) for s in sides]
+            if any(len(s.split()) > MAX_REFLECTED_WORDS for s in spoken):
+                continue
+            changes = [bool(CHANGE_SIDE.search(s)) for s in sides]
+            # The change side goes last; with both or neither leaning, the order as said.
+            first, last = (spoken[1], spoken[0]) if changes == [True, False] else spoken
+            question = self.unasked(self.data.double_sided_questions, earlier)
+            lead = self.data.double_sided_lead.format(first=first[0].upper() + first[1:], last=last)
+            return f"{lead} {question}"
+        return None
 
     @staticmethod
     def unasked_all(options: Sequence[str], earlier: Sequence[str]) -> list[str]:
