@@ -443,7 +443,7 @@ def test_a_sentence_opening_with_because_is_said_back_without_it():
 def test_a_double_sided_reflection_is_built_from_the_clients_own_line_change_side_last():
     floor = floor_for(Path(__file__).resolve().parents[1] / "prompts")
     asked = (
-        'Dana told me, "I want to stop smoking weed every night, but it\'s the only way I '
+        "Dana told me, \"I want to stop smoking weed every night, but it's the only way I "
         'fall asleep." Could you write a double-sided reflection for that line?'
     )
     [built] = floor.example(asked)
@@ -454,7 +454,9 @@ def test_a_double_sided_reflection_is_built_from_the_clients_own_line_change_sid
     assert " but " not in said and not role_problems(built)
     assert floor.builds_for(asked)
     # No line holding two sides: nothing is built, and a written idea may answer instead.
-    plain = 'He said, "I feel lighter since the retreat." Can you give me a double-sided reflection?'
+    plain = (
+        'He said, "I feel lighter since the retreat." Can you give me a double-sided reflection?'
+    )
     assert floor.example(plain) == [] and not floor.builds_for(plain)
 
 
@@ -472,9 +474,7 @@ def test_an_unmarked_is_there_question_is_said_back_as_indirect_speech():
     ), said
 
 
-def test_a_built_double_sided_reflection_is_the_turns_reply_not_a_written_idea(
-    indexed_env, store
-):
+def test_a_built_double_sided_reflection_is_the_turns_reply_not_a_written_idea(indexed_env, store):
     """The bank has a written double-sided example; one built from this client's own line
     answers "for that sentence" better, and it passes every check a reply must pass."""
     agent = Supervisor(indexed_env, chat_model=model_writing(MODEL_REPLY), store=store)
@@ -489,3 +489,44 @@ def test_a_built_double_sided_reflection_is_the_turns_reply_not_a_written_idea(
     )
     [scored] = agent.guide.score(asked, [result.reply], result.sources)
     assert scored.acceptable, scored.reasons
+
+
+def test_a_choice_the_trainee_asks_how_to_make_is_said_back_with_a_question_about_both():
+    floor = floor_for(Path(__file__).resolve().parents[1] / "prompts")
+    asked = (
+        "My peer thinks I should tell him we keep drifting off topic. I'm less convinced. How "
+        "would you decide between naming the drift and just following him?"
+    )
+    reply = floor.reply(asked, "reflect_question", "client")
+    assert reply.startswith(
+        "You're wondering how to decide between naming the drift and just following him."
+    ), reply
+    assert reply.endswith(floor.data.dilemma_questions[0])
+    stated = "I can't choose between the night shifts and the retreat work this spring."
+    assert floor.reply(stated, "reflect_question", "selfcare").endswith(
+        floor.data.dilemma_questions[0]
+    )
+
+
+def test_an_example_summary_is_built_from_the_strands_the_client_spoke_about(indexed_env, store):
+    agent = Supervisor(indexed_env, chat_model=model_writing(MODEL_REPLY), store=store)
+    asked = (
+        "Could you write an example summary for me? In our last session he talked about "
+        "missing his brother, drinking less since the retreat, and feeling he's a fraud at work."
+    )
+    result = agent.turn(asked, focus="skills").run()
+    assert (
+        "'You've talked about missing your brother, drinking less since the retreat, and "
+        "feeling you're a fraud at work." in result.reply
+    ), result.reply
+    [scored] = agent.guide.score(asked, [result.reply], result.sources)
+    assert scored.acceptable, scored.reasons
+    # A strand whose verb agrees with "she" would be said back as "you feels": not built.
+    floor = agent.guide.floor
+    assert (
+        floor.summary_example(
+            "Can you show me an example summary? She talked about leaving her job, noticing "
+            "she feels guilty, and wanting a break."
+        )
+        is None
+    )

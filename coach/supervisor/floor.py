@@ -116,11 +116,18 @@ TELLS_OF_A_MOMENT = re.compile(
 # met with a question about both sides rather than a stock one.
 DILEMMA = re.compile(
     r"\b(?:not sure|unsure|don't know|do not know|can't decide|cannot decide|wonder(?:ing)?)"
-    r",? (?:whether|if)\b[^.?!]*\bor\b|\btorn between\b",
+    r",? (?:whether|if)\b[^.?!]*\bor\b|\btorn between\b|"
+    r"\b(?:can't|cannot|can not|trying to|struggling to|how to) (?:decide|choose) between\b",
     re.I,
 )
 ACTION_DILEMMA = re.compile(
-    r"\b(?:whether|if) (?:to|I should|I ought|I need to|I'd|we should)\b|\btorn between\b", re.I
+    r"\b(?:whether|if) (?:to|I should|I ought|I need to|I'd|we should)\b|\btorn between\b|"
+    r"\b(?:decide|decided|deciding|choose|choosing|pick) between\b",
+    re.I,
+)
+# "How would you decide between naming it and reflecting?": a choice between two actions.
+BETWEEN = re.compile(
+    r"\b(?:decide|deciding|choose|choosing|pick|torn) between\b[^.?!]*\b(?:and|or)\b", re.I
 )
 CLAUSE_JOIN = re.compile(r"(?:,\s+(?:and|but|so)\s+|;\s+|\s+and\s+(?=I\b))")
 
@@ -157,6 +164,62 @@ CHANGE_SIDE = re.compile(
     r"would like to|could|try|trying|cut (?:back|down)|stop|quit|wish)\b",
     re.I,
 )
+# An example summary asked for, and the client's strands the message lists ("she spoke about
+# feeling closer to her kids, wanting to stop working weekends, and being scared ...").
+ASKS_SUMMARY = re.compile(
+    r"\b(?:show|write|give|draft|model|sketch|offer)\b[^.?!]{0,40}\bsummar(?:y|ies)\b|"
+    r"\bwhat (?:a|an|my) (?:\w+ ){0,2}summary (?:might|would|could|should) (?:sound|look) like\b|"
+    r"\b(?:example|sample) (?:\w+ ){0,2}summary\b",
+    re.I,
+)
+SPOKE_OF = re.compile(
+    r"\b(?:she|he|they|client|[A-Z][a-z]+) (?:has |have )?(?:spoke|spoken|talked|talks|speaks|"
+    r"mentioned|brought up|described|covered) (?:about )?(?P<listed>[a-z][^.?!:;]{20,260})",
+)
+GERUND = re.compile(r"^(?:\w+ing|not \w+ing)\b")
+THIRD_TO_SECOND = {
+    "she": "you",
+    "he": "you",
+    "her": "your",
+    "his": "your",
+    "him": "you",
+    "herself": "yourself",
+    "himself": "yourself",
+    "she's": "you're",
+    "he's": "you're",
+    "she'd": "you'd",
+    "he'd": "you'd",
+    "she'll": "you'll",
+    "he'll": "you'll",
+}
+# A verb agreeing with "she" ("she feels") would read "you feels": such a list is not said back.
+THIRD_PERSON_VERB = re.compile(
+    r"\b(?:she|he) (?!was\b|is\b|has\b)(?!\w+ed\b)\w+s\b|\b(?:she|he) (?:is|has)\b", re.I
+)
+
+
+def client_strands(message: str) -> str | None:
+    """The strands the message says the client spoke about, as the client would hear them
+    said back ("feeling closer to your kids, wanting to ..."), or None when they are not a list
+    of what the client did or felt."""
+    found = SPOKE_OF.search(message)
+    if not found:
+        return None
+    listed = found.group("listed").strip().rstrip(",")
+    items = [s.strip() for s in re.split(r",\s*(?:and\s+|or\s+)?|\s+and\s+(?=\w+ing\b)", listed)]
+    if len(items) < 2 or not all(GERUND.match(i) for i in items if i):
+        return None
+    if THIRD_PERSON_VERB.search(listed) or FIRST_PERSON.search(listed):
+        return None
+    said = re.sub(
+        r"\b(?:she's|he's|she'd|he'd|she'll|he'll|herself|himself|she|he|her|his|him)\b",
+        lambda m: THIRD_TO_SECOND[m.group(0).lower()],
+        listed,
+        flags=re.I,
+    )
+    return re.sub(r"\byou was\b", "you were", said)
+
+
 # The trainee's own words come next: "I said, ...", "I told her ...", "I reflected, ...".
 TRAINEE_SAID = re.compile(
     r"\bI (?:said|told (?:her|him|them)|asked|replied|answered|responded|reflected|went with|"
@@ -239,6 +302,7 @@ class FloorFile(BaseModel):
     example_lead: str = Field(pattern=r"\{said\}")
     double_sided_lead: str = Field(pattern=r"\{first\}[^{]*\{last\}")
     double_sided_questions: list[OpenQuestion] = Field(min_length=1)
+    summary_example_lead: str = Field(pattern=r"\{listed\}")
     example_questions: list[OpenQuestion] = Field(min_length=1)
     summary: SummaryParts
     questions: dict[str, list[str | SituatedQuestion]]
@@ -398,6 +462,10 @@ INDIRECT_CLEAN = re.compile(
     r"(?:should|do) I (?!think|know|have)|(?:is|are) (?:it|this|that) )",
     re.I,
 )
+# "How would you decide between ...": asks the supervisor, and says back as "how to decide".
+ASKS_HOW_YOU_WOULD = re.compile(
+    r"^(?:how|when) (?:would|do|should|could) you (?:decide|choose|weigh|tell|know|judge)\b", re.I
+)
 
 
 def question_sentences(message: str) -> list[str]:
@@ -414,6 +482,9 @@ def says_back_cleanly(question: str) -> bool:
         return False
     if REQUEST.match(body) or IMPERATIVE.match(body):
         return True
+    if ASKS_HOW_YOU_WOULD.match(body):  # its "you" is the supervisor's, said back as "to"
+        rest = ASKS_HOW_YOU_WOULD.sub("", body)
+        return not SECOND_PERSON.search(rest) and not re.search(r"\bI have (?:done|said)\b", rest)
     return (  # _body has dropped an opening "so", "and" or "ok"
         bool(INDIRECT_CLEAN.match(body))
         and not re.search(r" or |, and |\bI have (?:done|said)\b", body)
@@ -763,7 +834,10 @@ class Floor:
             # The best statement is a plain fact ("you do integration work at a retreat"):
             # the trainee's own question is more their point, when it can be said back whole.
             asked = [q for q in question_sentences(message) if says_back_cleanly(q)]
-            sentences = list(dict.fromkeys([*asked[-1:], *sentences]))
+            # a choice the trainee asks how to make is the one they brought
+            choice = [q for q in asked if BETWEEN.search(q)]
+            sentences = list(dict.fromkeys([*(choice or asked[-1:]), *sentences]))
+            dilemma = bool(choice)
         reflections = [
             reflect_words(message, self.data.stems, self.data.wondering_stems, prefer, s)
             for s in sentences
@@ -777,7 +851,8 @@ class Floor:
             texts = [f"{r} {offer} {a}" for r, a in pairs]
         else:
             questions = self.questions(message, focus, earlier, 3)
-            if dilemma and " or " in reflections[0]:  # both sides survived the cut
+            if dilemma and (" or " in reflections[0] or BETWEEN.search(reflections[0])):
+                # both sides survived the cut
                 # "whether to call or wait" is a choice; "if I pushed too hard or it's him
                 # processing" asks what is going on.
                 choice = ACTION_DILEMMA.search(sentences[0])
@@ -796,6 +871,8 @@ class Floor:
         """Asked how to reflect a client's line the trainee quotes: that line said back to the
         client, as wording to take or leave, and a question that hands the next step back
         (none when the message asks for no wording or quotes no line)."""
+        if summary := self.summary_example(message):
+            return [summary]
         if not (ASKS_FOR_WORDING.search(message) or ASKS_DOUBLE_SIDED.search(message)):
             return []
         # The client's own statement about themself: not a question, not words to the
@@ -828,8 +905,19 @@ class Floor:
         return [f"{self.data.example_lead.format(said=said)} {question}"]
 
     def builds_for(self, message: str, earlier: Sequence[str] = ()) -> bool:
-        """Whether a double-sided reflection asked for can be built from the client's line."""
+        """Whether wording asked for can be built from the client's own words the message
+        gives: a double-sided reflection of their line, or a summary of their strands."""
+        if self.summary_example(message):
+            return True
         return bool(ASKS_DOUBLE_SIDED.search(message) and self.example(message, earlier))
+
+    def summary_example(self, message: str) -> str | None:
+        """Asked for an example summary, the strands the client spoke about said back to
+        them, with a question for the trainee; None when none can be built."""
+        if not ASKS_SUMMARY.search(message) or not (listed := client_strands(message)):
+            return None
+        question = self.data.double_sided_questions[-1]
+        return f"{self.data.summary_example_lead.format(listed=listed)} {question}"
 
     def double_sided(self, lines: Sequence[str], earlier: Sequence[str] = ()) -> str | None:
         """A double-sided reflection of the client's quoted line that holds both sides of
