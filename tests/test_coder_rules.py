@@ -48,12 +48,18 @@ CONFRONTS = [
     "Perhaps. Or perhaps you needed a reason to stop coming.",
     "Do you really believe the ceremony fixed your liver?",
     "You're overreacting to one sleepless night.",
+    # after the thirteenth set's misses, in other words
+    "With two weeks off the pills, you think you're fine to drive the night shift?",
+    "Calm enough to book the retreat, but not to phone your GP?",
+    "Says the one who swore off takeaways on Monday.",
 ]
 PERSUADES = [
     "You should call your sister this week.",
     "I'd recommend you stop seeing that client until you feel better.",
     "You could say something like: just do it.",
     "The best thing is to set a firm goal right now.",
+    "A week of morning walks could well change your mind about exercise.",
+    "Lots of people swear by a paper diary for this.",
     "I'd be careful about telling everyone at work so soon.",
 ]
 NEUTRAL = [
@@ -67,6 +73,8 @@ NEUTRAL = [
     "It really mattered to you that he listened.",
     "You're a kind person, and you know that.",
     "What happens when you sit with that for a moment?",
+    "And you think you're able to keep it to weekends?",
+    "What would need to happen to change your mind?",
 ]
 
 

@@ -129,6 +129,13 @@ CONFRONT = _compile(
     r"\b(?:do|did|are|were|would|can) you really (?:think|believe|expect|give|mean|that)\b",
     r"\bwhat does that say about (?:you|how)\b",
     r"\b(?:that'?s|it'?s) (?:kind of |sort of |just )?what happens when you\b",
+    # Added after the thirteenth set's misses (set 13 is development data since): incredulous
+    # statements asked back ("after one session you think you're ready ...?"), the exposing
+    # contrast ("busy enough for X, but not Y?") and "says the person who".
+    r"^(?:after|with|on|from|based on) [^?,]{3,50},? (?:and )?you (?:really )?(?:think|reckon|"
+    r"believe) (?:you(?:'re| are| can| could)|that'?s|it'?s)\b[^?]*\?$",
+    r"\benough (?:to|for) [^,?]{3,60},? but not\b",
+    r"^says the (?:person|guy|woman|man|one|same person) (?:who|with|that)\b",
 )
 PERSUADE = _compile(
     r"\byou (really )?(should|must|need to|have to|ought to|'ve got to|gotta)\b",
@@ -149,6 +156,9 @@ PERSUADE = _compile(
     r"\botherwise it'?s (?:just |never |not )?(?:not )?going to happen\b",
     r"(?:^|[,.!] )(?:honestly,? |maybe |so )?you (?:might|may) want to "
     r"(?:just |really )?(?:try|take|start|stop|cut|get|talk|tell|call|look|consider|keep)\b",
+    # Added after the thirteenth set's misses: a nudge put as what a thing would do to them.
+    r"\b(?:might|could|would|will|may) (?:just |well |really )?change your mind\b",
+    r"\b(?:a lot of|lots of|many|most) people swear by\b",
 )
 PERMISSION = _compile(
     SEEK.pattern,
