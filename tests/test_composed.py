@@ -530,3 +530,25 @@ def test_an_example_summary_is_built_from_the_strands_the_client_spoke_about(ind
         )
         is None
     )
+
+
+def test_the_trainees_own_feeling_is_said_back_not_one_inside_a_clients_quotation():
+    from coach.supervisor.floor import clause, said_back
+
+    message = (
+        'Last month she said her father was "as frightened as I was back then" and she would '
+        "ring him. I've noticed I get a bit impatient with her, and I don't like it."
+    )
+    assert "impatient" in said_back(message)
+    assert said_back("Honestly, I feel like a fraud most days.").endswith(
+        "feel like a fraud most days"
+    )
+    assert said_back("So far I've only stayed with her words and it seems to work.").startswith(
+        "so far you've"
+    )
+    assert said_back("MI on the other hand feels openly directional to me.").startswith("MI ")
+    long = (
+        "I think that was right, but I'm not sure how much to lean into the meaning she's "
+        "making versus keeping a more neutral stance."
+    )
+    assert clause(long).endswith("the meaning she's making")

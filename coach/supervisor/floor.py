@@ -47,7 +47,9 @@ FEELING = re.compile(
     r"worr\w*|lost|overwhelm\w*|angry|hurt|asham\w*|doubt\w*|unsure|confus\w*|hopeless|"
     r"useless|dread\w*|numb|cr(?:y|ied|ying)|tears|nervous|embarrass\w*|disappoint\w*|"
     r"drained|burn\w* out|alone|fail\w*|badly|awkward|uncomfortable|annoy\w*|torn|hard|"
-    r"heavy|weird|struggl\w*|can't|don't know|not sure|wish)\b",
+    r"heavy|weird|struggl\w*|can't|don't know|not sure|wish|impatien\w*|irritat\w*|cynical|"
+    r"jealous|envious|insecure|inadequate|inferior|fake|fraud|helpless|powerless|"
+    r"unsettled|shaky)\b",
     re.I,
 )
 # A quotation, for the words in it that are someone else's.
@@ -66,9 +68,15 @@ REPORTED = re.compile(
 # A sentence typed without its subject ("feel like I flattened it") is given one back.
 SUBJECTLESS = re.compile(
     r"^(?:feel|felt|think|thought|wish|want|wanted|need|needed|hate|love|keep|kept|don't|"
-    r"didn't|can't|couldn't|won't|have|had|got|get|just|still|really|kinda|kind of|sort of|"
+    r"didn't|can't|couldn't|won't|dont|didnt|cant|couldnt|have|had|got|get|just|still|really|"
+    r"kinda|kind of|sort of|"
     r"totally|honestly|literally|probably|also|tried|did|do|went|froze|said|asked|would|"
     r"could|should|might|love|'d)\b",
+    re.I,
+)
+GERUND_OPENER = re.compile(
+    r"^(?:working|trying|struggling|wondering|thinking|feeling|getting|running|starting|"
+    r"hoping|learning|practising|practicing) ",
     re.I,
 )
 # "also you are not sure": an adverb before its subject, not a sentence missing one.
@@ -236,13 +244,15 @@ MIN_REFLECTED_WORDS = 4
 RUN_ON_WORDS = 40  # a "question" this long is an account that ends in "you know?"
 # Openers that a reflection leaves out: "I think I did badly" is reflected as "you did badly".
 HEDGE = re.compile(
-    r"^(?:(?:so|and|but|because(?! of\b)|cause|cos|honestly|basically|ok|okay|um|uh|ugh|idk|"
+    r"^(?:(?:so(?! far\b| much\b| many\b| long\b)|and|but|because(?! of\b)|cause|cos|honestly|"
+    r"basically|ok|okay|um|uh|ugh|idk|"
     r"lol|like|thanks|thank you|"
     r"right|well|yeah|yes|hmm|oh|"
     # an acknowledgement of the supervisor up to its comma ("Good point about X, I hadn't ...")
     r"(?:good|fair|great|helpful) (?:point|idea|question)[^,.;]{0,60},|that makes sense,|"
     r"fair enough,|"
-    r"i mean|i think|i guess|i feel like|i suppose|to be honest|tbh|"
+    r"i mean|i think|i guess|i feel like(?! (?:a|an|the|such a|some kind of)\b)|i suppose|"
+    r"to be honest|tbh|i'll be honest,?|"
     r"i (?:don't know|dunno)(?! (?:whether|if|how|what|why|where|when|who))),?\s+)+",
     re.I,
 )
@@ -421,14 +431,20 @@ def all_quoted(text: str) -> bool:
     return len(bare) > 2 and bare[0] in _QUOTES and bare[-1] in _QUOTES
 
 
+# A comparison cut before its second term ("the meaning she's making versus keeping."): the
+# clause ends before it.
+COMPARED = {"versus", "vs", "vs.", "than", "instead"}
+
+
 def _trim_dangling(kept: list[str]) -> list[str]:
     while len(kept) > 3:
         last = kept[-1].lower().strip(",;:")
         pair = " ".join(w.lower().strip(",;:") for w in kept[-2:])
+        tail = [w.lower().strip(",;:") for w in kept[-2:]]
         if last in DANGLING:
             kept.pop()
-        elif pair in DANGLING_PAIRS:
-            del kept[-2:]
+        elif pair in DANGLING_PAIRS or (tail[0] in COMPARED and len(kept) > 5):
+            del kept[-2:]  # "as if it", or a comparison cut before its second term
         else:
             break
     return kept
@@ -515,11 +531,27 @@ def as_question(sentence: str) -> str:
 
 
 DOUBLE_QUOTE = re.compile(r"[\"\u201c\u201d]")
+# A double-quoted stretch, apostrophes and all ("I'm a fraud, I told everyone I'd beaten it").
+DOUBLE_QUOTED = re.compile(r"\"[^\"]*\"|\u201c[^\u201d]*\u201d")
 
 
 def _inside_quote(text: str, position: int) -> bool:
     """Whether ``position`` falls inside a double-quoted stretch of ``text``."""
     return len(DOUBLE_QUOTE.findall(text, 0, position)) % 2 == 1
+
+
+# A sentence put to the supervisor ("Please explain without poetry.", "Step by step would be
+# great."): said back, it is a request, not something the trainee told.
+ASKS_SUPERVISOR = re.compile(
+    r"^(?:please|explain|tell me|give me|show me|help me|step by step|an example|examples?|"
+    r"here'?s|here is)\b",
+    re.I,
+)
+SUBJECT = re.compile(
+    r"\b(?:I|I'm|I've|I'd|I'll|i|im|ive|we|we're|you|you're|she|she's|he|he's|they|they're|it|"
+    r"it's|there|there's|that's|this|my|our)\b",
+)
+INTRODUCES = re.compile(r"^[A-Z][a-z]+(?: [A-Z][a-z]+)?,? \(?\d{1,2}\b")
 
 
 def salient_sentences(message: str, prefer: re.Pattern[str] | None = None) -> list[str]:
@@ -555,9 +587,18 @@ def salient_sentences(message: str, prefer: re.Pattern[str] | None = None) -> li
         # A sentence that speaks to the supervisor ("can you tell me") reflects badly: its
         # "you" is the supervisor, and swapping I and you garbles it. A "you" inside a
         # quotation is someone else's words, and is kept as said.
-        addressed = bool(SECOND_PERSON.search(QUOTED.sub("", p)))
+        # Feeling and "I" count outside quotations only: in 'she said she was "just as scared
+        # as I was"' they are the client's (reading set 15: that sentence beat the trainee's
+        # own "I get a bit impatient").
+        own = QUOTED.sub("", DOUBLE_QUOTED.sub("", p))
+        addressed = bool(SECOND_PERSON.search(QUOTED.sub("", p)) or ASKS_SUPERVISOR.match(p))
+        # Someone's words quoted at length: said back, they would not be the trainee's.
+        speech = any(len(q.split()) >= 3 for q in DOUBLE_QUOTED.findall(p))
+        # "Raj, 36, is in a ketamine series": an introduction, a fact rather than their point;
+        # "bought shoes, still in the box": no subject to say back.
+        speech = speech or bool(INTRODUCES.match(p)) or not SUBJECT.search(own)
         return (
-            len(FEELING.findall(p)) + (" i " in f" {p.lower()} ") - 2 * addressed,
+            len(FEELING.findall(own)) + (" i " in f" {own.lower()} ") - 2 * addressed - speech,
             parts.index(p),
         )
 
@@ -580,6 +621,7 @@ def _body(sentence: str) -> str:
         before = _trim_dangling(body[: marks[-1].start()].split())
         body = " ".join(before) if len(before) >= MIN_REFLECTED_WORDS else QUOTE.sub("", body)
     body = " ".join(body.split()).strip(" ,;:-\u2013\u2014")
+    body = re.sub(r"^\d+[.)]\s*", "", body)  # "1) you never know when": a list number
     return HEDGE.sub("", body) or body or sentence
 
 
@@ -611,9 +653,14 @@ def _spoken(body: str) -> str:
     """The body with I and you exchanged, and a subject where the trainee left it out."""
     said = swap_person(RELATIVE_SHOULD.sub(r"\1 to", IF_I_SHOULD.sub("whether to", body)))
     first = said.split(maxsplit=1)[0] if said.strip() else ""
-    if said[:2] not in ("I ", "I'") and not _name_like(first, body):
+    acronym = len(first) > 1 and first.isupper()  # "MI on the other hand": not "mI"
+    if said[:2] not in ("I ", "I'") and not _name_like(first, body) and not acronym:
         said = said[0].lower() + said[1:]
     if NOT_SURE.match(said):
+        return "you're " + said
+    if said.startswith("feels like "):  # "feels like im failing her": it, not you, feels
+        return "it " + said
+    if GERUND_OPENER.match(said):  # "working on discrepancy and not sure": you're working
         return "you're " + said
     if SUBJECTLESS.match(said) and not HAS_SUBJECT.match(said):
         return "you " + said
