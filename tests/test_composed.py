@@ -547,6 +547,9 @@ def test_the_trainees_own_feeling_is_said_back_not_one_inside_a_clients_quotatio
         "so far you've"
     )
     assert said_back("MI on the other hand feels openly directional to me.").startswith("MI ")
+    assert said_back("Turns out she's my son's teacher at school.") == (
+        "she's your son's teacher at school"
+    )
     long = (
         "I think that was right, but I'm not sure how much to lean into the meaning she's "
         "making versus keeping a more neutral stance."

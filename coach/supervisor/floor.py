@@ -252,7 +252,7 @@ HEDGE = re.compile(
     r"(?:good|fair|great|helpful) (?:point|idea|question)[^,.;]{0,60},|that makes sense,|"
     r"fair enough,|"
     r"i mean|i think|i guess|i feel like(?! (?:a|an|the|such a|some kind of)\b)|i suppose|"
-    r"to be honest|tbh|i'll be honest,?|"
+    r"to be honest|tbh|i'll be honest,?|turns out(?: that)?,?|"
     r"i (?:don't know|dunno)(?! (?:whether|if|how|what|why|where|when|who))),?\s+)+",
     re.I,
 )
