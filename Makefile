@@ -76,8 +76,8 @@ TRAIN_PYTHON ?= .venv-train/bin/python
 # As shipped (2026-12-06): the split's per-category thresholds kept from guard.json, six read
 # suites, the second supervision pairs and 240 long ordinary messages in the fit; thresholds
 # chosen on the other four suites.
-GUARD_FIT_SUITES = guard-dev,guard-heldout,guard-heldout3,guard-heldout5,guard-heldout7,guard-heldout8,guard-heldout9,guard-heldout10,guard-heldout11,guard-heldout12,guard-heldout13,guard-heldout14,guard-heldout15,guard-heldout16,guard-heldout17
-GUARD_ORDINARY = eval/adapter/supervision_pairs_2.yaml,eval/safety/ordinary/long-a.yaml,eval/safety/ordinary/long-b.yaml,eval/safety/ordinary/long-c.yaml,eval/readings/readings.yaml,eval/readings/readings-2.yaml,eval/readings/readings-3.yaml,eval/readings/readings-4.yaml,eval/readings/readings-5.yaml,eval/readings/readings-6.yaml,eval/readings/readings-7.yaml,eval/readings/readings-8.yaml,eval/readings/readings-9.yaml,eval/readings/readings-10.yaml,eval/readings/readings-11.yaml,eval/readings/readings-12.yaml,eval/readings/readings-13.yaml,eval/readings/readings-14.yaml,eval/readings/readings-15.yaml,eval/readings/readings-16.yaml
+GUARD_FIT_SUITES = guard-dev,guard-heldout,guard-heldout3,guard-heldout5,guard-heldout7,guard-heldout8,guard-heldout9,guard-heldout10,guard-heldout11,guard-heldout12,guard-heldout13
+GUARD_ORDINARY = eval/adapter/supervision_pairs_2.yaml,eval/safety/ordinary/long-a.yaml,eval/safety/ordinary/long-b.yaml,eval/safety/ordinary/long-c.yaml,eval/readings/readings.yaml,eval/readings/readings-2.yaml,eval/readings/readings-3.yaml,eval/readings/readings-4.yaml,eval/readings/readings-5.yaml,eval/readings/readings-6.yaml,eval/readings/readings-7.yaml,eval/readings/readings-8.yaml,eval/readings/readings-9.yaml,eval/readings/readings-10.yaml
 GUARD_CHOOSE_SUITES = guard-dev2,guard-heldout2,guard-heldout4,guard-heldout6
 train-guard: install
 	$(TRAIN_PYTHON) eval/safety/finetune_guard.py --out coach/supervisor/guard/weights \
