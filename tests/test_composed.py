@@ -521,6 +521,14 @@ def test_an_example_summary_is_built_from_the_strands_the_client_spoke_about(ind
     ), result.reply
     [scored] = agent.guide.score(asked, [result.reply], result.sources)
     assert scored.acceptable, scored.reasons
+    # "helping her": her may be someone else, and would be said back as "you"; not built.
+    assert (
+        agent.guide.floor.summary_example(
+            "Can you write an example summary? She talked about visiting her mother, "
+            "helping her with shopping, and feeling tired."
+        )
+        is None
+    )
     # A strand whose verb agrees with "she" would be said back as "you feels": not built.
     floor = agent.guide.floor
     assert (

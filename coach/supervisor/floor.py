@@ -200,6 +200,13 @@ THIRD_TO_SECOND = {
     "she'll": "you'll",
     "he'll": "you'll",
 }
+# "him" or an object "her" may be someone else the client spoke of ("visiting her mother and
+# helping her"): such a list is not said back.
+OBJECT_PRONOUN = re.compile(
+    r"\b(?:him|them)\b|\bher\b(?=\s*(?:[,.;]|$|and\b|or\b|to\b|about\b|for\b|with\b|"
+    r"every\b|again\b|more\b|less\b|back\b|up\b|out\b|off\b|down\b))",
+    re.I,
+)
 # A verb agreeing with "she" ("she feels") would read "you feels": such a list is not said back.
 THIRD_PERSON_VERB = re.compile(
     r"\b(?:she|he) (?!was\b|is\b|has\b)(?!\w+ed\b)\w+s\b|\b(?:she|he) (?:is|has)\b", re.I
@@ -218,6 +225,8 @@ def client_strands(message: str) -> str | None:
     if len(items) < 2 or not all(GERUND.match(i) for i in items if i):
         return None
     if THIRD_PERSON_VERB.search(listed) or FIRST_PERSON.search(listed):
+        return None
+    if OBJECT_PRONOUN.search(listed):  # "calling him every day": him may be someone else
         return None
     said = re.sub(
         r"\b(?:she's|he's|she'd|he'd|she'll|he'll|herself|himself|she|he|her|his|him)\b",
@@ -592,13 +601,16 @@ def salient_sentences(message: str, prefer: re.Pattern[str] | None = None) -> li
         # own "I get a bit impatient").
         own = QUOTED.sub("", DOUBLE_QUOTED.sub("", p))
         addressed = bool(SECOND_PERSON.search(QUOTED.sub("", p)) or ASKS_SUPERVISOR.match(p))
-        # Someone's words quoted at length: said back, they would not be the trainee's.
-        speech = any(len(q.split()) >= 3 for q in DOUBLE_QUOTED.findall(p))
-        # "Raj, 36, is in a ketamine series": an introduction, a fact rather than their point;
-        # "bought shoes, still in the box": no subject to say back.
-        speech = speech or bool(INTRODUCES.match(p)) or not SUBJECT.search(own)
+        # Said back last: someone's words quoted at length (they would not be the trainee's);
+        # an introduction ("Raj, 36, is in a ketamine series"), a fact rather than their point;
+        # a fragment with no subject to say back ("bought shoes, still in the box").
+        secondhand = (
+            any(len(q.split()) >= 3 for q in DOUBLE_QUOTED.findall(p))
+            or bool(INTRODUCES.match(p))
+            or not SUBJECT.search(own)
+        )
         return (
-            len(FEELING.findall(own)) + (" i " in f" {own.lower()} ") - 2 * addressed - speech,
+            len(FEELING.findall(own)) + (" i " in f" {own.lower()} ") - 2 * addressed - secondhand,
             parts.index(p),
         )
 
