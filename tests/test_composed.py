@@ -460,6 +460,15 @@ def test_a_double_sided_reflection_is_built_from_the_clients_own_line_change_sid
     assert floor.example(plain) == [] and not floor.builds_for(plain)
 
 
+def test_a_request_to_offer_me_something_is_said_back_without_a_stray_you():
+    from coach.supervisor.floor import reflect_words
+
+    floor = floor_for(Path(__file__).resolve().parents[1] / "prompts")
+    asked = "Can you offer me a simple outline for the last ten minutes of a session?"
+    said = reflect_words(asked, floor.data.stems, floor.data.wondering_stems, sentence=asked)
+    assert said == "You'd like a simple outline for the last ten minutes of a session.", said
+
+
 def test_an_unmarked_is_there_question_is_said_back_as_indirect_speech():
     from coach.supervisor.floor import as_question, reflect_words
 

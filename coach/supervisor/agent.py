@@ -484,17 +484,11 @@ class Supervisor:
             offer = self.guide.offers.reply(match, earlier) if match else None
             if offer and self.guide.floor.builds_for(message, earlier):
                 offer = None  # wording built from the client's own line beats a written one
-            if (
-                move == "permission"
-                and offer is None
-                and (
-                    self._promised(earlier)
-                    or self.guide.offers.deliverable(message, earlier) is None
-                )
-            ):
-                # "I have a few thoughts" is said only when the bank holds one it can give
-                # after a yes, and not twice in a session: otherwise the trainee's words are
-                # reflected with a question instead.
+            if move == "permission" and offer is None and self._promised(earlier):
+                # A promise of "a few thoughts" the bank could not keep is not made twice in
+                # one session: the trainee's words are reflected with a question instead. (Not
+                # making it at all when the bank holds nothing near was tried in session 11;
+                # read blind on fresh reading set 18, the promise was preferred all 3 times.)
                 move = "reflect_question"
         messages = self.build_messages(message, passages, history, focus, opening, move)
         timings["prompt"] = _ms(t)

@@ -268,7 +268,7 @@ HEDGE = re.compile(
 # "Can you just tell me what to say when ..." asks for "what to say when ...".
 REQUEST = re.compile(
     r"^(?:so |and |but )?(?:can|could|would|will) you (?:please |just |maybe )*"
-    r"(?:(?:tell|give|show|help) me(?: with)?|recommend|suggest|share|offer) (.+)$",
+    r"(?:(?:tell|give|show|help) me(?: with)?|(?:recommend|suggest|share|offer)(?: me)?) (.+)$",
     re.I,
 )
 ASKED_AFTER_COLON = re.compile(r"^(?:how|what|whether|which|why)\b", re.I)

@@ -93,10 +93,11 @@ def _explained(name: str) -> re.Pattern[str]:
     )
 
 
-# A permission ask promises ideas only when an entry is at least this near the request; the
-# gates decide when an idea is given without asking. Chosen by reading the nearest entries of
-# six advice requests from read reading sets 15 and 17: those with a fitting entry scored 0.63 to
-# 0.67, those without one 0.27 to 0.48 (the gates' lower similarity, 0.55, sits between).
+# A yes to a permission ask gets the nearest entry when it is at least this near the request,
+# with no margin over the runner-up; the gates decide when an idea is given without asking.
+# Chosen by reading the nearest entries of six advice requests from read reading sets 15 and 17:
+# those with a fitting entry scored 0.63 to 0.67, those without one 0.27 to 0.48 (the gates'
+# lower similarity, 0.55, sits between).
 DELIVERABLE = 0.55
 
 
@@ -178,7 +179,7 @@ class Offers:
         return None if " ".join(words(best.offer.offer)) in said else best
 
     def deliverable(self, request: str, earlier: Sequence[str] = ()) -> Match | None:
-        """The nearest entry when it is near enough to be the idea a permission ask promises
+        """The nearest entry when it is near enough to keep a permission ask's promise
         (DELIVERABLE, with no margin over the runner-up: two entries on one topic both fit),
         and the session has not had it; None when the bank has nothing for the request."""
         said = " ".join(" ".join(words(e)) for e in earlier)
