@@ -975,15 +975,14 @@ class Floor:
         them, with a question for the trainee; None when none can be built."""
         if not ASKS_SUMMARY.search(message) or not (listed := client_strands(message)):
             return None
-        question = self.data.double_sided_questions[-1]
-        return f"{self.data.summary_example_lead.format(listed=listed)} {question}"
+        return self.data.summary_example_lead.format(listed=listed)
 
     def double_sided(self, lines: Sequence[str], earlier: Sequence[str] = ()) -> str | None:
         """A double-sided reflection of the client's quoted line that holds both sides of
         their ambivalence, or None when no line does: the sides joined with "and", the one
         leaning toward change last."""
         for line in sorted(lines, key=lambda q: len(q.split()), reverse=True):
-            sides = [s for s in CONTRAST.split(line.strip().rstrip(".!? "), maxsplit=1)]
+            sides = CONTRAST.split(line.strip().rstrip(".!? "), maxsplit=1)
             if len(sides) != 2 or any(len(s.split()) < 3 for s in sides):
                 continue
             spoken = [_spoken(HEDGE.sub("", INTERJECTION.sub("", s.strip(" ,")))) for s in sides]
