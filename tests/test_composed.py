@@ -572,3 +572,34 @@ def test_the_trainees_own_feeling_is_said_back_not_one_inside_a_clients_quotatio
         "making versus keeping a more neutral stance."
     )
     assert clause(long).endswith("the meaning she's making")
+
+
+def test_a_request_after_yes_please_is_said_back_as_what_the_trainee_would_like():
+    """Reading set 18: "Yes, please — show me ..." came back as "So please — show you ...",
+    and "Please, I'd like to hear ..." as "You're noticing that please, ...". The supervisor's
+    "you" ("the considerations you mentioned") is "I" when said back."""
+    from coach.supervisor.floor import reflect_words
+
+    floor = floor_for(Path(__file__).resolve().parents[1] / "prompts")
+
+    def said(text: str) -> str:
+        return reflect_words(text, floor.data.stems, floor.data.wondering_stems, sentence=text)
+
+    shown = said(
+        "Yes, please — show me a few alternative reflections I could have used, and say "
+        "briefly what each one is aiming at."
+    )
+    assert shown == "You'd like to see a few alternative reflections you could have used.", shown
+    heard = said("Yes, please, I'd like to hear the considerations you mentioned.")
+    assert "please" not in heard.lower() and "You're noticing" not in heard, heard
+    assert heard.endswith("you'd like to hear the considerations I mentioned."), heard
+
+
+def test_a_you_that_is_the_supervisor_becomes_i_or_me_and_a_generic_you_stays():
+    from coach.supervisor.floor import swap_person
+
+    assert swap_person("I tried what you suggested") == "you tried what I suggested"
+    assert swap_person("before I put cases in front of you") == "before you put cases in front of me"
+    assert swap_person("when you sit with a client you feel it") == (
+        "when you sit with a client you feel it"
+    )

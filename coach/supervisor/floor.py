@@ -255,14 +255,15 @@ RUN_ON_WORDS = 40  # a "question" this long is an account that ends in "you know
 HEDGE = re.compile(
     r"^(?:(?:so(?! far\b| much\b| many\b| long\b)|and|but|because(?! of\b)|cause|cos|honestly|"
     r"basically|ok|okay|um|uh|ugh|idk|"
-    r"lol|like|thanks|thank you|"
+    r"lol|like|thanks|thank you|please|"
     r"right|well|yeah|yes|hmm|oh|"
     # an acknowledgement of the supervisor up to its comma ("Good point about X, I hadn't ...")
     r"(?:good|fair|great|helpful) (?:point|idea|question)[^,.;]{0,60},|that makes sense,|"
     r"fair enough,|"
     r"i mean|i think|i guess|i feel like(?! (?:a|an|the|such a|some kind of)\b)|i suppose|"
     r"to be honest|tbh|i'll be honest,?|turns out(?: that)?,?|"
-    r"i (?:don't know|dunno)(?! (?:whether|if|how|what|why|where|when|who))),?\s+)+",
+    r"i (?:don't know|dunno)(?! (?:whether|if|how|what|why|where|when|who)))"
+    r"(?:,|\s*[\u2013\u2014-])?\s+)+",  # "Yes, please — show me" is asked after its dash
     re.I,
 )
 # "Can you just tell me what to say when ..." asks for "what to say when ...".
@@ -281,6 +282,14 @@ ASIDE = re.compile(
 )
 
 
+# How a request for a thing is said back: "show me a few ..." -> "You'd like to see a few ...".
+WANTED = {"show": "to see ", "give": "", "tell": "to hear ", "walk": "to go "}
+# A second instruction after the thing asked for ("..., and say briefly what each one is
+# aiming at"): said back, it would be an order to the trainee.
+SECOND_ASK = re.compile(
+    r",? and (?:then )?(?:say|tell|explain|give|show|add|include|mark|note|list|keep)\b.*$", re.I
+)
+WANTS = re.compile(r"^you(?:'d| would) (?:like|love)\b|^you want (?:to|a|an|some)\b")
 # "Tell me everything about reflections." asks as surely as a question does.
 IMPERATIVE = re.compile(
     r"^(?:please |ok(?:ay)?,? |so,? )?(?:tell|give|show|explain(?: to)?|walk) me (.+)$", re.I
@@ -332,8 +341,15 @@ def swap_person(text: str) -> str:
     Quoted speech stays as it was said: in "she said 'I give up'" the I is the client's."""
     out, previous, quoted = [], "", False
     balanced = len(QUOTE.findall(text)) % 2 == 0
-    for token in TOKEN.findall(text):
+    tokens = TOKEN.findall(text)
+    for index, token in enumerate(tokens):
         low = token.lower()
+        if not quoted and low == "you":
+            addressed = _supervisor_you(tokens, index)
+            if addressed:
+                out.append(addressed)
+                previous = low
+                continue
         if balanced and not token[:1].isalpha() and QUOTE.search(f" {token} "):
             quoted = not quoted if len(QUOTE.findall(f" {token} ")) % 2 else quoted
             out.append(token)
@@ -353,6 +369,25 @@ def swap_person(text: str) -> str:
         if not token.isspace():
             previous = low
     return "".join(out)
+
+
+# A "you" in the trainee's message that can only be the supervisor: said back, it is "I" or
+# "me" (reading set 18: "the considerations you mentioned" came back as the trainee's own).
+SUPERVISOR_SPOKE = frozenset(
+    "mentioned said suggested asked offered described gave wrote listed explained raised "
+    "recommended proposed shared".split()
+)
+SUPERVISOR_OBJECT = re.compile(r"(?:front of|thank|ask|tell|show) $", re.I)
+
+
+def _supervisor_you(tokens: list[str], index: int) -> str:
+    """"I" or "me" when the "you" at ``index`` is the supervisor, else ""."""
+    after = next((t.lower() for t in tokens[index + 1 :] if not t.isspace()), "")
+    if after in SUPERVISOR_SPOKE:
+        return "I"
+    if SUPERVISOR_OBJECT.search("".join(tokens[max(0, index - 4) : index])):
+        return "me"
+    return ""
 
 
 # Openers a sentence capitalises only because they start it.
@@ -713,7 +748,11 @@ def reflect_words(
             return wondering[pick % len(wondering)].format(asked=asked)
     imperative = IMPERATIVE.match(body)
     if imperative:
-        return wondering[pick % len(wondering)].format(asked=swap_person(imperative.group(1)))
+        asked = swap_person(SECOND_ASK.sub("", imperative.group(1)))
+        verb = imperative.group(0).lower().removeprefix("please ").split()[0]
+        if not CLAUSE_ASKED.match(asked) and verb in WANTED:  # "show me a few ..." asks a thing
+            return "You'd like " + WANTED[verb] + ANY.sub(r"some\1", asked) + "."
+        return wondering[pick % len(wondering)].format(asked=asked)
     if sentence.endswith("?"):
         body = ASIDE.sub("", body)
         request = REQUEST.match(body)
@@ -721,14 +760,17 @@ def reflect_words(
         # a run-on account that happens to end in "you know?" is said back as a statement
         if not (asked.startswith(NOT_ASKED) and len(sentence.split()) > RUN_ON_WORDS):
             if request and not CLAUSE_ASKED.match(asked):
+                asked = SECOND_ASK.sub("", asked)
                 helped = re.search(r"\bhelp me (with )?", body, re.I)
                 wanted = ("help " + ("with " if helped.group(1) else "to ")) if helped else ""
                 return "You'd like " + wanted + ANY.sub(r"some\1", asked) + "."
             return wondering[pick % len(wondering)].format(asked=asked)
     said = _spoken(body)
     stem = stems[pick % len(stems)]
-    if UNSURE_SAID.match(said) and stem.startswith("You're noticing"):
-        stem = stems[0]  # "You're noticing that you're not sure ..." says it twice
+    # "You're noticing that you're not sure ..." says it twice; "You're noticing that you'd
+    # like ..." notices a wish
+    if (UNSURE_SAID.match(said) or WANTS.match(said)) and stem.startswith("You're noticing"):
+        stem = stems[0]
     return _closed(stem.format(said=said))
 
 
