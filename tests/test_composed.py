@@ -599,7 +599,9 @@ def test_a_you_that_is_the_supervisor_becomes_i_or_me_and_a_generic_you_stays():
     from coach.supervisor.floor import swap_person
 
     assert swap_person("I tried what you suggested") == "you tried what I suggested"
-    assert swap_person("before I put cases in front of you") == "before you put cases in front of me"
+    assert (
+        swap_person("before I put cases in front of you") == "before you put cases in front of me"
+    )
     assert swap_person("when you sit with a client you feel it") == (
         "when you sit with a client you feel it"
     )

@@ -381,7 +381,7 @@ SUPERVISOR_OBJECT = re.compile(r"(?:front of|thank|ask|tell|show) $", re.I)
 
 
 def _supervisor_you(tokens: list[str], index: int) -> str:
-    """"I" or "me" when the "you" at ``index`` is the supervisor, else ""."""
+    """ "I" or "me" when the "you" at ``index`` is the supervisor, else ""."""
     after = next((t.lower() for t in tokens[index + 1 :] if not t.isspace()), "")
     if after in SUPERVISOR_SPOKE:
         return "I"
