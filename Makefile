@@ -73,15 +73,16 @@ train-coder: install
 # on 2 cores: the split run and the full run, 5 epochs each). Needs the training venv with CPU torch: see eval/README.md. The thresholds are
 # then chosen on development data by eval/safety/choose_thresholds.py (docs/safety-guard.md).
 TRAIN_PYTHON ?= .venv-train/bin/python
-# As shipped (2026-12-06): the split's per-category thresholds kept from guard.json, six read
-# suites, the second supervision pairs and 240 long ordinary messages in the fit; thresholds
-# chosen on the other four suites.
-GUARD_FIT_SUITES = guard-dev,guard-heldout,guard-heldout3,guard-heldout5,guard-heldout7,guard-heldout8,guard-heldout9,guard-heldout10,guard-heldout11,guard-heldout12,guard-heldout13
-GUARD_ORDINARY = eval/adapter/supervision_pairs_2.yaml,eval/safety/ordinary/long-a.yaml,eval/safety/ordinary/long-b.yaml,eval/safety/ordinary/long-c.yaml,eval/readings/readings.yaml,eval/readings/readings-2.yaml,eval/readings/readings-3.yaml,eval/readings/readings-4.yaml,eval/readings/readings-5.yaml,eval/readings/readings-6.yaml,eval/readings/readings-7.yaml,eval/readings/readings-8.yaml,eval/readings/readings-9.yaml,eval/readings/readings-10.yaml
+# As shipped (2026-12-08, session 12): the split's per-category thresholds kept from guard.json,
+# sixteen read suites, the second supervision pairs, 240 long ordinary messages and reading sets 1
+# to 18 in the fit (four epochs, about 95 minutes on 2 cores); thresholds chosen on the other four
+# suites.
+GUARD_FIT_SUITES = guard-dev,guard-heldout,guard-heldout3,guard-heldout5,guard-heldout7,guard-heldout8,guard-heldout9,guard-heldout10,guard-heldout11,guard-heldout12,guard-heldout13,guard-heldout14,guard-heldout15,guard-heldout16,guard-heldout17,guard-heldout18
+GUARD_ORDINARY = eval/adapter/supervision_pairs_2.yaml,eval/safety/ordinary/long-a.yaml,eval/safety/ordinary/long-b.yaml,eval/safety/ordinary/long-c.yaml,eval/readings/readings.yaml,eval/readings/readings-2.yaml,eval/readings/readings-3.yaml,eval/readings/readings-4.yaml,eval/readings/readings-5.yaml,eval/readings/readings-6.yaml,eval/readings/readings-7.yaml,eval/readings/readings-8.yaml,eval/readings/readings-9.yaml,eval/readings/readings-10.yaml,eval/readings/readings-11.yaml,eval/readings/readings-12.yaml,eval/readings/readings-13.yaml,eval/readings/readings-14.yaml,eval/readings/readings-15.yaml,eval/readings/readings-16.yaml,eval/readings/readings-17.yaml,eval/readings/readings-18.yaml
 GUARD_CHOOSE_SUITES = guard-dev2,guard-heldout2,guard-heldout4,guard-heldout6
 train-guard: install
 	$(TRAIN_PYTHON) eval/safety/finetune_guard.py --out coach/supervisor/guard/weights \
-		--skip-split --risk-threshold 0.7 --suites $(GUARD_FIT_SUITES) \
+		--skip-split --epochs 4 --risk-threshold 0.7 --suites $(GUARD_FIT_SUITES) \
 		--ordinary $(GUARD_ORDINARY)
 	$(BIN)/python eval/safety/choose_thresholds.py --suites $(GUARD_CHOOSE_SUITES) --write
 
