@@ -605,3 +605,16 @@ def test_a_you_that_is_the_supervisor_becomes_i_or_me_and_a_generic_you_stays():
     assert swap_person("when you sit with a client you feel it") == (
         "when you sit with a client you feel it"
     )
+
+
+def test_i_dont_know_yet_what_and_sounds_like_are_said_back_whole():
+    """Reading set 19: "I don't know yet what I want to do" came back as "So yet what you want
+    to do", and "what the early edge of burnout sounds like" lost its "like"."""
+    from coach.supervisor.floor import said_back
+
+    assert said_back("I don't know yet what I want to do with that feeling.") == (
+        "you don't know yet what you want to do with that feeling"
+    )
+    assert said_back("I suspect this is what the early edge of burnout sounds like.").endswith(
+        "burnout sounds like"
+    )

@@ -262,7 +262,9 @@ HEDGE = re.compile(
     r"fair enough,|"
     r"i mean|i think|i guess|i feel like(?! (?:a|an|the|such a|some kind of)\b)|i suppose|"
     r"to be honest|tbh|i'll be honest,?|turns out(?: that)?,?|"
-    r"i (?:don't know|dunno)(?! (?:whether|if|how|what|why|where|when|who)))"
+    # not "I don't know yet what I want" (reading set 19: "So yet what you want ...")
+    r"i (?:don't know|dunno)(?! (?:exactly |really |yet |quite |even )?(?:whether|if|how|what|"
+    r"why|where|when|who)))"
     r"(?:,|\s*[\u2013\u2014-])?\s+)+",  # "Yes, please — show me" is asked after its dash
     re.I,
 )
@@ -480,11 +482,16 @@ def all_quoted(text: str) -> bool:
 COMPARED = {"versus", "vs", "vs.", "than", "instead"}
 
 
+LIKE_ENDS = {"sounds", "sound", "looks", "look", "feels", "feel", "seems", "is", "was"}
+
+
 def _trim_dangling(kept: list[str]) -> list[str]:
     while len(kept) > 3:
         last = kept[-1].lower().strip(",;:")
         pair = " ".join(w.lower().strip(",;:") for w in kept[-2:])
         tail = [w.lower().strip(",;:") for w in kept[-2:]]
+        if last == "like" and tail[0] in LIKE_ENDS:
+            break  # "what the early edge of burnout sounds like" is whole (reading set 19)
         if last in DANGLING:
             kept.pop()
         elif pair in DANGLING_PAIRS or (tail[0] in COMPARED and len(kept) > 5):
