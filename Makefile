@@ -69,9 +69,10 @@ train-coder: install
 	$(BIN)/python eval/coder/train_talk_head.py
 	$(BIN)/python eval/coder/train_relational.py
 
-# Retrain the safety guard's model from eval/safety/bank/ (weights are committed; about 70 min
-# on 2 cores: the split run and the full run, 5 epochs each). Needs the training venv with CPU torch: see eval/README.md. The thresholds are
-# then chosen on development data by eval/safety/choose_thresholds.py (docs/safety-guard.md).
+# Retrain the safety guard's model from eval/safety/bank/ and the suites below (weights are
+# committed; the full fit alone, reusing guard.json's split thresholds, about 100 min on 2 idle
+# cores). Needs the training venv with CPU torch: see eval/README.md. The thresholds are then
+# chosen on development data by eval/safety/choose_thresholds.py (docs/safety-guard.md).
 TRAIN_PYTHON ?= .venv-train/bin/python
 # As shipped (2026-12-08, session 12): the split's per-category thresholds kept from guard.json,
 # sixteen read suites, the second supervision pairs, 240 long ordinary messages and reading sets 1
