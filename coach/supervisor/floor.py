@@ -294,7 +294,9 @@ SECOND_ASK = re.compile(
 WANTS = re.compile(r"^you(?:'d| would) (?:like|love)\b|^you want (?:to|a|an|some)\b")
 # "Tell me everything about reflections." asks as surely as a question does.
 IMPERATIVE = re.compile(
-    r"^(?:please |ok(?:ay)?,? |so,? )?(?:tell|give|show|explain(?: to)?|walk) me (.+)$", re.I
+    r"^(?:please |ok(?:ay)?,? |so,? )?(?P<verb>tell|give|show|explain(?: to)?|walk) me "
+    r"(?P<asked>.+)$",
+    re.I,
 )
 
 
@@ -755,8 +757,8 @@ def reflect_words(
             return wondering[pick % len(wondering)].format(asked=asked)
     imperative = IMPERATIVE.match(body)
     if imperative:
-        asked = swap_person(SECOND_ASK.sub("", imperative.group(1)))
-        verb = imperative.group(0).lower().removeprefix("please ").split()[0]
+        asked = swap_person(SECOND_ASK.sub("", imperative["asked"]))
+        verb = imperative["verb"].lower()
         if not CLAUSE_ASKED.match(asked) and verb in WANTED:  # "show me a few ..." asks a thing
             return "You'd like " + WANTED[verb] + ANY.sub(r"some\1", asked) + "."
         return wondering[pick % len(wondering)].format(asked=asked)

@@ -116,6 +116,16 @@ def _joined(lead: str, offer: str) -> str:
     return lead.format(offer=offer)
 
 
+def _heard(earlier: Sequence[str]) -> str:
+    """The session's replies so far as one run of words, to look a text up in."""
+    return " ".join(" ".join(words(e)) for e in earlier)
+
+
+def _within(text: str, heard: str) -> bool:
+    """Whether ``text``, word for word, is in what the session has heard."""
+    return " ".join(words(text)) in heard
+
+
 def request_views(text: str) -> list[str]:
     """The whole request, and each of its sentences that asks (a long message dilutes its
     question in one vector)."""
@@ -166,27 +176,27 @@ class Offers:
         next one (similar entries tie when the request fits neither well); None when the
         session has had it already."""
         ranked = self.ranked(request)
-        said = " ".join(" ".join(words(e)) for e in earlier)
+        said = _heard(earlier)
         named = self.named(request)
         if named is not None:
             entry = self.data.offers[named]
-            if " ".join(words(entry.offer)) not in said:
+            if not _within(entry.offer, said):
                 return next(m for m in ranked if m.offer is entry)
         best, runner_up = ranked[0], ranked[1]
         lead = best.similarity - runner_up.similarity
         if not any(best.similarity >= g.similarity and lead >= g.margin for g in self.data.gates):
             return None
-        return None if " ".join(words(best.offer.offer)) in said else best
+        return None if _within(best.offer.offer, said) else best
 
     def deliverable(self, request: str, earlier: Sequence[str] = ()) -> Match | None:
         """The nearest entry when it is near enough to keep a permission ask's promise
         (DELIVERABLE, with no margin over the runner-up: two entries on one topic both fit),
         and the session has not had it; None when the bank has nothing for the request."""
-        said = " ".join(" ".join(words(e)) for e in earlier)
+        said = _heard(earlier)
         for match in self.ranked(request)[:3]:
             if match.similarity < DELIVERABLE:
                 return None
-            if " ".join(words(match.offer.offer)) not in said:
+            if not _within(match.offer.offer, said):
                 return match
         return None
 
@@ -215,13 +225,9 @@ class Offers:
 
     def reply(self, match: Match, earlier: Sequence[str] = ()) -> str:
         """Lead, idea, question; the first lead the session has not heard yet."""
-        said = " ".join(" ".join(words(e)) for e in earlier)
+        said = _heard(earlier)
         lead = next(
-            (
-                lead
-                for lead in self.data.leads
-                if " ".join(words(lead.split("{offer}")[0])) not in said
-            ),
+            (lead for lead in self.data.leads if not _within(lead.split("{offer}")[0], said)),
             self.data.leads[0],
         )
         return f"{_joined(lead, match.offer.offer)} {match.offer.question}"
