@@ -102,6 +102,9 @@ def test_persuade_without_permission(text):
         ("You might consider telling her first; you should pick the moment.", ""),
         ("You should start with one small call.", "What should I do about my sister?"),
         ("You should stay with him until help comes.", "He stopped responding. What should we do?"),
+        # the supervisor's offer lead; coded Persuade, it made a kept offer MI-non-adherent
+        ("Here is one thought, to take or leave: I'd suggest pausing before you answer.", ""),
+        ("If it's useful, one more: you should name the pattern gently.", ""),
     ],
 )
 def test_persuade_with_permission(text, previous):

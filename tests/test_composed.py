@@ -460,6 +460,60 @@ def test_a_double_sided_reflection_is_built_from_the_clients_own_line_change_sid
     assert floor.example(plain) == [] and not floor.builds_for(plain)
 
 
+def test_reflections_asked_for_on_a_quoted_line_come_as_a_menu_built_from_it():
+    """Asked for a few reflections, the trainee gets two or three, each named by what it does
+    and built from the client's own words (reading set 19: five such requests got a stock
+    question, or the line said back once)."""
+    floor = floor_for(Path(__file__).resolve().parents[1] / "prompts")
+    asked = (
+        'Omar said, "I know I should start running again, but my knees are not what they '
+        'were." My reflection was "you want to run." Could you give me two or three complex '
+        "reflections I could have used?"
+    )
+    [menu] = floor.example(asked)
+    assert menu.startswith(floor.data.menu.leads[0].format(client="your client"))
+    assert "'Your knees are not what they were, and you know you should start running again.'" in (
+        menu
+    )
+    assert "'Part of you already wants to start running again.'" in menu
+    assert menu.endswith("?") and len(menu.split()) <= 70 and not role_problems(menu)
+    assert floor.builds_for(asked)  # built from this line, it beats a written idea
+    lived = (
+        'My client said "I felt my grandmother\'s hands on my shoulders during the session." '
+        "What would a deeper reflection look like?"
+    )
+    [built] = floor.example(lived)
+    assert "'You felt your grandmother's hands on your shoulders during the session.'" in built
+    assert "'You felt your grandmother's hands on your shoulders during the session, and it " in (
+        built
+    )
+
+
+def test_two_quoted_lines_are_held_as_two_sides_but_a_fragment_is_not_a_side():
+    floor = floor_for(Path(__file__).resolve().parents[1] / "prompts")
+    two = [
+        "I'm ready to tell my boss I need a lighter load",
+        "I'll look weak in front of the whole team",
+    ]
+    assert floor.sides(two) == (
+        "You're ready to tell your boss you need a lighter load",
+        "you'll look weak in front of the whole team",
+    )
+    assert floor.sides(["light in my chest", "I'll never keep it going at home"]) is None
+    # "I have to leave, but the mortgage, but my kids": the second "side" is three of them.
+    assert floor.sides(["I have to go back to school, but the money, but my age"]) is None
+
+
+def test_a_journaling_reflection_or_options_for_a_practice_are_not_asked_for_reflections():
+    floor = floor_for(Path(__file__).resolve().parents[1] / "prompts")
+    practice = (
+        'She said, "I want something to do between sessions." Could you suggest a short daily '
+        "reflection she could try, or a few options I could offer her?"
+    )
+    assert floor.example(practice) == []
+    assert not floor.builds_for(practice)
+
+
 def test_a_request_to_offer_me_something_is_said_back_without_a_stray_you():
     from coach.supervisor.floor import reflect_words
 
@@ -496,6 +550,20 @@ def test_a_built_double_sided_reflection_is_the_turns_reply_not_a_written_idea(i
     assert "every call ends in a fight, and you know you should phone your sister" in (
         result.reply.lower()
     )
+    [scored] = agent.guide.score(asked, [result.reply], result.sources)
+    assert scored.acceptable, scored.reasons
+
+
+def test_a_menu_of_reflections_is_the_turns_reply_and_passes_every_check(indexed_env, store):
+    agent = Supervisor(indexed_env, chat_model=model_writing(MODEL_REPLY), store=store)
+    asked = (
+        "Lena said, \"I know I should stop checking my ex's photos, but it's the only way I "
+        'still feel close to him." Can you show me a few ways to reflect that?'
+    )
+    result = agent.turn(asked, focus="skills").run()
+    assert result.guidance.floor, result.reply
+    assert result.reply.startswith(agent.guide.floor.data.menu.leads[0].split("{")[0])
+    assert "part of you already wants to stop checking your ex's photos" in result.reply.lower()
     [scored] = agent.guide.score(asked, [result.reply], result.sources)
     assert scored.acceptable, scored.reasons
 

@@ -168,6 +168,9 @@ PERMISSION = _compile(
     r"\bsee what you think\b",
     r"\bwhat do you think\b",
     r"\btake (it|what fits) or leave it\b",
+    # "Here is one thought, to take or leave: ..." hands the choice over as plainly
+    r"\bto take or (to )?leave\b",
+    r"\bif (it's|it is|that's|that is) (useful|helpful)\b",
     r"\byou might (find|consider)\b",
     r"\bsome people (find|have found)\b",
 )

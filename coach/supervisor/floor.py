@@ -154,9 +154,10 @@ def dilemma_clause(sentence: str) -> str:
 # A request for wording for a client's line the trainee quotes ("How would you reflect that?").
 ASKS_FOR_WORDING = re.compile(
     r"\b(?:how (?:would|could|should|do|can|might) (?:you|I|one) (?:\w+ )?(?:reflect|respond|"
-    r"answer|say back|word)|(?:give|write|suggest|show|offer) (?:me )?(?:\w+ ){0,3}(?:reflections?|"
-    r"wordings?|responses?|examples?|ways? to (?:reflect|respond))|what (?:could|would|should|do|"
-    r"might) (?:I|you) (?:have )?(?:say|said)|(?:example|sample) (?:reflection|response|wording))",
+    r"answer|say back|word)|(?:give|write|suggest|show|offer) (?:me )?(?:\w+ ){0,3}"
+    r"(?<!daily )(?:reflections?|wordings?|responses?|examples?|ways? to (?:reflect|respond))|"
+    r"what (?:could|would|should|do|might) (?:I|you) (?:have )?(?:say|said)|"
+    r"(?:example|sample) (?:reflection|response|wording))",
     re.I,
 )
 # A double-sided reflection asked for, and the two sides of the client's line it holds.
@@ -166,12 +167,67 @@ ASKS_DOUBLE_SIDED = re.compile(
     re.I,
 )
 CONTRAST = re.compile(r",?\s+(?:but|though|although|yet|and yet)\s+|\s*;\s+", re.I)
+# Where a line turns to its other side: a contrast, or "part of me ..., and part of me ...".
+SIDES = re.compile(
+    CONTRAST.pattern + r"|,?\s+and\s+(?=(?:the other |another )?part of (?:me|him|her)\b)",
+    re.I,
+)
 # The side that leans toward change: what the client should, wants or means to do.
 CHANGE_SIDE = re.compile(
     r"\b(?:should|need to|needs to|want to|wants to|have to|has to|ought to|going to|gonna|"
     r"would like to|could|try|trying|cut (?:back|down)|stop|quit|wish)\b",
     re.I,
 )
+# Reflections asked for on a line the trainee quotes ("could you give me two or three
+# complex ones", "what would a deeper one look like", "a couple of options"): a menu built
+# from the client's words (added after reading set 19's read, where five such requests got a
+# stock question or the line said back once with "It sounds like" in front).
+# Not "a short daily reflection" (a journaling practice).
+_REFLECTION = (
+    r"(?<!daily )(?<!short )(?<!written )(?<!self-)\b(?:reflections?|reflect|reflecting)\b"
+)
+ASKS_FOR_REFLECTIONS = re.compile(
+    rf"{_REFLECTION}[^.?!]*\b(?:give|write|show|draft|suggest|offer|options?|versions?|"
+    r"levels?|examples?|deeper|further|beyond|look like|sound like|could (?:I )?have used)\b|"
+    rf"\b(?:give|write|show|draft|suggest|offer|help)\b[^.?!]{{0,80}}{_REFLECTION}",
+    re.I,
+)
+# "I want to do a double-sided reflection ... Could you give me two or three versions?"
+ASKS_FOR_VERSIONS = re.compile(
+    r"\b(?:give|write|show|draft|suggest|offer)\b[^.?!]{0,40}\b(?:versions|options|levels)\b",
+    re.I,
+)
+MENTIONS_REFLECTION = re.compile(_REFLECTION, re.I)
+SEVERAL = re.compile(
+    r"\b(?:reflections|versions|options|levels|examples|a few|a couple|two|three|four|several)\b",
+    re.I,
+)
+# "... isn't doing me any favours... but I'm not an alcoholic": one sentence, not two.
+TRAILING_OFF = re.compile(r"\s*(?:\.{3}|\u2026)\s*(?=[a-z])")
+# "I know I should call my sister": the wish the client already holds, said back on its own
+# as a complex reflection that leans toward change ("Part of you already wants to ...").
+WISH = re.compile(
+    r"^(?:I know (?:that )?|I think |I reckon |honestly,? )?I (?:really )?(?:should|need to|"
+    r"ought to|want to|have to|would like to|wish I could)\s+(?P<act>[^,;]{3,}?)"
+    r"(?=,|;|\s+but\b|\s+though\b|\s+and\b|[.!?]|$)",
+    re.I,
+)
+# "I felt my father's loneliness": a moment the client lived, carried on past the words.
+LIVED = re.compile(
+    r"^I (?:felt|saw|realised|realized|noticed|learned|learnt|understood|discovered|heard)\b",
+    re.I,
+)
+# A quoted line that is a sentence of its own ("free in my body" is not one).
+STARTS_WITH_SUBJECT = re.compile(
+    r"^(?:I|I'm|I've|I'd|I'll|my|part of me|we|we're|it|it's|they|they'll|they're|there|"
+    r"everyone|everybody|nobody|no one|the|this|that)\b",
+    re.I,
+)
+# Where a lived moment's first clause ends ("I saw X and I wasn't there, and I felt relieved").
+CLAUSE_END = re.compile(r",\s+(?:and|but|so)\s+|;\s+")
+HER = re.compile(r"\b(?:she|her|hers|herself)\b", re.I)
+HIM = re.compile(r"\b(?:he|him|his|himself)\b", re.I)
+
 # An example summary asked for, and the client's strands the message lists ("she spoke about
 # feeling closer to her kids, wanting to stop working weekends, and being scared ...").
 ASKS_SUMMARY = re.compile(
@@ -250,6 +306,7 @@ TOKEN = re.compile(r"[A-Za-z]+(?:'[a-z]+)?|[^A-Za-z\s]+|\s+")
 MAX_REFLECTED_WORDS = 22
 MAX_CLAUSE_WORDS = 30  # a clause may run this long to end at a comma, not mid-phrase
 MIN_REFLECTED_WORDS = 4
+MAX_MENU_WORDS = 70  # a menu of reflections fits one reply (Settings.max_reply_words)
 RUN_ON_WORDS = 40  # a "question" this long is an account that ends in "you know?"
 # Openers that a reflection leaves out: "I think I did badly" is reflected as "you did badly".
 HEDGE = re.compile(
@@ -319,6 +376,21 @@ class SituatedQuestion(BaseModel):
     question: OpenQuestion
 
 
+class MenuParts(BaseModel):
+    """The wording of a menu of reflections on a client's quoted line (``Floor.menu``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    leads: list[str] = Field(min_length=1)  # "{client}": her, him or your client
+    close: str = Field(pattern=r"\{line\}")
+    both: str = Field(pattern=r"\{line\}")
+    further: str = Field(pattern=r"\{line\}")
+    wish: str = Field(pattern=r"\{act\}")
+    lived: str = Field(pattern=r"\{said\}")
+    tip: str
+    questions: list[OpenQuestion] = Field(min_length=1)
+
+
 class FloorFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -336,6 +408,7 @@ class FloorFile(BaseModel):
     double_sided_questions: list[OpenQuestion] = Field(min_length=1)
     summary_example_lead: str = Field(pattern=r"\{listed\}")
     example_questions: list[OpenQuestion] = Field(min_length=1)
+    menu: MenuParts
     summary: SummaryParts
     questions: dict[str, list[str | SituatedQuestion]]
 
@@ -723,6 +796,53 @@ def _spoken(body: str) -> str:
     return said
 
 
+def _ordered(sides: Sequence[str], spoken: Sequence[str]) -> tuple[str, str]:
+    """Two sides said back, the one leaning toward change last (with both or neither
+    leaning, the order as said), the first capitalised."""
+    changes = [bool(CHANGE_SIDE.search(s)) for s in sides]
+    first, last = (spoken[1], spoken[0]) if changes == [True, False] else spoken
+    return _capital(first), last
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _first_sentence(line: str) -> str:
+    """A quoted line's first sentence of four words or more, without its end mark; the hedge
+    stays ("I feel like ...") since it is the client's."""
+    first = next((p for p in SENTENCE.findall(line) if len(p.split()) >= 4), line)
+    return first.strip().rstrip(".!? ")
+
+
+def _asks_for_wording(message: str) -> bool:
+    """Whether the message asks for wording: a response, reflections, or versions of one."""
+    if ASKS_FOR_VERSIONS.search(message) and MENTIONS_REFLECTION.search(message):
+        return True
+    return any(
+        p.search(message) for p in (ASKS_FOR_WORDING, ASKS_FOR_REFLECTIONS, ASKS_DOUBLE_SIDED)
+    )
+
+
+def client_lines(message: str) -> list[str]:
+    """The client's own statements about themself that the message quotes: not a question,
+    not words to the therapist ("you sound like my mother"), whose persons a swap would
+    garble, and not the trainee's own words ('I said, "I'll try to do less of that"'). A
+    quotation that ends in a question keeps the statements before it ('"I thought it was
+    done. ... So was it fake?"')."""
+    lines = []
+    for found in QUOTED_LINE.finditer(message):
+        if TRAINEE_SAID.search(message[max(0, found.start() - 40) : found.start()]):
+            continue
+        q = found.group(1).strip()
+        if q.rstrip(" .!").endswith("?"):
+            told = [p.strip() for p in SENTENCE.findall(q) if not p.strip().endswith("?")]
+            q = " ".join(told)
+        if len(q.split()) >= 4 and FIRST_PERSON.search(q) and not SECOND_PERSON.search(q):
+            lines.append(INTERJECTION.sub("", q))
+    return lines
+
+
 def said_back(message: str) -> str:
     """The message's most salient statement in the supervisor's words, lower-cased."""
     return _spoken(_body(salient_sentence(message)))
@@ -980,46 +1100,83 @@ class Floor:
     def example(self, message: str, earlier: Sequence[str] = ()) -> list[str]:
         """Asked how to reflect a client's line the trainee quotes: that line said back to the
         client, as wording to take or leave, and a question that hands the next step back
-        (none when the message asks for no wording or quotes no line)."""
+        (none when the message asks for no wording or quotes no line). Asked for reflections
+        on it, a menu of them when more than one can be built."""
         if summary := self.summary_example(message):
             return [summary]
-        if not (ASKS_FOR_WORDING.search(message) or ASKS_DOUBLE_SIDED.search(message)):
+        if not _asks_for_wording(message):
             return []
-        # The client's own statement about themself: not a question, not words to the
-        # therapist ("you sound like my mother"), whose persons a swap would garble.
-        # Not the trainee's own words ('I said, "I'll try to do less of that"'); a quotation
-        # that ends in a question keeps the statements before it ('"I thought it was done.
-        # ... So was it fake?"').
-        lines = []
-        for found in QUOTED_LINE.finditer(message):
-            if TRAINEE_SAID.search(message[max(0, found.start() - 40) : found.start()]):
-                continue
-            q = found.group(1).strip()
-            if q.rstrip(" .!").endswith("?"):
-                told = [p.strip() for p in SENTENCE.findall(q) if not p.strip().endswith("?")]
-                q = " ".join(told)
-            if len(q.split()) >= 4 and FIRST_PERSON.search(q) and not SECOND_PERSON.search(q):
-                lines.append(q)
+        lines = client_lines(message)
         if not lines:
             return []
-        line = INTERJECTION.sub("", max(lines, key=lambda q: len(q.split())))
+        # One double-sided reflection asked for: it, with why its sides run as they do.
+        one = ASKS_DOUBLE_SIDED.search(message) and not SEVERAL.search(message)
+        if not one and (menu := self.menu(message, lines, earlier)):
+            return [menu]
+        line = max(lines, key=lambda q: len(q.split()))
         if line.lower().startswith("to "):  # "to stop feeling like ...": no clause to say back
             return []
-        if ASKS_DOUBLE_SIDED.search(message):
-            built = self.double_sided(lines, earlier)
+        # Both sides held, when the line has them, before the line said back once.
+        built = self.double_sided(lines, earlier)
+        if built or ASKS_DOUBLE_SIDED.search(message):
             return [built] if built else []
-        # Its first sentence, whole: the hedge stays ("I feel like ...") since it is the client's.
-        first = next((p for p in SENTENCE.findall(line) if len(p.split()) >= 4), line)
-        said = _spoken(clause(first.strip().rstrip(".!? ")))
+        said = _spoken(clause(_first_sentence(line))).rstrip(" ,;:")
         question = self.unasked(self.data.example_questions, earlier)
         return [f"{self.data.example_lead.format(said=said)} {question}"]
 
+    def menu(self, message: str, lines: Sequence[str], earlier: Sequence[str] = ()) -> str | None:
+        """Two or three reflections of the client's line, each built from their words and
+        labelled by what it does (close to the words, both sides of the ambivalence, a step
+        further), with a question that hands the choice back; None when fewer than two can be
+        built or they would not fit a reply."""
+        parts = self.data.menu
+        line = max(lines, key=lambda q: len(q.split()))
+        first = _first_sentence(line)
+        sides = self.sides(lines)
+        # One side only when the line has two: the whole of it would say both again.
+        close = _capital(_spoken(clause(CONTRAST.split(first, maxsplit=1)[0])).rstrip(" ,;:"))
+        further = None
+        if wish := WISH.match(first):
+            further = parts.wish.format(act=swap_person(wish.group("act").strip()))
+        elif LIVED.match(first):
+            lived = _capital(_spoken(CLAUSE_END.split(first, maxsplit=1)[0]))
+            if len(lived.split()) <= MAX_REFLECTED_WORDS - 4:
+                further = parts.lived.format(said=lived)
+        built = {
+            "close": parts.close.format(line=f"{close}.")
+            if len(close.split()) >= MIN_REFLECTED_WORDS
+            else None,
+            "both": parts.both.format(line=f"{sides[0]}, and {sides[1]}.") if sides else None,
+            "further": parts.further.format(line=further) if further else None,
+        }
+        order = ("both", "close", "further") if ASKS_DOUBLE_SIDED.search(message) else built
+        options = {k: built[k] for k in order if built[k]}
+        outside = QUOTED.sub(" ", message)
+        her, him = len(HER.findall(outside)), len(HIM.findall(outside))
+        client = "her" if her > him else "him" if him > her else "your client"
+        lead = self.unasked(parts.leads, earlier).format(client=client)
+        question = self.unasked(parts.questions, earlier).format(client=client)
+        tip = "" if further else parts.tip
+        for dropped in ("", "close", "further"):
+            options.pop(dropped, None)
+            text = " ".join(p for p in [lead, *options.values(), tip, question] if p)
+            if len(options) < 2:
+                return None
+            if len(text.split()) <= MAX_MENU_WORDS:
+                return text
+        return None
+
     def builds_for(self, message: str, earlier: Sequence[str] = ()) -> bool:
         """Whether wording asked for can be built from the client's own words the message
-        gives: a double-sided reflection of their line, or a summary of their strands."""
+        gives: a menu of reflections or a double-sided one of their line, or a summary of
+        their strands (a written idea about another client answers it less well)."""
         if self.summary_example(message):
             return True
-        return bool(ASKS_DOUBLE_SIDED.search(message) and self.example(message, earlier))
+        if not (_asks_for_wording(message) and (lines := client_lines(message))):
+            return False
+        if ASKS_DOUBLE_SIDED.search(message) and self.sides(lines):
+            return True
+        return self.menu(message, lines, earlier) is not None
 
     def summary_example(self, message: str) -> str | None:
         """Asked for an example summary, the strands the client spoke about said back to
@@ -1030,21 +1187,41 @@ class Floor:
 
     def double_sided(self, lines: Sequence[str], earlier: Sequence[str] = ()) -> str | None:
         """A double-sided reflection of the client's quoted line that holds both sides of
-        their ambivalence, or None when no line does: the sides joined with "and", the one
-        leaning toward change last."""
-        for line in sorted(lines, key=lambda q: len(q.split()), reverse=True):
-            sides = CONTRAST.split(line.strip().rstrip(".!? "), maxsplit=1)
-            if len(sides) != 2 or any(len(s.split()) < 3 for s in sides):
-                continue
-            spoken = [_spoken(HEDGE.sub("", INTERJECTION.sub("", s.strip(" ,")))) for s in sides]
+        their ambivalence, or None when no line does."""
+        if not (sides := self.sides(lines)):
+            return None
+        question = self.unasked(self.data.double_sided_questions, earlier)
+        lead = self.data.double_sided_lead.format(first=sides[0], last=sides[1])
+        return f"{lead} {question}"
+
+    @staticmethod
+    def sides(lines: Sequence[str]) -> tuple[str, str] | None:
+        """The two sides of the longest quoted sentence that holds both, said back to the
+        client: the one leaning toward change last (with both or neither leaning, the order
+        as said), the first capitalised."""
+        said = [
+            p.strip().rstrip(".!?, ")
+            for q in lines
+            for p in SENTENCE.findall(TRAILING_OFF.sub(", ", q))
+        ]
+        for sentence in sorted(said, key=lambda q: len(q.split()), reverse=True):
+            sides = SIDES.split(sentence, maxsplit=1)
+            if len(sides) != 2 or any(len(s.split()) < 3 or CONTRAST.search(s) for s in sides):
+                continue  # "I have to leave, but the mortgage, but my kids": not two sides
+            spoken = [_spoken(HEDGE.sub("", INTERJECTION.sub("", s.strip(" ,.")))) for s in sides]
             if any(len(s.split()) > MAX_REFLECTED_WORDS for s in spoken):
                 continue
-            changes = [bool(CHANGE_SIDE.search(s)) for s in sides]
-            # The change side goes last; with both or neither leaning, the order as said.
-            first, last = (spoken[1], spoken[0]) if changes == [True, False] else spoken
-            question = self.unasked(self.data.double_sided_questions, earlier)
-            lead = self.data.double_sided_lead.format(first=first[0].upper() + first[1:], last=last)
-            return f"{lead} {question}"
+            return _ordered(sides, spoken)
+        # Two quoted lines, one for each side ('"I'm tired of hiding who I am" ... "They'll
+        # think I'm on drugs"'): each said back whole, when it is one sentence with a subject.
+        whole = [q.strip().rstrip(".!?,;: ") for q in lines[:2]]
+        if len(whole) == 2 and all(
+            STARTS_WITH_SUBJECT.match(q)
+            and len(SENTENCE.findall(q)) == 1
+            and 4 <= len(q.split()) <= MAX_REFLECTED_WORDS
+            for q in whole
+        ):
+            return _ordered(whole, [_spoken(q) for q in whole])
         return None
 
     @staticmethod
