@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from coach.llm.templates import OpenQuestion, load_prompt_file
 from coach.supervisor.coherence.overlap import words
 from coach.supervisor.moves import REPORTS_EFFORT, Move
+from coach.supervisor.rewording import reworded
 
 SWAP = {
     "i": "you",
@@ -391,6 +392,19 @@ class MenuParts(BaseModel):
     questions: list[OpenQuestion] = Field(min_length=1)
 
 
+class RewordParts(BaseModel):
+    """The wording of open versions of the questions a trainee quotes (``Floor.reworded``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lead: str
+    pair: str = Field(pattern=r"\{closed\}[^{]*\{open\}")
+    one: str = Field(pattern=r"\{closed\}[^{]*\{first\}[^{]*\{second\}")
+    why: str
+    why_not_why: str
+    questions: list[OpenQuestion] = Field(min_length=1)
+
+
 class FloorFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -409,6 +423,7 @@ class FloorFile(BaseModel):
     summary_example_lead: str = Field(pattern=r"\{listed\}")
     example_questions: list[OpenQuestion] = Field(min_length=1)
     menu: MenuParts
+    reworded: RewordParts
     summary: SummaryParts
     questions: dict[str, list[str | SituatedQuestion]]
 
@@ -1104,6 +1119,8 @@ class Floor:
         on it, a menu of them when more than one can be built."""
         if summary := self.summary_example(message):
             return [summary]
+        if opened := self.reworded(message, earlier):
+            return [opened]
         if not _asks_for_wording(message):
             return []
         lines = client_lines(message)
@@ -1123,6 +1140,32 @@ class Floor:
         said = _spoken(clause(_first_sentence(line))).rstrip(" ,;:")
         question = self.unasked(self.data.example_questions, earlier)
         return [f"{self.data.example_lead.format(said=said)} {question}"]
+
+    def reworded(self, message: str, earlier: Sequence[str] = ()) -> str | None:
+        """Open versions of the closed or why-questions the trainee quotes, when asked for
+        them (coach.supervisor.rewording), with a question that hands them back; None when
+        no question can be rewritten."""
+        parts = self.data.reworded
+        pairs = reworded(message)
+        if not pairs:
+            return None
+        closed = [_capital(p.closed) for p in pairs]
+        if len(pairs) == 2 and pairs[0].closed == pairs[1].closed:
+            said = [parts.one.format(closed=closed[0], first=pairs[0].open, second=pairs[1].open)]
+        else:
+            said = [
+                parts.pair.format(closed=c, open=p.open) for c, p in zip(closed, pairs, strict=True)
+            ]
+        why = parts.why_not_why if closed[0].lower().startswith("why") else parts.why
+        question = self.unasked(parts.questions, earlier)
+        # Every version asked for before the line on why; then fewer versions.
+        for n in range(len(said), 0, -1):
+            for reason in (why, ""):
+                listed = "; ".join(said[:n])
+                text = " ".join(p for p in (parts.lead, f"{listed}.", reason, question) if p)
+                if len(text.replace("?'.", "?'").split()) <= MAX_MENU_WORDS:
+                    return text.replace("?'.", "?'")
+        return None
 
     def menu(self, message: str, lines: Sequence[str], earlier: Sequence[str] = ()) -> str | None:
         """Two or three reflections of the client's line, each built from their words and
@@ -1168,9 +1211,9 @@ class Floor:
 
     def builds_for(self, message: str, earlier: Sequence[str] = ()) -> bool:
         """Whether wording asked for can be built from the client's own words the message
-        gives: a menu of reflections or a double-sided one of their line, or a summary of
-        their strands (a written idea about another client answers it less well)."""
-        if self.summary_example(message):
+        gives: a menu of reflections or a double-sided one of their line, a summary of their
+        strands, or open versions of the questions quoted (a written idea answers less well)."""
+        if self.summary_example(message) or self.reworded(message, earlier):
             return True
         if not (_asks_for_wording(message) and (lines := client_lines(message))):
             return False
