@@ -177,6 +177,12 @@ def test_a_question_about_what_a_concept_is_gets_the_entry_that_explains_it():
         "what does OARS stand for": "what-is-oars",
         "My trainer says I have a strong righting reflex. What is that, and how would I notice "
         "it?": "what-is-the-righting-reflex",
+        # asked whether something is one, or named and then asked to be explained
+        "Would 'you did so well' count as an affirmation, or is that praise?": (
+            "affirmations-not-praise"
+        ),
+        "People keep saying discord and sustain talk are different, but I can't see the "
+        "difference. Could you explain it with an example?": "discord-vs-sustain-talk",
     }
     for request, entry in asked.items():
         match, answered = bank.plan(request)

@@ -88,7 +88,14 @@ def _explained(name: str) -> re.Pattern[str]:
         rf"\b(?:show me|sound like|look like|line by line|an example|a script|write)\b|"
         # named first, then asked after: "... a strong righting reflex. What is that exactly?"
         rf"\b{n}\b[^?]{{0,60}}\bwhat(?:(?:'s| is) (?:that|it|this)\b|"
-        rf" does (?:that|it|this) mean\b| (?:it|that|this) (?:is|does|measures|means|covers)\b)",
+        rf" does (?:that|it|this) mean\b| (?:it|that|this) (?:is|does|measures|means|covers)\b)|"
+        # asked whether something is one, or to have it explained after naming it ("Does 'great
+        # job' count as an affirmation?"; "... sustain talk and discord ... I couldn't tell you
+        # the difference. Could you explain it?"; added after reading set 19's read)
+        rf"\b(?:counts?|count(?:ed|s)?) as (?:an? )?{n}\b|\b(?:is|isn't) (?:that|this|it) "
+        rf"(?:really |still )?(?:an? )?{n}\b|"
+        rf"\b{n}\b[^?]{{0,120}}\b(?:(?:tell|see|know) (?:you |me )?the difference|"
+        rf"explain (?:it|that|them|the difference))\b",
         re.I,
     )
 
