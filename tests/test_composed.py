@@ -686,3 +686,17 @@ def test_i_dont_know_yet_what_and_sounds_like_are_said_back_whole():
     assert said_back("I suspect this is what the early edge of burnout sounds like.").endswith(
         "burnout sounds like"
     )
+
+
+def test_a_nod_to_the_last_reply_is_not_what_is_said_back():
+    """Reading set 19: later turns that opened with "That's fair, ..." were answered about
+    the earlier topic, not the new thing the trainee brought."""
+    from coach.supervisor.floor import salient_sentence
+
+    turn = (
+        "That's fair, I think I was too worried about him. Separately, I've been dreading "
+        "Thursday's team meeting because my lead keeps interrupting me."
+    )
+    assert "dreading" in salient_sentence(turn)
+    point = "Yes, I think it is fear, even if I didn't want to call it that. We met twice."
+    assert salient_sentence(point).startswith("Yes, I think it is fear")

@@ -695,6 +695,16 @@ SUBJECT = re.compile(
 INTRODUCES = re.compile(r"^[A-Z][a-z]+(?: [A-Z][a-z]+)?,? \(?\d{1,2}\b")
 
 
+# "Okay, I can live with that." / "That's fair, I think the joke is doing a job": a nod to
+# the supervisor's last reply. Not "yes" or "right": "Yes, I think it is grief" is the point.
+ACKNOWLEDGES = re.compile(
+    r"^(?:ok|okay|fair enough|good point|makes sense|got it|thanks|thank you|that helps|"
+    r"that makes sense|that(?:'s| is) (?:fair|helpful|useful|a good point|a fair point|"
+    r"really helpful))\s*[,.!]",
+    re.I,
+)
+
+
 def salient_sentences(message: str, prefer: re.Pattern[str] | None = None) -> list[str]:
     """The message's statements, the one that carries the most feeling first (the first that
     ``prefer`` matches, when one does; the later one on a tie)."""
@@ -741,8 +751,16 @@ def salient_sentences(message: str, prefer: re.Pattern[str] | None = None) -> li
             or bool(INTRODUCES.match(p))
             or not SUBJECT.search(own)
         )
+        # A nod to the supervisor's last reply ("That's fair, I think the joke is doing a job
+        # for him") is not what the trainee brings next (reading set 19: later turns were
+        # answered about the earlier topic).
+        nod = 2 * bool(ACKNOWLEDGES.match(p))
         return (
-            len(FEELING.findall(own)) + (" i " in f" {own.lower()} ") - 2 * addressed - secondhand,
+            len(FEELING.findall(own))
+            + (" i " in f" {own.lower()} ")
+            - 2 * addressed
+            - secondhand
+            - nod,
             parts.index(p),
         )
 
