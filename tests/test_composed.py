@@ -700,3 +700,17 @@ def test_a_nod_to_the_last_reply_is_not_what_is_said_back():
     assert "dreading" in salient_sentence(turn)
     point = "Yes, I think it is fear, even if I didn't want to call it that. We met twice."
     assert salient_sentence(point).startswith("Yes, I think it is fear")
+
+
+def test_a_long_double_sided_reflection_drops_the_note_on_order_to_fit_one_reply():
+    """Reading set 20: a built reflection of a long line ran past the reply length and was
+    never shown; the trainee got a stock question instead."""
+    floor = floor_for(Path(__file__).resolve().parents[1] / "prompts")
+    asked = (
+        'She said, "I feel so much lighter and I want to tell my sister why I moved away, but '
+        'if she hears it was a psychedelic retreat she will never trust me again." Could you '
+        "give me a double-sided reflection?"
+    )
+    [built] = floor.example(asked)
+    assert len(built.split()) <= 70, built
+    assert "and you want to tell your sister why you moved away.'" in built

@@ -291,3 +291,23 @@ def test_a_yes_to_a_permission_ask_gets_the_nearest_idea_even_when_two_entries_t
     assert promised is not None and "affirm" in promised.offer.id
     match, _ = bank.plan("Yes please.", previous_message=close_call, previous_move="permission")
     assert match is not None and "affirm" in match.offer.id
+
+
+def test_a_plain_question_one_entry_fits_clearly_gets_it_and_a_feeling_does_not():
+    """Reading set 20: "Is the permission really necessary every time?" is a question, not
+    worded as a request, and got a reflection and a stock question although one entry fitted
+    it well ahead of the rest."""
+    bank = Offers(PROMPTS / "offers.yaml")
+    asked = (
+        "Is asking permission before giving information really necessary every time? My "
+        "clients find it stilted."
+    )
+    assert offer_request(asked) is None  # not worded as a request
+    match, request = bank.plan(asked)
+    assert request == asked and match is not None
+    assert match.offer.id == "asking-permission-wording"
+    feeling = (
+        "I feel like an outsider on the team because I have never taken anything myself. "
+        "Does that make sense?"
+    )
+    assert bank.plan(feeling) == (None, "")

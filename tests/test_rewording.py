@@ -38,6 +38,10 @@ def test_gerund(verb, ing):
         ("Are you eating better?", "How are you eating?"),
         ("Was the drive home hard?", "What was the drive home like for you?"),
         ("Do you want to stop the sessions?", "How do you feel about stopping the sessions?"),
+        ("Have you told her yet?", "Where are you with telling her?"),
+        ("Have you been sleeping?", "How has sleeping been going?"),
+        ("Are you still having the nightmares?", "What are the nightmares like these days?"),
+        ("Is that something you'd want to try?", "What would it be like to try that?"),
     ],
 )
 def test_each_kind_of_closed_question_has_an_open_version(asked, opened):
@@ -53,6 +57,8 @@ def test_nothing_is_reworded_unless_asked_and_the_trainees_own_questions_are_lef
     assert reworded(mine) == []
     unknown = 'I asked "Have the dreams come back?" Could you give me an open version?'
     assert reworded(unknown) == []  # no rule fits: left out, never guessed
+    having = 'I asked "Have you got a plan?" Can you help me open it up?'
+    assert reworded(having) == []  # having, not doing: "Where are you with getting" is wrong
 
 
 def test_the_floor_gives_the_open_versions_asked_for():

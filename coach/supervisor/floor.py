@@ -170,7 +170,9 @@ ASKS_DOUBLE_SIDED = re.compile(
 CONTRAST = re.compile(r",?\s+(?:but|though|although|yet|and yet)\s+|\s*;\s+", re.I)
 # Where a line turns to its other side: a contrast, or "part of me ..., and part of me ...".
 SIDES = re.compile(
-    CONTRAST.pattern + r"|,?\s+and\s+(?=(?:the other |another )?part of (?:me|him|her)\b)",
+    CONTRAST.pattern + r"|,?\s+and\s+(?=(?:the other |another )?part of (?:me|him|her)\b)|"
+    # then and now: "I finally felt allowed to rest, and now I'm back at work ..."
+    r",\s+and\s+(?=now\b)",
     re.I,
 )
 # The side that leans toward change: what the client should, wants or means to do.
@@ -419,6 +421,7 @@ class FloorFile(BaseModel):
     affirm: str
     example_lead: str = Field(pattern=r"\{said\}")
     double_sided_lead: str = Field(pattern=r"\{first\}[^{]*\{last\}")
+    double_sided_short_lead: str = Field(pattern=r"\{first\}[^{]*\{last\}")
     double_sided_questions: list[OpenQuestion] = Field(min_length=1)
     summary_example_lead: str = Field(pattern=r"\{listed\}")
     example_questions: list[OpenQuestion] = Field(min_length=1)
@@ -1195,7 +1198,7 @@ class Floor:
         first = _first_sentence(line)
         sides = self.sides(lines)
         # One side only when the line has two: the whole of it would say both again.
-        close = _capital(_spoken(clause(CONTRAST.split(first, maxsplit=1)[0])).rstrip(" ,;:"))
+        close = _capital(_spoken(clause(SIDES.split(first, maxsplit=1)[0])).rstrip(" ,;:"))
         further = None
         if wish := WISH.match(first):
             further = parts.wish.format(act=swap_person(wish.group("act").strip()))
@@ -1252,8 +1255,11 @@ class Floor:
         if not (sides := self.sides(lines)):
             return None
         question = self.unasked(self.data.double_sided_questions, earlier)
-        lead = self.data.double_sided_lead.format(first=sides[0], last=sides[1])
-        return f"{lead} {question}"
+        for template in (self.data.double_sided_lead, self.data.double_sided_short_lead):
+            text = f"{template.format(first=sides[0], last=sides[1])} {question}"
+            if len(text.split()) <= MAX_MENU_WORDS:
+                return text
+        return None
 
     @staticmethod
     def sides(lines: Sequence[str]) -> tuple[str, str] | None:

@@ -18,7 +18,8 @@ ASKS_TO_REWORD = re.compile(
     r"into (?:an )?open(?: ones| questions?| versions?)?|turn (?:each|them|these|it|that|this) "
     r"into|alternatives?|alternative ways?|other ways? to ask|better way to ask|"
     r"ask (?:it|that|this|them) differently|more open|make (?:it|them|these|that) open|"
-    r"what could I have (?:asked|said) instead|instead of asking)\b",
+    r"what could I have (?:asked|said) instead|instead of asking|"
+    r"open (?:them|it|these|those|this|that|each(?: one)?) up)\b",
     re.I,
 )
 # A question as the trainee put it to a client: quoted, numbered ("1) Did ...?"), or after
@@ -30,7 +31,9 @@ QUOTED_QUESTION = re.compile(
 )
 FIRST_PERSON = re.compile(r"\b(?:I|I'm|I've|me|my)\b")
 # Words that end a yes/no question's complement and have no place in an open one.
-COMPARATIVE = re.compile(r"\s+(?:better|worse|more|less|enough|ok|okay|again)$", re.I)
+COMPARATIVE = re.compile(
+    r"\s+(?:better|worse|more|less|enough|ok|okay|again|yet|already|so far|at all)$", re.I
+)
 
 # Verbs whose -ing form is not the regular one.
 ING = {"be": "being", "see": "seeing", "lie": "lying", "die": "dying", "agree": "agreeing"}
@@ -67,6 +70,48 @@ def gerund(verb: str) -> str:
     return low + "ing"
 
 
+# Past participles whose bare verb is not the -ed form stripped.
+PARTICIPLES = {
+    "been": "be",
+    "done": "do",
+    "told": "tell",
+    "seen": "see",
+    "gone": "go",
+    "spoken": "speak",
+    "written": "write",
+    "made": "make",
+    "had": "have",
+    "thought": "think",
+    "taken": "take",
+    "got": "get",
+    "gotten": "get",
+    "given": "give",
+    "found": "find",
+    "kept": "keep",
+    "felt": "feel",
+    "left": "leave",
+    "brought": "bring",
+    "heard": "hear",
+    "read": "read",
+}
+
+
+def participle_gerund(participle: str) -> str | None:
+    """The -ing form of a past participle: 'talked' -> 'talking', 'stopped' -> 'stopping',
+    'decided' -> 'deciding', 'tried' -> 'trying', 'told' -> 'telling'; None for a word that
+    is not one this knows."""
+    low = participle.lower()
+    if low in PARTICIPLES:
+        return gerund(PARTICIPLES[low])
+    if low.endswith("ied"):
+        return low[:-3] + "ying"
+    if low.endswith("eed"):
+        return low[:-1] + "ing"  # agreed -> agreeing
+    if low.endswith("ed") and len(low) >= 4:
+        return low[:-2] + "ing"  # the stem keeps a doubled consonant and drops a silent e
+    return None
+
+
 def _verb_phrase_as_gerund(phrase: str) -> str:
     """'keep journaling' -> 'keeping journaling'; 'talk to your partner about it' ->
     'talking to your partner about it'."""
@@ -86,6 +131,10 @@ class Rule:
         parts = {k: (v or "").strip() for k, v in found.groupdict().items()}
         if "act" in parts:
             parts["acting"] = _verb_phrase_as_gerund(parts["act"])
+        if "done" in parts:
+            if (doing := participle_gerund(parts["done"])) is None:
+                return []
+            parts["doing"] = doing
         return [t.format(**parts) for t in self.templates]
 
 
@@ -126,6 +175,18 @@ RULES = (
     ),
     _rule(r"^do you want to (?P<act>.+)$", "How do you feel about {acting}?"),
     _rule(r"^did you (?P<act>.+)$", "How has {acting} been going?"),
+    _rule(r"^(?:are|were) you (?:still )?having (?P<what>.+)$", "What are {what} like these days?"),
+    _rule(
+        r"^(?:is|would) (?P<subject>that|this|it) (?:be )?something you'?d (?:want|like) to "
+        r"(?P<act>.+)$",
+        "What would it be like to {act} {subject}?",
+    ),
+    _rule(r"^have you been (?P<doing>\w+ing)\b(?P<rest>.*)$", "How has {doing}{rest} been going?"),
+    # "Have you got a plan?" is about having, and "been" about being somewhere: no rule fits
+    _rule(
+        r"^have you (?P<done>(?!been\b|got\b)\w+) (?P<rest>.+)$",
+        "Where are you with {doing} {rest}?",
+    ),
     _rule(r"^(?:are|were) you (?P<doing>\w+ing)\b(?P<rest>.*)$", "How are you {doing}{rest}?"),
     _rule(
         r"^(?:was|is) (?P<subject>it|that|this|the \w+(?: \w+)?|your \w+(?: \w+)?|seeing .+?) "
