@@ -566,6 +566,9 @@ def test_a_menu_of_reflections_is_the_turns_reply_and_passes_every_check(indexed
     assert "part of you already wants to stop checking your ex's photos" in result.reply.lower()
     [scored] = agent.guide.score(asked, [result.reply], result.sources)
     assert scored.acceptable, scored.reasons
+    # The wording was given: the next message is not a yes to a permission ask (reading set
+    # 20: the turn after a menu got a written idea for the menu's request).
+    assert store.last_exchange(result.session_id) == (asked, "inform")
 
 
 def test_a_choice_the_trainee_asks_how_to_make_is_said_back_with_a_question_about_both():

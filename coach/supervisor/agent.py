@@ -193,9 +193,13 @@ class Turn:
         chosen = next((i for i, c in enumerate(scored) if c.acceptable), None)
         if chosen is None:
             return None
+        # Wording built for the request (a menu of reflections, open versions of questions)
+        # informs: the next turn is not an answer to a permission ask (reading set 20: the
+        # turn after a menu got a written idea for the menu's request).
+        built = texts[chosen] in guide.floor.example(self.message, self.earlier)
         self.guidance = Guidance(
             mode=self.agent.settings.guidance_mode,
-            move=self.move,
+            move="inform" if built else self.move,
             candidates=scored,
             chosen=chosen,
             floor=True,
