@@ -717,3 +717,12 @@ def test_a_long_double_sided_reflection_drops_the_note_on_order_to_fit_one_reply
     [built] = floor.example(asked)
     assert len(built.split()) <= 70, built
     assert "and you want to tell your sister why you moved away.'" in built
+
+
+def test_a_quoted_line_loses_every_interjection_it_opens_with():
+    """Reading set 21: "yeah, but I'm gone three weeks out of four" was said back as
+    "It sounds like but you're gone ..."."""
+    from coach.supervisor.floor import client_lines
+
+    message = 'He said "yeah, but I\'m away most weekends, who would have me." How do I answer?'
+    assert client_lines(message) == ["I'm away most weekends, who would have me."]

@@ -42,6 +42,9 @@ def test_gerund(verb, ing):
         ("Have you been sleeping?", "How has sleeping been going?"),
         ("Are you still having the nightmares?", "What are the nightmares like these days?"),
         ("Is that something you'd want to try?", "What would it be like to try that?"),
+        ("Do you think you will keep the walks?", "What might keeping the walks be like for you?"),
+        ("Was it scary when the lights went out?", "What was it like when the lights went out?"),
+        ("Is there anything else?", "What else feels important to bring in today?"),
     ],
 )
 def test_each_kind_of_closed_question_has_an_open_version(asked, opened):

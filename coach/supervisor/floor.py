@@ -84,8 +84,9 @@ GERUND_OPENER = re.compile(
 HAS_SUBJECT = re.compile(r"^\w+ (?:you|you're|she|she's|he|he's|they|they're|it|it's|we)\b")
 NOT_SURE = re.compile(r"^(?:not|no longer|never|unsure|uncertain) ", re.I)
 SECOND_PERSON = re.compile(r"\b(?:you|your|you're|yours)\b", re.I)
+# One or more ("yeah, but I'm gone three weeks out of four": both go).
 INTERJECTION = re.compile(
-    r"^(?:sorry|well|yeah|yes|no|oh|ok|okay|honestly|look|so|um|but|and)\b[,.]?\s+", re.I
+    r"^(?:(?:sorry|well|yeah|yes|no|oh|ok|okay|honestly|look|so|um|but|and)\b[,.]?\s+)+", re.I
 )
 FIRST_PERSON = re.compile(r"\b(?:I|I'm|I've|I'd|I'll|me|my|myself)\b")
 # The trainee speaks of their own reaction ("I felt my stomach drop", "I caught myself").

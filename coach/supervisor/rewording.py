@@ -169,7 +169,7 @@ RULES = (
         "How do you feel about {acting}?",
     ),
     _rule(
-        r"^do you think you'?ll (?P<act>.+)$",
+        r"^do you think you(?:'?ll| will) (?P<act>.+)$",
         "What might {acting} be like for you?",
         "How do you feel about {acting}?",
     ),
@@ -188,10 +188,12 @@ RULES = (
         "Where are you with {doing} {rest}?",
     ),
     _rule(r"^(?:are|were) you (?P<doing>\w+ing)\b(?P<rest>.*)$", "How are you {doing}{rest}?"),
+    _rule(r"^(?:was|is) (?:it|that) \w+ when (?P<when>.+)$", "What was it like when {when}?"),
+    _rule(r"^is there anything else\b.*$", "What else feels important to bring in today?"),
     _rule(
         r"^(?:was|is) (?P<subject>it|that|this|the \w+(?: \w+)?|your \w+(?: \w+)?|seeing .+?) "
         r"(?:a good thing|a bad thing|good|bad|hard|scary|helpful|ok|okay|weird|strange|"
-        r"difficult|painful|useful|nice|overwhelming|intense)$",
+        r"difficult|painful|useful|nice|overwhelming|intense|frightening|upsetting|confusing)$",
         "What was {subject} like for you?",
     ),
 )
