@@ -726,3 +726,16 @@ def test_a_quoted_line_loses_every_interjection_it_opens_with():
 
     message = 'He said "yeah, but I\'m away most weekends, who would have me." How do I answer?'
     assert client_lines(message) == ["I'm away most weekends, who would have me."]
+
+
+def test_a_labelled_quotation_typed_in_lower_case_is_not_said_back_as_the_trainees():
+    """Reading set 21: 'next visit: "but the crew is my family ..." i keep ending up arguing
+    the leave side' was said back as "It sounds like but the crew is your family"."""
+    floor = floor_for(Path(__file__).resolve().parents[1] / "prompts")
+    message = (
+        'client is 40, 3rd session. last week: "but the studio is my whole life and nobody '
+        'else would hire me." i keep ending up arguing for him to quit. thoughts'
+    )
+    reply = floor.reply(message, "reflect_question", "client")
+    assert "you keep ending up arguing for him to quit" in reply, reply
+    assert "studio" not in reply.split(".")[0], reply

@@ -709,11 +709,25 @@ ACKNOWLEDGES = re.compile(
 )
 
 
+# 'next visit: "but the crew is my family." i keep ending up arguing the leave side': typed in
+# lower case, the quotation does not end the sentence, and the trainee's own words follow it.
+LABELLED_QUOTE = re.compile(
+    r"^[^\"\u201c:]{0,40}:\s*[\"\u201c][^\"\u201d]{8,}[\"\u201d]\s+(?P<rest>[a-z]\S*(?:\s+\S+){2,})$"
+)
+
+
+def _after_labelled_quote(sentence: str) -> str:
+    """A sentence that opens with a labelled quotation, without it (reading set 21: the
+    client's "but the crew is my family" was said back as the trainee's)."""
+    found = LABELLED_QUOTE.match(sentence)
+    return found.group("rest") if found else sentence
+
+
 def salient_sentences(message: str, prefer: re.Pattern[str] | None = None) -> list[str]:
     """The message's statements, the one that carries the most feeling first (the first that
     ``prefer`` matches, when one does; the later one on a tie)."""
     found = [m for m in SENTENCE.finditer(message) if len(m.group(0).split()) >= 3]
-    parts = [as_question(m.group(0).strip()) for m in found]
+    parts = [as_question(_after_labelled_quote(m.group(0).strip())) for m in found]
     if not parts:
         return [message.strip()]
     # A sentence that starts inside a quotation ('he said "I'm handing in my notice. I can't
