@@ -1196,11 +1196,12 @@ class Floor:
         question = self.unasked(parts.questions, earlier)
         # Every version asked for before the line on why; then fewer versions.
         for n in range(len(said), 0, -1):
+            # a list that ends in a quoted question takes no full stop after it
+            listed = f"{'; '.join(said[:n])}.".replace("?'.", "?'")
             for reason in (why, ""):
-                listed = "; ".join(said[:n])
-                text = " ".join(p for p in (parts.lead, f"{listed}.", reason, question) if p)
-                if len(text.replace("?'.", "?'").split()) <= MAX_MENU_WORDS:
-                    return text.replace("?'.", "?'")
+                text = " ".join(p for p in (parts.lead, listed, reason, question) if p)
+                if len(text.split()) <= MAX_MENU_WORDS:
+                    return text
         return None
 
     def menu(self, message: str, lines: Sequence[str], earlier: Sequence[str] = ()) -> str | None:
@@ -1236,11 +1237,13 @@ class Floor:
         lead = self.unasked(parts.leads, earlier).format(client=client)
         question = self.unasked(parts.questions, earlier).format(client=client)
         tip = "" if further else parts.tip
-        for dropped in ("", "close", "further"):
-            options.pop(dropped, None)
-            text = " ".join(p for p in [lead, *options.values(), tip, question] if p)
+        # Too long for one reply: the close one goes first, then the step further.
+        for dropped in (None, "close", "further"):
+            if dropped:
+                options.pop(dropped, None)
             if len(options) < 2:
                 return None
+            text = " ".join(p for p in [lead, *options.values(), tip, question] if p)
             if len(text.split()) <= MAX_MENU_WORDS:
                 return text
         return None

@@ -136,6 +136,14 @@ def _within(text: str, heard: str) -> bool:
     return " ".join(words(text)) in heard
 
 
+def _passes(ranked: Sequence[Match], gates: Sequence[Gate]) -> bool:
+    """Whether the nearest entry passes one of the gates: near enough, and that far ahead of
+    the runner-up."""
+    best, runner_up = ranked[0], ranked[1]
+    lead = best.similarity - runner_up.similarity
+    return any(best.similarity >= g.similarity and lead >= g.margin for g in gates)
+
+
 def request_views(text: str) -> list[str]:
     """The whole request, and each of its sentences that asks (a long message dilutes its
     question in one vector)."""
@@ -181,34 +189,23 @@ class Offers:
         order = np.argsort(-best)
         return [Match(self.data.offers[i], float(best[i])) for i in order]
 
-    def match(self, request: str, earlier: Sequence[str] = ()) -> Match | None:
+    def match(
+        self, request: str, earlier: Sequence[str] = (), ranked: list[Match] | None = None
+    ) -> Match | None:
         """The nearest entry, when it passes a gate: near enough and clearly nearer than the
         next one (similar entries tie when the request fits neither well); None when the
-        session has had it already."""
-        ranked = self.ranked(request)
+        session has had it already. ``ranked``: the request's ranking, when already made."""
+        ranked = ranked or self.ranked(request)
         said = _heard(earlier)
         named = self.named(request)
         if named is not None:
             entry = self.data.offers[named]
             if not _within(entry.offer, said):
                 return next(m for m in ranked if m.offer is entry)
-        best, runner_up = ranked[0], ranked[1]
-        lead = best.similarity - runner_up.similarity
-        if not any(best.similarity >= g.similarity and lead >= g.margin for g in self.data.gates):
+        if not _passes(ranked, self.data.gates):
             return None
+        best = ranked[0]
         return None if _within(best.offer.offer, said) else best
-
-    def strongly_asked(self, message: str) -> bool:
-        """Whether the message asks a question (not worded as a request) that one entry fits
-        clearly: near enough and well ahead of the next (``asked_gate``, chosen by reading the
-        25 such questions of read reading sets 1 to 19 it lets through: 23 fit, 2 in part)."""
-        if "?" not in message:
-            return False
-        best, runner_up = self.ranked(message)[:2]
-        gate = self.data.asked_gate
-        return best.similarity >= gate.similarity and (
-            best.similarity - runner_up.similarity >= gate.margin
-        )
 
     def deliverable(self, request: str, earlier: Sequence[str] = ()) -> Match | None:
         """The nearest entry when it is near enough to keep a permission ask's promise
@@ -234,9 +231,17 @@ class Offers:
         and the answer together, or else the one that fits the request the ask was made
         for (the answer can pull the match elsewhere)."""
         request = offer_request(message, previous_message, previous_move) or ""
-        if not request and (self.named(message) is not None or self.strongly_asked(message)):
+        ranked = None
+        if not request and self.named(message) is not None:
             request = message  # "what is the righting reflex?" asks, in its own words
-        match = self.match(request, earlier) if request else None
+        elif not request and "?" in message:
+            # A plain question ("Is the permission really necessary every time?") gets an
+            # entry that fits it clearly (``asked_gate``, chosen by reading the 25 such
+            # questions of read reading sets 1 to 19 it lets through: 23 fit, 2 in part).
+            ranked = self.ranked(message)
+            if _passes(ranked, [self.data.asked_gate]):
+                request = message
+        match = self.match(request, earlier, ranked) if request else None
         if match is None and request and request != message and previous_move == "permission":
             # A yes to "I have a few thoughts": the promise is kept with the entry that made it
             # (session 11: after a yes the trainee got a reflection and a stock question).
